@@ -31,7 +31,7 @@ def check(path):
     if version is None:
         return f"unsupported specVersion {doc.get('specVersion')!r} (only 1.5, 1.6)"
     err = JsonStrictValidator(version).validate_str(text)
-    return None if err is None else f"schema: {str(err.data)[:300]}"
+    return None if err is None else "schema: " + " ".join(str(err.data).split())[:200]
 
 
 def main():
