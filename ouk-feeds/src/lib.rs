@@ -1,1 +1,353 @@
-//! Placeholder; being written.
+//! Feed ingest and merge for the Offline Update Kit.
+//!
+//! Reads OSV, GHSA and NVD 2.0 (primary sources) plus CNNVD, CNVD, ENISA EUVD,
+//! JVN and BDU (enrichment) and merges them into one deterministic OSV snapshot:
+//! `advisories.ndjson`, `snapshot.json`, `merge-report.json`. The input contract
+//! and every merge rule are documented in `spec/feeds.md`.
+//!
+//! Entry point: [`merge_sources`]. A library only: no CLI, no clock, no env.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod adapters;
+mod cluster;
+mod error;
+mod ids;
+mod limits;
+mod merge;
+mod model;
+mod normalize;
+mod output;
+mod report;
+mod source;
+mod timestamp;
+mod version;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use cluster::{AliasLimited, Runaway};
+pub use error::FeedError;
+pub use limits::Limits;
+pub use merge::{ClusterReport, Conflict, Duplicate, Member};
+pub use output::{
+    Counts, EnrichmentOnly, IgnoredAlias, MergeOutput, MergeReport, Snapshot, SourceSnapshot,
+    SourceStatus, WrittenFile, WrittenFiles,
+};
+pub use report::{Dropped, Rejected};
+pub use source::{SourceKind, SourceSpec};
+
+use adapters::{ReadOptions, SourceRead};
+use model::SourceRecord;
+use timestamp::Ts;
+
+/// How to merge. `Default` is what a kit build uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MergeOptions {
+    /// Go on (and mark the result partial) when a source is unreadable or a
+    /// required source is empty/missing, instead of failing.
+    pub allow_partial: bool,
+    /// Which source's severity becomes the record's top-level `severity`
+    /// (first kind in this list with a schema-valid vector). Every source's
+    /// severity is kept under `database_specific.ouk.severity` regardless.
+    pub severity_precedence: Vec<SourceKind>,
+    /// Also read `advisories/unreviewed/` of a GHSA checkout.
+    pub include_unreviewed: bool,
+    /// Parser threads (the build machines have 2 cores).
+    pub threads: usize,
+    /// Unix time used as `modified` when a record has only placeholder dates and
+    /// no `published` (pass SOURCE_DATE_EPOCH); the Unix epoch if `None`.
+    pub fallback_modified_unix: Option<i64>,
+    /// Size and count limits.
+    pub limits: Limits,
+}
+
+impl Default for MergeOptions {
+    fn default() -> Self {
+        MergeOptions {
+            allow_partial: false,
+            severity_precedence: vec![
+                SourceKind::Nvd,
+                SourceKind::Ghsa,
+                SourceKind::Osv,
+                SourceKind::Enisa,
+                SourceKind::Jvn,
+                SourceKind::Cnnvd,
+                SourceKind::Cnvd,
+                SourceKind::Bdu,
+            ],
+            include_unreviewed: false,
+            threads: 2,
+            fallback_modified_unix: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Result of a parse-only pass (used by the benchmark as the baseline).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseSummary {
+    /// Records accepted.
+    pub records: u64,
+    /// Records or files rejected.
+    pub rejected: u64,
+    /// Files read.
+    pub files: u64,
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool, FeedError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| FeedError::ThreadPool(e.to_string()))
+}
+
+fn read_all(specs: &[SourceSpec], opts: &MergeOptions) -> Vec<(SourceSpec, SourceRead)> {
+    let ro = ReadOptions {
+        limits: &opts.limits,
+        include_unreviewed: opts.include_unreviewed,
+    };
+    let mut sorted: Vec<SourceSpec> = specs.to_vec();
+    sorted.sort();
+    sorted
+        .into_iter()
+        .map(|s| {
+            let r = adapters::read_source(&s, &ro);
+            (s, r)
+        })
+        .collect()
+}
+
+/// Read and parse every source without merging: the benchmark baseline.
+pub fn parse_sources(specs: &[SourceSpec], opts: &MergeOptions) -> Result<ParseSummary, FeedError> {
+    let reads = pool(opts.threads)?.install(|| read_all(specs, opts));
+    let mut s = ParseSummary::default();
+    for (_, r) in &reads {
+        s.records += r.parsed.records.len() as u64;
+        s.rejected += r.parsed.rejected.len() as u64;
+        s.files += r.files;
+    }
+    Ok(s)
+}
+
+/// Read every source, merge, and return the snapshot in memory.
+///
+/// Fails when a source is unreadable, a required source (osv, ghsa) yields no
+/// record, or neither osv nor ghsa is given — unless `opts.allow_partial`, in
+/// which case the result is marked partial and the reasons are in `snapshot()`.
+pub fn merge_sources(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutput, FeedError> {
+    let pool = pool(opts.threads)?;
+    pool.install(|| merge_in_pool(specs, opts))
+}
+
+fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutput, FeedError> {
+    let mut partial = false;
+    if !specs.iter().any(|s| s.kind.is_required()) {
+        if !opts.allow_partial {
+            return Err(FeedError::NoRequiredSource);
+        }
+        partial = true;
+    }
+    let reads = read_all(specs, opts);
+
+    let mut report = MergeReport::default();
+    let mut sources = Vec::new();
+    let mut records: Vec<SourceRecord> = Vec::new();
+    for (spec, read) in reads {
+        let n = read.parsed.records.len() as u64;
+        let status = if read.error.is_some() {
+            SourceStatus::Unreadable
+        } else if n == 0 {
+            SourceStatus::Empty
+        } else {
+            SourceStatus::Ok
+        };
+        let fatal = match status {
+            SourceStatus::Unreadable => true,
+            SourceStatus::Empty => spec.kind.is_required(),
+            SourceStatus::Ok => false,
+        };
+        if fatal {
+            let reason = read.error.clone().unwrap_or_else(|| {
+                format!(
+                    "no usable record ({} files, {} rejected)",
+                    read.files,
+                    read.parsed.rejected.len()
+                )
+            });
+            if !opts.allow_partial {
+                return Err(FeedError::RequiredSourceUnusable {
+                    kind: spec.kind.to_string(),
+                    path: spec.path.clone(),
+                    reason,
+                });
+            }
+            partial = true;
+        }
+        sources.push(SourceSnapshot {
+            kind: spec.kind,
+            path: spec.path.display().to_string(),
+            digest: read.digest,
+            files: read.files,
+            records: n,
+            rejected: read.parsed.rejected.len() as u64,
+            newest_modified: read
+                .parsed
+                .records
+                .iter()
+                .filter_map(|r| r.modified)
+                .max()
+                .map(Ts::to_rfc3339),
+            status,
+            error: read.error.or_else(|| {
+                (status == SourceStatus::Empty).then(|| "no usable record".to_string())
+            }),
+        });
+        report.rejected.extend(read.parsed.rejected);
+        report.dropped.extend(read.parsed.dropped);
+        records.extend(read.parsed.records);
+    }
+    // Deterministic order regardless of spec and file order.
+    records.par_sort_by(|a, b| {
+        a.source
+            .cmp(&b.source)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.modified.cmp(&b.modified))
+    });
+    report.counts.input_records = records.len() as u64;
+    for r in &records {
+        for v in &r.ignored_aliases {
+            report.ignored_aliases.push(IgnoredAlias {
+                source: r.source,
+                id: r.id.clone(),
+                value: v.clone(),
+            });
+        }
+    }
+
+    let primary: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].source.is_primary())
+        .collect();
+    let cl = cluster::cluster(&records, &primary, &opts.limits);
+
+    // Attach enrichment records to every cluster one of their ids names.
+    let mut id_to_group: HashMap<&str, usize> = HashMap::with_capacity(primary.len() * 2);
+    for (g, members) in cl.groups.iter().enumerate() {
+        for &i in members {
+            let r = &records[i];
+            id_to_group.entry(r.id.as_str()).or_insert(g);
+            if !cl.split[g] && cluster::joins(r, &opts.limits) {
+                for a in r.aliases.iter().chain(r.upstream.iter()) {
+                    id_to_group.entry(a.as_str()).or_insert(g);
+                }
+            }
+        }
+    }
+    let mut enrich: Vec<Vec<usize>> = vec![Vec::new(); cl.groups.len()];
+    for (i, r) in records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.source.is_primary())
+    {
+        let mut hit: Vec<usize> = std::iter::once(&r.id)
+            .chain(r.aliases.iter())
+            .filter_map(|a| id_to_group.get(a.as_str()).copied())
+            .collect();
+        hit.sort_unstable();
+        hit.dedup();
+        if hit.is_empty() {
+            report.enrichment_only.push(EnrichmentOnly {
+                member: Member {
+                    source: r.source,
+                    id: r.id.clone(),
+                    file: r.file.clone(),
+                },
+                aliases: r.aliases.clone(),
+            });
+        }
+        for g in hit {
+            enrich[g].push(i);
+        }
+    }
+    drop(id_to_group);
+
+    let cfg = merge::MergeCfg {
+        severity_precedence: &opts.severity_precedence,
+        limits: &opts.limits,
+        fallback_modified: opts.fallback_modified_unix.and_then(Ts::from_unix),
+    };
+    let merged: Vec<merge::MergedCluster> = cl
+        .groups
+        .par_iter()
+        .enumerate()
+        .map(|(g, members)| merge::merge_cluster(&records, members, &enrich[g], cl.split[g], &cfg))
+        .collect();
+    drop(records);
+
+    let mut lines = Vec::with_capacity(merged.len());
+    let mut newest: Option<Ts> = None;
+    let mut withdrawn = 0u64;
+    for m in merged {
+        withdrawn += u64::from(m.withdrawn);
+        if let Some(c) = m.cluster {
+            report.clusters.push(c);
+        }
+        report.conflicts.extend(m.conflicts);
+        report.duplicates.extend(m.duplicates);
+        if m.placeholder_fallback {
+            report.modified_fallback_ids.push(m.id.clone());
+        }
+        newest = newest.max(Some(m.modified));
+        lines.push((m.id, m.line));
+    }
+    lines.par_sort_by(|a, b| a.0.cmp(&b.0));
+    // Canonical ids are unique by construction; guard anyway so the output never
+    // holds two records with one id.
+    let before = lines.len();
+    lines.dedup_by(|a, b| a.0 == b.0);
+    if lines.len() != before {
+        report.conflicts.push(Conflict {
+            id: String::new(),
+            field: "duplicate canonical id (bug)".into(),
+            values: vec![format!("{} records dropped", before - lines.len())],
+        });
+    }
+
+    report.alias_limited = cl.alias_limited;
+    report.runaway_clusters = cl.runaway;
+    report.counts.output_records = lines.len() as u64;
+    report.counts.multi_record_clusters = report.clusters.len() as u64;
+    report.counts.rejected = report.rejected.len() as u64;
+    report.counts.withdrawn = withdrawn;
+    report.counts.modified_fallbacks = report.modified_fallback_ids.len() as u64;
+    report.clusters.sort();
+    report.conflicts.sort();
+    report.rejected.sort();
+    report.dropped.sort();
+    report.duplicates.sort();
+    report.enrichment_only.sort();
+    report.ignored_aliases.sort();
+    report.ignored_aliases.dedup();
+    report.modified_fallback_ids.sort();
+
+    sources.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
+    let snapshot = Snapshot {
+        format: "ouk-feeds-snapshot/1".into(),
+        partial,
+        records: lines.len() as u64,
+        newest_modified: newest.map(Ts::to_rfc3339),
+        sources,
+        severity_precedence: opts.severity_precedence.clone(),
+        limits: opts.limits.clone(),
+    };
+    Ok(MergeOutput {
+        lines,
+        snapshot,
+        report,
+    })
+}

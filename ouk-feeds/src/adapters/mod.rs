@@ -1,0 +1,372 @@
+//! Adapters: one module per upstream format. Each turns bytes into
+//! [`SourceRecord`]s plus per-record rejections; none holds raw text after parsing.
+//!
+//! This module walks a source path, reads each file under the size limit, hashes
+//! it for the snapshot digest and hands it to the format parser, in parallel.
+
+pub(crate) mod bdu;
+pub(crate) mod cnnvd;
+pub(crate) mod cnvd;
+pub(crate) mod enisa;
+pub(crate) mod jvn;
+pub(crate) mod nvd;
+pub(crate) mod osv;
+pub(crate) mod xml;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::limits::Limits;
+use crate::model::SourceRecord;
+use crate::report::{Dropped, Rejected};
+use crate::source::{SourceKind, SourceSpec};
+
+/// What one parser call produced from one file.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub records: Vec<SourceRecord>,
+    pub rejected: Vec<Rejected>,
+    pub dropped: Vec<Dropped>,
+}
+
+impl Parsed {
+    pub(crate) fn reject(
+        &mut self,
+        kind: SourceKind,
+        file: &str,
+        id: Option<String>,
+        reason: impl Into<String>,
+    ) {
+        self.rejected.push(Rejected {
+            source: kind,
+            file: file.to_string(),
+            record_id: id,
+            reason: reason.into(),
+        });
+    }
+
+    fn extend(&mut self, o: Parsed) {
+        self.records.extend(o.records);
+        self.rejected.extend(o.rejected);
+        self.dropped.extend(o.dropped);
+    }
+}
+
+/// Everything read from one source spec.
+#[derive(Debug)]
+pub(crate) struct SourceRead {
+    pub parsed: Parsed,
+    /// Files (and zip entries) read.
+    pub files: u64,
+    /// sha256 over the sorted `relpath NUL sha256(content) LF` list.
+    pub digest: String,
+    /// Set when the source could not be read at all.
+    pub error: Option<String>,
+}
+
+/// Options the adapters need.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadOptions<'a> {
+    pub limits: &'a Limits,
+    pub include_unreviewed: bool,
+}
+
+fn wanted_ext(kind: SourceKind, path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match kind {
+        SourceKind::Osv => matches!(ext.as_str(), "json" | "yaml" | "yml" | "zip"),
+        SourceKind::Ghsa | SourceKind::Nvd | SourceKind::Enisa => ext == "json",
+        SourceKind::Cnnvd => matches!(ext.as_str(), "xml" | "json"),
+        SourceKind::Cnvd | SourceKind::Jvn | SourceKind::Bdu => ext == "xml",
+    }
+}
+
+/// The directories to walk for a spec (GHSA: the advisory-database layout).
+fn roots(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Vec<PathBuf> {
+    if spec.kind == SourceKind::Ghsa {
+        let adv = if spec.path.join("advisories").is_dir() {
+            Some(spec.path.join("advisories"))
+        } else if spec.path.join("github-reviewed").is_dir() {
+            Some(spec.path.clone())
+        } else {
+            None
+        };
+        if let Some(adv) = adv {
+            let mut v = vec![adv.join("github-reviewed")];
+            if opts.include_unreviewed && adv.join("unreviewed").is_dir() {
+                v.push(adv.join("unreviewed"));
+            }
+            return v;
+        }
+    }
+    vec![spec.path.clone()]
+}
+
+/// List input files in a deterministic (sorted) order.
+fn list_files(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(&spec.path).map_err(|e| format!("cannot stat: {e}"))?;
+    if meta.is_file() {
+        return Ok(vec![spec.path.clone()]);
+    }
+    let mut out = Vec::new();
+    for root in roots(spec, opts) {
+        let walker = walkdir::WalkDir::new(&root)
+            .follow_links(false)
+            .max_depth(opts.limits.max_dir_depth)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.map_err(|e| format!("cannot walk: {e}"))?;
+            if entry.file_type().is_file() && wanted_ext(spec.kind, entry.path()) {
+                out.push(entry.into_path());
+                if out.len() as u64 > opts.limits.max_files_per_source {
+                    return Err(format!(
+                        "more than {} files (limit max_files_per_source)",
+                        opts.limits.max_files_per_source
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read a whole file, refusing anything above `max` bytes.
+pub(crate) fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let f = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > max {
+        return Err(format!(
+            "file is {len} bytes, above limit max_file_bytes={max}"
+        ));
+    }
+    let mut buf = Vec::with_capacity(len.min(max) as usize);
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if buf.len() as u64 > max {
+        return Err(format!("file grew above limit max_file_bytes={max}"));
+    }
+    Ok(buf)
+}
+
+fn display(spec: &SourceSpec, path: &Path) -> String {
+    match path.strip_prefix(&spec.path) {
+        Ok(rel) if !rel.as_os_str().is_empty() => {
+            format!("{}/{}", spec.path.display(), rel.display())
+        }
+        _ => path.display().to_string(),
+    }
+}
+
+/// Parse one in-memory document of the given kind.
+pub(crate) fn parse_bytes(
+    kind: SourceKind,
+    file: &str,
+    bytes: &[u8],
+    opts: &ReadOptions<'_>,
+) -> Parsed {
+    let lower = file.to_ascii_lowercase();
+    match kind {
+        SourceKind::Osv | SourceKind::Ghsa => osv::parse_file(
+            kind,
+            file,
+            bytes,
+            lower.ends_with(".yaml") || lower.ends_with(".yml"),
+            opts,
+        ),
+        SourceKind::Nvd => nvd::parse_file(file, bytes, opts),
+        SourceKind::Cnnvd => cnnvd::parse_file(file, bytes, lower.ends_with(".json"), opts),
+        SourceKind::Cnvd => cnvd::parse_file(file, bytes, opts),
+        SourceKind::Enisa => enisa::parse_file(file, bytes, opts),
+        SourceKind::Jvn => jvn::parse_file(file, bytes, opts),
+        SourceKind::Bdu => bdu::parse_file(file, bytes, opts),
+    }
+}
+
+struct FileOut {
+    hashes: Vec<(String, [u8; 32])>,
+    parsed: Parsed,
+}
+
+fn process_file(spec: &SourceSpec, path: &Path, opts: &ReadOptions<'_>) -> FileOut {
+    let name = display(spec, path);
+    let is_zip = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if is_zip {
+        return osv::read_zip(spec.kind, &name, path, opts);
+    }
+    let mut parsed = Parsed::default();
+    match read_capped(path, opts.limits.max_file_bytes) {
+        Ok(bytes) => {
+            let hash: [u8; 32] = Sha256::digest(&bytes).into();
+            parsed.extend(parse_bytes(spec.kind, &name, &bytes, opts));
+            FileOut {
+                hashes: vec![(name, hash)],
+                parsed,
+            }
+        }
+        Err(reason) => {
+            parsed.reject(spec.kind, &name, None, reason);
+            FileOut {
+                hashes: Vec::new(),
+                parsed,
+            }
+        }
+    }
+}
+
+/// Read one source spec completely (files in parallel on the current rayon pool).
+pub(crate) fn read_source(spec: &SourceSpec, opts: &ReadOptions<'_>) -> SourceRead {
+    let files = match list_files(spec, opts) {
+        Ok(f) => f,
+        Err(e) => {
+            return SourceRead {
+                parsed: Parsed::default(),
+                files: 0,
+                digest: String::new(),
+                error: Some(e),
+            }
+        }
+    };
+    let outs: Vec<FileOut> = files
+        .par_iter()
+        .map(|p| process_file(spec, p, opts))
+        .collect();
+    let mut parsed = Parsed::default();
+    let mut hashes = Vec::new();
+    for o in outs {
+        hashes.extend(o.hashes);
+        parsed.extend(o.parsed);
+    }
+    hashes.sort();
+    let mut h = Sha256::new();
+    for (name, d) in &hashes {
+        // Names relative to the source root so the digest does not depend on where it lies.
+        let rel = name
+            .strip_prefix(&spec.path.display().to_string())
+            .unwrap_or(name);
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update(hex::encode(d).as_bytes());
+        h.update(b"\n");
+    }
+    let max = opts.limits.max_records_per_source as usize;
+    let mut error = None;
+    if parsed.records.len() > max {
+        error = Some(format!(
+            "more than {max} records (limit max_records_per_source)"
+        ));
+        parsed.records.clear();
+    }
+    SourceRead {
+        parsed,
+        files: hashes.len() as u64,
+        digest: format!("sha256:{}", hex::encode(h.finalize())),
+        error,
+    }
+}
+
+/// Helpers shared by the regional (enrichment) adapters.
+pub(crate) mod regional {
+    use crate::ids::{cve_only, normalize_id};
+    use crate::model::{Reference, SourceRecord};
+    use crate::timestamp::{self, TsParse};
+
+    /// Add `raw` as a CVE alias, or remember it as ignored when it is not a CVE id
+    /// (CNVD puts bare BID numbers in `cveNumber`).
+    pub fn add_cve(rec: &mut SourceRecord, raw: &str, max_id: usize) {
+        let t = raw.trim();
+        if t.is_empty() {
+            return;
+        }
+        match cve_only(t, max_id) {
+            Some(c) => {
+                if !rec.aliases.contains(&c) {
+                    rec.aliases.push(c);
+                }
+            }
+            None => rec.ignored_aliases.push(t.chars().take(max_id).collect()),
+        }
+    }
+
+    /// Add any well-formed identifier as an alias (EUVD lists GHSA/PYSEC ids too).
+    pub fn add_id(rec: &mut SourceRecord, raw: &str, max_id: usize) {
+        let t = raw.trim();
+        if t.is_empty() {
+            return;
+        }
+        match normalize_id(t, max_id) {
+            Some(c) if c != rec.id => {
+                if !rec.aliases.contains(&c) {
+                    rec.aliases.push(c);
+                }
+            }
+            Some(_) => {}
+            None => rec.ignored_aliases.push(t.chars().take(max_id).collect()),
+        }
+    }
+
+    /// Set a date field from text; placeholders are flagged, junk ignored.
+    pub fn date(rec: &mut SourceRecord, raw: Option<&str>) -> Option<timestamp::Ts> {
+        match raw.map(timestamp::parse) {
+            Some(Some(TsParse::Real(t))) => Some(t),
+            Some(Some(TsParse::Placeholder)) => {
+                rec.placeholder_dates = true;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Add a reference URL (type WEB) if it looks like an http(s) URL.
+    pub fn add_url(rec: &mut SourceRecord, raw: &str) {
+        let u = raw.trim();
+        if (u.starts_with("http://") || u.starts_with("https://"))
+            && !u.contains(char::is_whitespace)
+            && rec.references.len() < 256
+        {
+            rec.references.push(Reference {
+                kind: "WEB".into(),
+                url: u.to_string(),
+            });
+        }
+    }
+
+    /// CVSS qualitative rating for a base score.
+    pub fn rating_for_score(score: f64) -> Option<&'static str> {
+        if !(0.0..=10.0).contains(&score) {
+            return None;
+        }
+        Some(if score >= 9.0 {
+            "CRITICAL"
+        } else if score >= 7.0 {
+            "HIGH"
+        } else if score >= 4.0 {
+            "MEDIUM"
+        } else if score > 0.0 {
+            "LOW"
+        } else {
+            "NONE"
+        })
+    }
+
+    /// Finish a regional record: sort and dedup alias lists.
+    pub fn finish(rec: &mut SourceRecord) {
+        rec.aliases.sort();
+        rec.aliases.dedup();
+        rec.cwe_ids.sort();
+        rec.cwe_ids.dedup();
+    }
+}

@@ -1,0 +1,170 @@
+//! A tiny record-at-a-time XML reader: it builds a small element tree only for
+//! each record element (`<entry>`, `<vulnerability>`, `<vul>`, ...) and hands it
+//! to a callback, so a large export never becomes one big DOM.
+//!
+//! Names are local names (namespace prefixes dropped); every regional format uses
+//! distinct local names, so prefixes carry no information we need.
+
+use quick_xml::events::Event as XEvent;
+use quick_xml::Reader;
+
+/// One element of a record subtree.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct El {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+    pub children: Vec<El>,
+}
+
+impl El {
+    /// First child with this local name.
+    pub fn child(&self, name: &str) -> Option<&El> {
+        self.children.iter().find(|c| c.name == name)
+    }
+    /// All children with this local name.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a El> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+    /// Trimmed text of the first child with this name, if non-empty.
+    pub fn text_of(&self, name: &str) -> Option<String> {
+        self.child(name).and_then(|c| c.trimmed())
+    }
+    /// Trimmed own text, if non-empty.
+    pub fn trimmed(&self) -> Option<String> {
+        let t = self.text.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    }
+    /// Attribute by local name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Follow a path of child names.
+    pub fn path(&self, names: &[&str]) -> Option<&El> {
+        let mut cur = self;
+        for n in names {
+            cur = cur.child(n)?;
+        }
+        Some(cur)
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn local(name: &[u8]) -> String {
+    let s = String::from_utf8_lossy(name);
+    match s.rsplit_once(':') {
+        Some((_, l)) => l.to_string(),
+        None => s.into_owned(),
+    }
+}
+
+fn start_el(e: &quick_xml::events::BytesStart<'_>) -> El {
+    let mut el = El {
+        name: local(e.name().as_ref()),
+        ..El::default()
+    };
+    for a in e.attributes().flatten() {
+        let v = a
+            .unescape_value()
+            .map(|c| c.into_owned())
+            .unwrap_or_default();
+        el.attrs.push((local(a.key.as_ref()), v));
+    }
+    el
+}
+
+/// Call `f` for every element named `record` (local name). Returns the number of
+/// records seen, or an error text (with byte offset) when the XML is malformed;
+/// records before the error have already been delivered.
+pub(crate) fn for_each_record(
+    bytes: &[u8],
+    record: &str,
+    mut f: impl FnMut(El),
+) -> Result<usize, String> {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().trim_text(false);
+    let mut buf = Vec::new();
+    let mut stack: Vec<El> = Vec::new();
+    let mut count = 0usize;
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        match ev {
+            XEvent::Start(e) => {
+                let el = start_el(&e);
+                if !stack.is_empty() || el.name == record {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(format!(
+                            "XML nesting deeper than {MAX_DEPTH} inside a record"
+                        ));
+                    }
+                    stack.push(el);
+                }
+            }
+            XEvent::Empty(e) => {
+                let el = start_el(&e);
+                if let Some(top) = stack.last_mut() {
+                    top.children.push(el);
+                } else if el.name == record {
+                    count += 1;
+                    f(el);
+                }
+            }
+            XEvent::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    let s = t.unescape().map_err(|e| {
+                        format!("bad XML text at byte {}: {e}", reader.buffer_position())
+                    })?;
+                    top.text.push_str(&s);
+                }
+            }
+            XEvent::CData(c) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&String::from_utf8_lossy(&c.into_inner()));
+                }
+            }
+            XEvent::End(_) => {
+                if let Some(done) = stack.pop() {
+                    if let Some(parent) = stack.last_mut() {
+                        parent.children.push(done);
+                    } else {
+                        count += 1;
+                        f(done);
+                    }
+                }
+            }
+            XEvent::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() {
+        return Err("XML ended inside a record".into());
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_errors() {
+        let x = br#"<?xml version="1.0"?><r xmlns:a="u"><v><a:id k="1">X&#xD;</a:id><e/></v><v><id>Y</id></v></r>"#;
+        let mut got = Vec::new();
+        let n = for_each_record(x, "v", |e| got.push(e)).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(got[0].child("id").unwrap().text, "X\r");
+        assert_eq!(got[0].child("id").unwrap().attr("k"), Some("1"));
+        assert!(got[0].child("e").is_some());
+        let bad = b"<r><v><id>1</id></v><v><id>2</id></w></r>";
+        let mut n2 = 0;
+        assert!(for_each_record(bad, "v", |_| n2 += 1).is_err());
+        assert_eq!(n2, 1);
+    }
+}

@@ -1,0 +1,280 @@
+//! The merge result and its three files: `advisories.ndjson`, `snapshot.json`,
+//! `merge-report.json`. Written to temporary files then renamed, so a reader
+//! never sees half a snapshot.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::cluster::{AliasLimited, Runaway};
+use crate::error::FeedError;
+use crate::limits::Limits;
+use crate::merge::{ClusterReport, Conflict, Duplicate, Member};
+use crate::report::{Dropped, Rejected};
+use crate::source::SourceKind;
+
+/// Whether a source could be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceStatus {
+    /// Read, with at least one record.
+    Ok,
+    /// Read, but no usable record.
+    Empty,
+    /// Could not be read at all.
+    Unreadable,
+}
+
+/// Per-source facts for the kit manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSnapshot {
+    /// Source kind.
+    pub kind: SourceKind,
+    /// Path as given.
+    pub path: String,
+    /// `sha256:` over the sorted list of (relative file name, sha256 of content).
+    pub digest: String,
+    /// Files (and zip entries) read.
+    pub files: u64,
+    /// Records accepted.
+    pub records: u64,
+    /// Records or files rejected.
+    pub rejected: u64,
+    /// Newest real `modified` among its records.
+    pub newest_modified: Option<String>,
+    /// Whether it was usable.
+    pub status: SourceStatus,
+    /// Why it was unusable, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `snapshot.json`: what went into the merged snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Document format tag.
+    pub format: String,
+    /// True when a source was missing or unusable and `allow_partial` let the merge go on.
+    pub partial: bool,
+    /// Records in `advisories.ndjson`.
+    pub records: u64,
+    /// Newest `modified` in the output.
+    pub newest_modified: Option<String>,
+    /// Sources, sorted by kind then path.
+    pub sources: Vec<SourceSnapshot>,
+    /// Severity precedence used.
+    pub severity_precedence: Vec<SourceKind>,
+    /// Limits used.
+    pub limits: Limits,
+}
+
+/// A regional record that matched no primary cluster (not emitted).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EnrichmentOnly {
+    /// The record.
+    #[serde(flatten)]
+    pub member: Member,
+    /// Its aliases (none of which is a primary id).
+    pub aliases: Vec<String>,
+}
+
+/// An alias string that is not an identifier (e.g. CNVD's bare BID numbers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IgnoredAlias {
+    /// Source kind.
+    pub source: SourceKind,
+    /// Record id.
+    pub id: String,
+    /// The value ignored.
+    pub value: String,
+}
+
+/// Summary counts of the merge.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Records read from all sources.
+    pub input_records: u64,
+    /// Records written.
+    pub output_records: u64,
+    /// Clusters of more than one record (or with enrichment).
+    pub multi_record_clusters: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Output records marked withdrawn.
+    pub withdrawn: u64,
+    /// Output records whose `modified` came from a fallback (placeholder-only dates).
+    pub modified_fallbacks: u64,
+}
+
+/// `merge-report.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeReport {
+    /// Counts.
+    pub counts: Counts,
+    /// Multi-record clusters, sorted by id.
+    pub clusters: Vec<ClusterReport>,
+    /// Disagreements between sources, sorted.
+    pub conflicts: Vec<Conflict>,
+    /// Skipped records/files with file and reason, sorted.
+    pub rejected: Vec<Rejected>,
+    /// Parts of records dropped, sorted.
+    pub dropped: Vec<Dropped>,
+    /// Same source + id seen twice.
+    pub duplicates: Vec<Duplicate>,
+    /// Records whose alias lists were too long to join.
+    pub alias_limited: Vec<AliasLimited>,
+    /// Runaway clusters that were split.
+    pub runaway_clusters: Vec<Runaway>,
+    /// Regional records matching no primary cluster.
+    pub enrichment_only: Vec<EnrichmentOnly>,
+    /// Ignored alias values.
+    pub ignored_aliases: Vec<IgnoredAlias>,
+    /// Ids of output records whose `modified` was a fallback.
+    pub modified_fallback_ids: Vec<String>,
+}
+
+/// The merged snapshot in memory: one serialised OSV line per record, sorted by id.
+#[derive(Debug, Clone)]
+pub struct MergeOutput {
+    pub(crate) lines: Vec<(String, String)>,
+    pub(crate) snapshot: Snapshot,
+    pub(crate) report: MergeReport,
+}
+
+/// One file written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenFile {
+    /// Where.
+    pub path: PathBuf,
+    /// Bytes.
+    pub size: u64,
+    /// `sha256:` of the content.
+    pub sha256: String,
+}
+
+/// The three files written by [`MergeOutput::write_to`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenFiles {
+    /// `advisories.ndjson`.
+    pub advisories: WrittenFile,
+    /// `snapshot.json`.
+    pub snapshot: WrittenFile,
+    /// `merge-report.json`.
+    pub report: WrittenFile,
+}
+
+fn write_atomic(
+    dir: &Path,
+    name: &str,
+    parts: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<WrittenFile, FeedError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let werr = |source| FeedError::Write {
+        path: path.clone(),
+        source,
+    };
+    let f = fs::File::create(&tmp).map_err(werr)?;
+    let mut hw = HashingWriter {
+        inner: std::io::BufWriter::new(f),
+        hash: Sha256::new(),
+        size: 0,
+    };
+    parts(&mut hw).map_err(werr)?;
+    let HashingWriter { inner, hash, size } = hw;
+    let f = inner.into_inner().map_err(|e| werr(e.into_error()))?;
+    f.sync_all().map_err(werr)?;
+    fs::rename(&tmp, &path).map_err(werr)?;
+    Ok(WrittenFile {
+        path,
+        size,
+        sha256: format!("sha256:{}", hex::encode(hash.finalize())),
+    })
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl MergeOutput {
+    /// Number of merged records.
+    pub fn record_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when a source was missing/unusable and the merge went on under `allow_partial`.
+    pub fn is_partial(&self) -> bool {
+        self.snapshot.partial
+    }
+
+    /// Snapshot facts (serde-serialisable, for the kit manifest).
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The merge report.
+    pub fn report(&self) -> &MergeReport {
+        &self.report
+    }
+
+    /// Merged records as `(id, json line)`, sorted by id.
+    pub fn records(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.lines.iter().map(|(i, l)| (i.as_str(), l.as_str()))
+    }
+
+    /// Write the three files into `out_dir` (created if missing). Deterministic:
+    /// same inputs give byte-identical files.
+    pub fn write_to(&self, out_dir: &Path) -> Result<WrittenFiles, FeedError> {
+        fs::create_dir_all(out_dir).map_err(|source| FeedError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        let advisories = write_atomic(out_dir, "advisories.ndjson", &mut |w| {
+            for (_, l) in &self.lines {
+                w.write_all(l.as_bytes())?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+        let snap =
+            serde_json::to_vec_pretty(&self.snapshot).map_err(|source| FeedError::Serialize {
+                what: "snapshot.json",
+                source,
+            })?;
+        let snapshot = write_atomic(out_dir, "snapshot.json", &mut |w| {
+            w.write_all(&snap)?;
+            w.write_all(b"\n")
+        })?;
+        let rep =
+            serde_json::to_vec_pretty(&self.report).map_err(|source| FeedError::Serialize {
+                what: "merge-report.json",
+                source,
+            })?;
+        let report = write_atomic(out_dir, "merge-report.json", &mut |w| {
+            w.write_all(&rep)?;
+            w.write_all(b"\n")
+        })?;
+        Ok(WrittenFiles {
+            advisories,
+            snapshot,
+            report,
+        })
+    }
+}
