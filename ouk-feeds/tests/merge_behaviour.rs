@@ -1,0 +1,304 @@
+//! Merge behaviour on the constructed fixtures in testdata/feeds and on small
+//! inputs built in temporary directories.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use ouk_feeds::{
+    merge_sources, FeedError, Limits, MergeOptions, SourceKind, SourceSpec, SourceStatus,
+};
+use serde_json::json;
+
+fn opts_unreviewed() -> MergeOptions {
+    MergeOptions {
+        include_unreviewed: true,
+        ..MergeOptions::default()
+    }
+}
+
+#[test]
+fn determinism_shuffled_inputs_give_identical_bytes() {
+    let specs = common::testdata_specs();
+    let mut reversed = specs.clone();
+    reversed.reverse();
+    let mut rotated = specs.clone();
+    rotated.rotate_left(3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for (i, s) in [specs, reversed, rotated].iter().enumerate() {
+        let out = merge_sources(s, &opts_unreviewed()).unwrap();
+        let d = dir.path().join(i.to_string());
+        out.write_to(&d).unwrap();
+        outputs.push(d);
+    }
+    for name in ["advisories.ndjson", "snapshot.json", "merge-report.json"] {
+        let a = fs::read(outputs[0].join(name)).unwrap();
+        assert!(!a.is_empty());
+        for o in &outputs[1..] {
+            assert_eq!(a, fs::read(o.join(name)).unwrap(), "{name} differs");
+        }
+    }
+    // Shared real feeds too, with a different thread count.
+    let s = common::shared_specs();
+    let mut r = s.clone();
+    r.reverse();
+    let a = merge_sources(&s, &MergeOptions::default()).unwrap();
+    let b = merge_sources(
+        &r,
+        &MergeOptions {
+            threads: 1,
+            ..MergeOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(a.records().eq(b.records()));
+    assert_eq!(a.report(), b.report());
+}
+
+#[test]
+fn output_is_sorted_ndjson_with_unique_ids() {
+    let out = merge_sources(&common::testdata_specs(), &opts_unreviewed()).unwrap();
+    let ids: Vec<&str> = out.records().map(|(i, _)| i).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted);
+    for (_, l) in out.records() {
+        assert!(!l.contains('\n'));
+    }
+}
+
+#[test]
+fn malformed_records_are_reported_and_skipped() {
+    let out = merge_sources(&common::testdata_specs(), &opts_unreviewed()).unwrap();
+    let rej = &out.report().rejected;
+    let has = |file_end: &str, reason_part: &str| {
+        rej.iter()
+            .any(|r| r.file.ends_with(file_end) && r.reason.contains(reason_part))
+    };
+    assert!(has("osv/broken.json", "invalid OSV JSON"), "{rej:?}");
+    assert!(has("osv/bad-event.json", "exactly one of"), "{rej:?}");
+    assert!(has("all.zip!not-json.json", "invalid OSV JSON"), "{rej:?}");
+    assert!(has("page-0000.json#vulnerabilities[2]", "cve"), "{rej:?}");
+    assert!(has("cnvd-sharedata-2099.xml", "CNVD number"), "{rej:?}");
+    assert_eq!(rej.len(), 5, "{rej:?}");
+    // The rest of each file/source is kept.
+    assert!(out.records().any(|(id, _)| id == "CVE-2099-1003"));
+    // An unknown ecosystem drops that affected entry only.
+    let d = &out.report().dropped;
+    assert_eq!(d.len(), 1);
+    assert!(d[0].reason.contains("NotAnEcosystem"));
+    let r = common::records(&out)
+        .into_iter()
+        .find(|r| r["id"] == "OSV-2099-2")
+        .unwrap();
+    assert_eq!(r["affected"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn testdata_clusters_withdrawn_and_names() {
+    let out = merge_sources(&common::testdata_specs(), &opts_unreviewed()).unwrap();
+    let recs = common::records(&out);
+    let get = |id: &str| {
+        recs.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    // Cluster A: GHSA + PYSEC (YAML) + NVD + 5 regional enrichments.
+    let a = get("CVE-2099-1001");
+    assert_eq!(a["aliases"], json!(["GHSA-aaaa-bbbb-cccc", "PYSEC-2099-1"]));
+    let enr: Vec<&str> = a["database_specific"]["ouk"]["enrichment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(
+        enr,
+        vec![
+            "EUVD-2099-0001",
+            "JVNDB-2099-000001",
+            "CNNVD-209901-001",
+            "CNVD-2099-00001",
+            "BDU:2099-00001"
+        ]
+    );
+    // PEP 503: Demo_Pkg, demo.pkg, demo-pkg are one package; the GHSA cap keeps its own entry.
+    let aff = a["affected"].as_array().unwrap();
+    assert_eq!(aff.len(), 2);
+    assert!(aff
+        .iter()
+        .all(|x| x["package"]["name"] == "demo-pkg" && x["package"]["ecosystem"] == "PyPI"));
+    assert!(aff
+        .iter()
+        .any(|x| x["database_specific"]["last_known_affected_version_range"] == "<= 2.0.4"));
+    // NVD first in severity precedence.
+    assert_eq!(
+        a["database_specific"]["ouk"]["severity_source"],
+        "nvd:CVE-2099-1001"
+    );
+    // Maven group:artifact normalised (spaces removed).
+    assert_eq!(
+        get("CVE-2099-1003")["affected"][0]["package"]["name"],
+        "org.demo:demo-core"
+    );
+    // Withdrawn: GHSA from unreviewed/, and NVD's Rejected CVE.
+    assert_eq!(
+        get("GHSA-wwww-xxxx-yyyy")["withdrawn"],
+        "2099-03-05T00:00:00Z"
+    );
+    assert_eq!(get("CVE-2099-1004")["withdrawn"], "2099-04-20T00:00:00Z");
+    // Go placeholder dates: cluster modified from GHSA, related kept, GO's own modified null.
+    let b = get("CVE-2099-1002");
+    assert_eq!(b["modified"], "2099-02-01T00:00:00Z");
+    assert_eq!(b["related"], json!(["CVE-2099-9999"]));
+    // Without include_unreviewed the withdrawn GHSA is not read.
+    let out2 = merge_sources(&common::testdata_specs(), &MergeOptions::default()).unwrap();
+    assert!(!out2.records().any(|(id, _)| id == "GHSA-wwww-xxxx-yyyy"));
+}
+
+fn write(p: &Path, v: &serde_json::Value) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, serde_json::to_vec(v).unwrap()).unwrap();
+}
+
+#[test]
+fn required_sources_fail_unless_allow_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let nvd = common::testdata().join("nvd");
+    let specs = vec![
+        SourceSpec::new(SourceKind::Osv, &empty),
+        SourceSpec::new(SourceKind::Nvd, &nvd),
+    ];
+    match merge_sources(&specs, &MergeOptions::default()) {
+        Err(FeedError::RequiredSourceUnusable { kind, .. }) => assert_eq!(kind, "osv"),
+        other => panic!(
+            "expected RequiredSourceUnusable, got {:?}",
+            other.map(|o| o.record_count())
+        ),
+    }
+    let out = merge_sources(
+        &specs,
+        &MergeOptions {
+            allow_partial: true,
+            ..MergeOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(out.is_partial());
+    let s = out
+        .snapshot()
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Osv)
+        .unwrap();
+    assert_eq!(s.status, SourceStatus::Empty);
+    // Unreadable path.
+    let missing = vec![SourceSpec::new(SourceKind::Ghsa, dir.path().join("nope"))];
+    assert!(matches!(
+        merge_sources(&missing, &MergeOptions::default()),
+        Err(FeedError::RequiredSourceUnusable { .. })
+    ));
+    // Neither osv nor ghsa given.
+    let only_nvd = vec![SourceSpec::new(SourceKind::Nvd, &nvd)];
+    assert!(matches!(
+        merge_sources(&only_nvd, &MergeOptions::default()),
+        Err(FeedError::NoRequiredSource)
+    ));
+    let p = merge_sources(
+        &only_nvd,
+        &MergeOptions {
+            allow_partial: true,
+            ..MergeOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(p.is_partial());
+    assert!(p.record_count() > 0);
+    // A source whose only file is malformed is empty => fails.
+    let bad = dir.path().join("bad");
+    fs::create_dir_all(&bad).unwrap();
+    fs::write(bad.join("x.json"), b"{").unwrap();
+    assert!(merge_sources(
+        &[SourceSpec::new(SourceKind::Osv, &bad)],
+        &MergeOptions::default()
+    )
+    .is_err());
+}
+
+#[test]
+fn runaway_cluster_is_split_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // A chain OSV-1 -> OSV-2 -> ... -> OSV-12: one cluster of 12 ids.
+    for i in 1..=12 {
+        write(
+            &dir.path().join(format!("OSV-{i}.json")),
+            &json!({"id": format!("OSV-2099-{i}"), "modified": "2099-01-01T00:00:00Z", "aliases": [format!("OSV-2099-{}", i + 1)]}),
+        );
+    }
+    let specs = vec![SourceSpec::new(SourceKind::Osv, dir.path())];
+    let joined = merge_sources(&specs, &MergeOptions::default()).unwrap();
+    assert_eq!(joined.record_count(), 1);
+    let small = MergeOptions {
+        limits: Limits {
+            max_cluster_ids: 8,
+            ..Limits::default()
+        },
+        ..MergeOptions::default()
+    };
+    let split = merge_sources(&specs, &small).unwrap();
+    assert_eq!(split.record_count(), 12);
+    assert_eq!(split.report().runaway_clusters.len(), 1);
+    assert_eq!(split.report().runaway_clusters[0].ids, 13);
+}
+
+#[test]
+fn records_with_too_many_aliases_do_not_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<String> = (0..40)
+        .map(|i| format!("CVE-2099-{:04}", 5000 + i))
+        .collect();
+    write(
+        &dir.path().join("a.json"),
+        &json!({"id": "OSV-2099-100", "modified": "2099-01-01T00:00:00Z", "aliases": many}),
+    );
+    write(
+        &dir.path().join("b.json"),
+        &json!({"id": "OSV-2099-101", "modified": "2099-01-01T00:00:00Z", "aliases": ["CVE-2099-5000"]}),
+    );
+    let out = merge_sources(
+        &[SourceSpec::new(SourceKind::Osv, dir.path())],
+        &MergeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(out.record_count(), 2);
+    assert_eq!(out.report().alias_limited.len(), 1);
+    assert_eq!(out.report().alias_limited[0].id, "OSV-2099-100");
+}
+
+#[test]
+fn oversized_file_is_rejected_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("a.json"),
+        &json!({"id": "OSV-2099-1", "modified": "2099-01-01T00:00:00Z", "details": "x".repeat(5000)}),
+    );
+    write(
+        &dir.path().join("b.json"),
+        &json!({"id": "OSV-2099-2", "modified": "2099-01-01T00:00:00Z"}),
+    );
+    let o = MergeOptions {
+        limits: Limits {
+            max_file_bytes: 1000,
+            ..Limits::default()
+        },
+        ..MergeOptions::default()
+    };
+    let out = merge_sources(&[SourceSpec::new(SourceKind::Osv, dir.path())], &o).unwrap();
+    assert_eq!(out.record_count(), 1);
+    assert!(out.report().rejected[0].reason.contains("max_file_bytes"));
+}
