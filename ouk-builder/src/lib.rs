@@ -1,1 +1,15 @@
-//! wip
+//! `ouk-builder` as a library: the CLI in `main.rs` only parses flags and calls these.
+//!
+//! Runs on the connected side: merges feeds ([`ouk_feeds`]), exports the Trivy DB
+//! ([`ouk_trivy`]), describes and attests the kit ([`ouk_provenance`]) and writes it in the
+//! [`ouk_format`] container.
+#![deny(missing_docs)]
+
+pub mod build;
+pub mod config;
+pub mod error;
+pub mod keyfile;
+pub mod progress;
+pub mod trust;
+
+pub use error::BuildError;

@@ -1,0 +1,760 @@
+//! `ouk-builder build`: gather artefacts (merged feeds, Trivy DB, payload files, SBOMs), compress
+//! each once while measuring it, describe the kit in an SPDX SBOM, attest it with an in-toto SLSA
+//! v1 statement, sign the manifest, and write the kit to a temporary file renamed into place.
+//!
+//! Same inputs and the same `created_at` (from `SOURCE_DATE_EPOCH`) give a byte-identical kit:
+//! every list is sorted, every time comes from the request, and zstd's multithreaded output does
+//! not depend on the worker count.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ouk_feeds::{MergeOptions, SourceSpec};
+use ouk_format::archive::writer::{compress_member, write_kit, CompressionOptions};
+use ouk_format::digest::Sha256;
+use ouk_format::dsse::Envelope;
+use ouk_format::keys::Signer;
+use ouk_format::manifest::{BuilderIdentity, Manifest, Member, MemberRole};
+use ouk_format::media_types as mt;
+use ouk_format::member_path::MemberPath;
+use ouk_format::time::Timestamp;
+use ouk_provenance::{
+    build_statement, generate_kit_spdx, validate_sbom, Dependency, DependencyKind,
+    ExternalParameters, KitSbomInput, ProvenanceInput, RequestedSource, SbomFeed, SbomFile,
+    SbomTool, Sha1Hex, Sha256Hex, Subject,
+};
+use serde::Serialize;
+use sha1::Digest as _;
+
+use crate::error::BuildError;
+use crate::progress::Progress;
+
+/// Path of the attestation member (fixed so the importer and outside tools find it).
+pub const ATTESTATION_PATH: &str = "attestation/provenance.dsse.json";
+/// Path of the generated kit SBOM.
+pub const KIT_SBOM_PATH: &str = "sbom/kit.spdx.json";
+/// Path of the Trivy DB member.
+pub const TRIVY_DB_PATH: &str = "trivy/db.tar.gz";
+/// Tool version written into manifests, SBOMs and provenance.
+pub const BUILDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where the Trivy DB comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrivySource {
+    /// Export one from the merged feeds (default when feeds are given).
+    Export,
+    /// Pack an upstream `db.tar.gz` after validating it.
+    Upstream(PathBuf),
+    /// No Trivy DB in the kit.
+    None,
+}
+
+/// A user-supplied SBOM, optionally describing one member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomArg {
+    /// Member path it describes (`MEMBER=PATH` form).
+    pub describes: Option<String>,
+    /// The SBOM file.
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for SbomArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once('=') {
+            Some((member, path)) if !member.is_empty() => Ok(SbomArg {
+                describes: Some(member.to_owned()),
+                path: path.into(),
+            }),
+            _ => Ok(SbomArg {
+                describes: None,
+                path: s.into(),
+            }),
+        }
+    }
+}
+
+/// Everything a build needs, already validated by the CLI layer.
+pub struct BuildRequest {
+    /// Directories whose files become `payload/<relative path>` members.
+    pub payload_dirs: Vec<PathBuf>,
+    /// Feed sources to merge.
+    pub sources: Vec<SourceSpec>,
+    /// Merge options (allow_partial lives here).
+    pub merge: MergeOptions,
+    /// User SBOMs.
+    pub sboms: Vec<SbomArg>,
+    /// Trivy DB choice.
+    pub trivy: TrivySource,
+    /// Kit-role signers (at least one).
+    pub kit_signers: Vec<Box<dyn Signer>>,
+    /// Attestation-role signers (at least one).
+    pub attestation_signers: Vec<Box<dyn Signer>>,
+    /// Anti-rollback sequence.
+    pub sequence: u64,
+    /// Channel.
+    pub channel: String,
+    /// Kit id (default `<channel>-<sequence>`).
+    pub kit_id: Option<String>,
+    /// Creation time (`SOURCE_DATE_EPOCH` when set).
+    pub created_at: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+    /// Builder id (must be in the importer's trust root).
+    pub builder_id: String,
+    /// Previous kit, whose sha256 is chained into the manifest.
+    pub previous_kit: Option<PathBuf>,
+    /// Output kit path.
+    pub out: PathBuf,
+    /// Authenticated chunk size.
+    pub chunk_size: u32,
+    /// Also write `<out>.sig` (cosign-compatible blob signature by the first kit key).
+    pub blob_signature: bool,
+}
+
+/// One member in the summary printed by `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberSummary {
+    /// Path.
+    pub path: String,
+    /// Role.
+    pub role: MemberRole,
+    /// Media type.
+    pub media_type: String,
+    /// Uncompressed size.
+    pub size: u64,
+    /// Compressed size.
+    pub compressed_size: u64,
+    /// Uncompressed sha256.
+    pub sha256: String,
+}
+
+/// What a build produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildSummary {
+    /// The kit file.
+    pub kit: PathBuf,
+    /// sha256 of the kit file.
+    pub kit_sha256: String,
+    /// Size of the kit file.
+    pub kit_size: u64,
+    /// Kit id.
+    pub kit_id: String,
+    /// Channel.
+    pub channel: String,
+    /// Sequence.
+    pub sequence: u64,
+    /// Creation time.
+    pub created_at: String,
+    /// Expiry.
+    pub expires_at: String,
+    /// Whether the feed snapshot is partial (`--allow-partial` with a failed source).
+    pub partial: bool,
+    /// The blob signature file, when written.
+    pub signature_file: Option<PathBuf>,
+    /// Members in kit order.
+    pub members: Vec<MemberSummary>,
+}
+
+/// An artefact waiting to be compressed.
+struct Artefact {
+    path: MemberPath,
+    media_type: String,
+    role: MemberRole,
+    file: PathBuf,
+    sbom: Option<MemberPath>,
+}
+
+/// An artefact after compression.
+struct Packed {
+    member: Member,
+    blob: PathBuf,
+    sha1: Sha1Hex,
+}
+
+/// Run a build.
+pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary, BuildError> {
+    if req.kit_signers.is_empty() {
+        return Err(BuildError::Config(
+            "at least one kit signing key (--key) is required".into(),
+        ));
+    }
+    if req.attestation_signers.is_empty() {
+        return Err(BuildError::Config(
+            "at least one attestation key (--attestation-key) is required: importers refuse kits without provenance".into(),
+        ));
+    }
+    if req.expires_at <= req.created_at {
+        return Err(BuildError::Config(
+            "expiry must be after the creation time".into(),
+        ));
+    }
+    let out_dir = parent_dir(&req.out);
+    fs::create_dir_all(&out_dir).map_err(BuildError::io(&out_dir))?;
+    let work = tempfile::Builder::new()
+        .prefix(".ouk-build-")
+        .tempdir_in(&out_dir)
+        .map_err(BuildError::io(&out_dir))?;
+    let mut annotations = BTreeMap::new();
+    let mut artefacts = Vec::new();
+    let mut feed_deps = Vec::new();
+    let mut sbom_feeds = Vec::new();
+    let mut partial = false;
+
+    // 1. Feeds.
+    if !req.sources.is_empty() {
+        progress.stage("merging feeds");
+        let merged = ouk_feeds::merge_sources(&req.sources, &req.merge)?;
+        let feeds_dir = work.path().join("feeds");
+        fs::create_dir_all(&feeds_dir).map_err(BuildError::io(&feeds_dir))?;
+        let written = merged.write_to(&feeds_dir)?;
+        partial = merged.is_partial();
+        let snapshot = merged.snapshot();
+        annotations.insert(
+            "ouk.snapshot".to_owned(),
+            serde_json::to_value(snapshot).map_err(|e| BuildError::Config(e.to_string()))?,
+        );
+        if partial {
+            annotations.insert(
+                "ouk.allow_partial".to_owned(),
+                serde_json::Value::Bool(true),
+            );
+        }
+        for s in &snapshot.sources {
+            let name = format!("{}:{}", s.kind.as_str(), file_name(Path::new(&s.path)));
+            let digest = s
+                .digest
+                .strip_prefix("sha256:")
+                .unwrap_or(&s.digest)
+                .to_owned();
+            if let Ok(hex) = Sha256Hex::parse(&digest) {
+                feed_deps.push(Dependency {
+                    kind: DependencyKind::Feed,
+                    name: name.clone(),
+                    uri: None,
+                    version: s.newest_modified.clone(),
+                    sha256: hex.clone(),
+                });
+                sbom_feeds.push(SbomFeed {
+                    name,
+                    version: s
+                        .newest_modified
+                        .clone()
+                        .unwrap_or_else(|| "unknown".into()),
+                    snapshot_sha256: hex,
+                    download_location: None,
+                });
+            }
+        }
+        for (path, media_type, file) in [
+            (
+                "feeds/advisories.ndjson",
+                mt::OSV_NDJSON_MEDIA_TYPE,
+                &written.advisories.path,
+            ),
+            (
+                "feeds/snapshot.json",
+                "application/json",
+                &written.snapshot.path,
+            ),
+            (
+                "feeds/merge-report.json",
+                "application/json",
+                &written.report.path,
+            ),
+        ] {
+            artefacts.push(payload_artefact(path, media_type, file.clone())?);
+        }
+
+        // 2. Trivy DB from the merged feeds.
+        if req.trivy == TrivySource::Export {
+            progress.stage("exporting the Trivy DB");
+            let trivy_dir = work.path().join("trivy");
+            let when = req.created_at.unix().max(0) as u64;
+            ouk_trivy::export_trivy_db(
+                &written.advisories.path,
+                &trivy_dir,
+                &ouk_trivy::ExportOptions::new(when),
+            )?;
+            let tarball = work.path().join("trivy-db.tar.gz");
+            ouk_trivy::pack_db_tar_gz(&trivy_dir.join("db"), &tarball, when)?;
+            artefacts.push(payload_artefact(
+                TRIVY_DB_PATH,
+                mt::TRIVY_DB_MEDIA_TYPE,
+                tarball,
+            )?);
+        }
+    }
+    if let TrivySource::Upstream(path) = &req.trivy {
+        progress.stage("validating the upstream Trivy DB");
+        ouk_trivy::validate_upstream_db_tar_gz(path, &ouk_trivy::DbLimits::default())?;
+        artefacts.push(payload_artefact(
+            TRIVY_DB_PATH,
+            mt::TRIVY_DB_MEDIA_TYPE,
+            path.clone(),
+        )?);
+    }
+
+    // 3. Payload directories.
+    for dir in &req.payload_dirs {
+        artefacts.extend(collect_payload(dir)?);
+    }
+    if artefacts.is_empty() {
+        return Err(BuildError::Config(
+            "nothing to pack: give --source, --payload or --trivy-db".into(),
+        ));
+    }
+
+    // 4. User SBOMs, validated on input.
+    let mut sbom_deps = Vec::new();
+    for arg in &req.sboms {
+        let bytes = read_capped(&arg.path, 256 << 20)?;
+        let format = validate_sbom(&bytes, &ouk_provenance::Limits::default()).map_err(|e| {
+            BuildError::Sbom {
+                path: arg.path.display().to_string(),
+                source: e,
+            }
+        })?;
+        let member_path = MemberPath::new(&format!("sbom/{}", file_name(&arg.path)))?;
+        if let Some(target) = &arg.describes {
+            let target = MemberPath::new(target)?;
+            let art = artefacts
+                .iter_mut()
+                .find(|a| a.path == target)
+                .ok_or_else(|| {
+                    BuildError::Config(format!("--sbom names unknown member {target}"))
+                })?;
+            art.sbom = Some(member_path.clone());
+        }
+        sbom_deps.push(Dependency {
+            kind: DependencyKind::Sbom,
+            name: member_path.to_string(),
+            uri: None,
+            version: None,
+            sha256: Sha256Hex::from_bytes(*Sha256::of(&bytes).as_bytes()),
+        });
+        artefacts.push(Artefact {
+            path: member_path,
+            media_type: format.media_type().to_owned(),
+            role: MemberRole::Sbom,
+            file: arg.path.clone(),
+            sbom: None,
+        });
+    }
+
+    // 5. Compress everything once, measuring both sides.
+    let blobs = work.path().join("blobs");
+    fs::create_dir_all(&blobs).map_err(BuildError::io(&blobs))?;
+    let mut packed = Vec::new();
+    for (i, art) in artefacts.into_iter().enumerate() {
+        progress.stage(&format!("compressing {}", art.path));
+        packed.push(pack(
+            art,
+            &blobs.join(format!("{i}.zst")),
+            req.chunk_size,
+            progress,
+        )?);
+    }
+
+    // 6. The kit SBOM describes every member so far; artefacts without their own SBOM link to it.
+    let kit_id = req
+        .kit_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", req.channel, req.sequence));
+    let sbom_input = KitSbomInput {
+        kit_name: kit_id.clone(),
+        kit_version: req.sequence.to_string(),
+        files: packed
+            .iter()
+            .map(|p| SbomFile {
+                path: p.member.path.to_string(),
+                sha256: Sha256Hex::from_bytes(*p.member.uncompressed.sha256.as_bytes()),
+                sha1: p.sha1.clone(),
+            })
+            .collect(),
+        feeds: sbom_feeds,
+        tool: SbomTool {
+            name: "ouk-builder".into(),
+            version: BUILDER_VERSION.into(),
+        },
+        created: req.created_at.unix(),
+    };
+    let spdx = generate_kit_spdx(&sbom_input).map_err(|e| BuildError::Sbom {
+        path: KIT_SBOM_PATH.into(),
+        source: e,
+    })?;
+    let spdx_file = work.path().join("kit.spdx.json");
+    fs::write(&spdx_file, &spdx).map_err(BuildError::io(&spdx_file))?;
+    let kit_sbom_path = MemberPath::new(KIT_SBOM_PATH)?;
+    for p in packed.iter_mut() {
+        if p.member.role == MemberRole::Payload && p.member.sbom.is_none() {
+            p.member.sbom = Some(kit_sbom_path.clone());
+        }
+    }
+    let kit_sbom = pack(
+        Artefact {
+            path: kit_sbom_path,
+            media_type: mt::SPDX_JSON_MEDIA_TYPE.into(),
+            role: MemberRole::Sbom,
+            file: spdx_file,
+            sbom: None,
+        },
+        &blobs.join("kit-sbom.zst"),
+        req.chunk_size,
+        progress,
+    )?;
+
+    // 7. Member order: attestation, SBOMs (kit SBOM first), payload.
+    let mut ordered: Vec<Packed> = vec![kit_sbom];
+    let (sboms, payload): (Vec<_>, Vec<_>) = packed
+        .into_iter()
+        .partition(|p| p.member.role == MemberRole::Sbom);
+    ordered.extend(sboms);
+    ordered.extend(payload);
+
+    // 8. Provenance over every member so far, signed by the attestation role.
+    progress.stage("attesting");
+    let subjects: Vec<Subject> = ordered
+        .iter()
+        .map(|p| Subject {
+            name: p.member.path.to_string(),
+            sha256: Sha256Hex::from_bytes(*p.member.uncompressed.sha256.as_bytes()),
+        })
+        .collect();
+    let mut options = BTreeMap::new();
+    options.insert("channel".to_owned(), req.channel.clone());
+    options.insert("sequence".to_owned(), req.sequence.to_string());
+    options.insert(
+        "allow_partial".to_owned(),
+        req.merge.allow_partial.to_string(),
+    );
+    options.insert("expires_at".to_owned(), req.expires_at.to_string());
+    options.insert(
+        "trivy".to_owned(),
+        match &req.trivy {
+            TrivySource::Export => "export".to_owned(),
+            TrivySource::Upstream(p) => format!("upstream:{}", file_name(p)),
+            TrivySource::None => "none".to_owned(),
+        },
+    );
+    let requested: Vec<RequestedSource> = req
+        .sources
+        .iter()
+        .map(|s| RequestedSource {
+            name: format!("{}:{}", s.kind.as_str(), file_name(&s.path)),
+            uri: None,
+        })
+        .collect();
+    let invocation_id = {
+        let mut h = ouk_format::digest::Hasher::new();
+        h.update(kit_id.as_bytes());
+        h.update(&req.created_at.unix().to_be_bytes());
+        for s in &subjects {
+            h.update(s.sha256.as_str().as_bytes());
+        }
+        format!("urn:ouk:invocation:{}", &h.finish().0.to_hex()[..32])
+    };
+    let mut resolved = feed_deps;
+    resolved.extend(sbom_deps);
+    let mut builder_version = BTreeMap::new();
+    builder_version.insert("ouk-builder".to_owned(), BUILDER_VERSION.to_owned());
+    let statement = build_statement(&ProvenanceInput {
+        subjects,
+        external_parameters: ExternalParameters::new(requested, options),
+        resolved_dependencies: resolved,
+        builder_id: req.builder_id.clone(),
+        builder_version,
+        invocation_id,
+        started_on: req.created_at.unix(),
+        finished_on: req.created_at.unix(),
+    })?;
+    let att_signers: Vec<&dyn Signer> =
+        req.attestation_signers.iter().map(|s| s.as_ref()).collect();
+    let att_env = Envelope::sign(mt::IN_TOTO_PAYLOAD_TYPE, statement, &att_signers)?;
+    let att_file = work.path().join("provenance.dsse.json");
+    fs::write(&att_file, att_env.to_json()).map_err(BuildError::io(&att_file))?;
+    let attestation = pack(
+        Artefact {
+            path: MemberPath::new(ATTESTATION_PATH)?,
+            media_type: mt::ATTESTATION_MEDIA_TYPE.into(),
+            role: MemberRole::Attestation,
+            file: att_file,
+            sbom: None,
+        },
+        &blobs.join("attestation.zst"),
+        req.chunk_size,
+        progress,
+    )?;
+    ordered.insert(0, attestation);
+
+    // 9. Manifest, signed by the kit role.
+    let previous_kit_sha256 = match &req.previous_kit {
+        Some(p) => Some(
+            Sha256::of_reader(File::open(p).map_err(BuildError::io(p))?)
+                .map_err(BuildError::io(p))?
+                .0,
+        ),
+        None => None,
+    };
+    let manifest = Manifest {
+        format: mt::FORMAT_VERSION.into(),
+        kit_id: kit_id.clone(),
+        channel: req.channel.clone(),
+        sequence: req.sequence,
+        created_at: req.created_at,
+        expires_at: req.expires_at,
+        builder: BuilderIdentity {
+            id: req.builder_id.clone(),
+            version: BUILDER_VERSION.into(),
+        },
+        previous_kit_sha256,
+        chunk_size: req.chunk_size,
+        members: ordered.iter().map(|p| p.member.clone()).collect(),
+        annotations,
+    };
+    manifest.validate(&ouk_format::Limits::default())?;
+    let kit_signers: Vec<&dyn Signer> = req.kit_signers.iter().map(|s| s.as_ref()).collect();
+    let envelope = Envelope::sign(
+        mt::MANIFEST_PAYLOAD_TYPE,
+        manifest.to_payload(),
+        &kit_signers,
+    )?;
+
+    // 10. The container, to a temporary file renamed over the output: never a partial kit.
+    progress.stage("writing the kit");
+    let tmp = tempfile::Builder::new()
+        .prefix(".ouk-kit-")
+        .tempfile_in(&out_dir)
+        .map_err(BuildError::io(&out_dir))?;
+    let mut readers = Vec::new();
+    for p in &ordered {
+        let f = File::open(&p.blob).map_err(BuildError::io(&p.blob))?;
+        readers.push((&p.member, Box::new(BufReader::new(f)) as Box<dyn Read>));
+    }
+    let writer = io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let (writer, kit_sha, kit_size) = write_kit(
+        writer,
+        &envelope.to_json(),
+        readers,
+        req.created_at.unix().max(0) as u64,
+    )?;
+    writer
+        .into_inner()
+        .map_err(|e| BuildError::io(tmp.path())(e.into_error()))?
+        .sync_all()
+        .map_err(BuildError::io(tmp.path()))?;
+    let signature_file = if req.blob_signature {
+        let sig = blob_signature(tmp.path(), req.kit_signers[0].as_ref())?;
+        let sig_path = append_ext(&req.out, "sig");
+        let sig_tmp = tempfile::Builder::new()
+            .prefix(".ouk-sig-")
+            .tempfile_in(&out_dir)
+            .map_err(BuildError::io(&out_dir))?;
+        sig_tmp
+            .as_file()
+            .write_all(sig.as_bytes())
+            .map_err(BuildError::io(sig_tmp.path()))?;
+        sig_tmp
+            .as_file()
+            .sync_all()
+            .map_err(BuildError::io(sig_tmp.path()))?;
+        sig_tmp
+            .persist(&sig_path)
+            .map_err(|e| BuildError::io(&sig_path)(e.error))?;
+        Some(sig_path)
+    } else {
+        None
+    };
+    tmp.persist(&req.out)
+        .map_err(|e| BuildError::io(&req.out)(e.error))?;
+    if let Ok(dir) = File::open(&out_dir) {
+        let _ = dir.sync_all();
+    }
+
+    Ok(BuildSummary {
+        kit: req.out.clone(),
+        kit_sha256: kit_sha.to_hex(),
+        kit_size,
+        kit_id,
+        channel: req.channel.clone(),
+        sequence: req.sequence,
+        created_at: req.created_at.to_string(),
+        expires_at: req.expires_at.to_string(),
+        partial,
+        signature_file,
+        members: manifest
+            .members
+            .iter()
+            .map(|m| MemberSummary {
+                path: m.path.to_string(),
+                role: m.role,
+                media_type: m.media_type.clone(),
+                size: m.uncompressed.size,
+                compressed_size: m.compressed.size,
+                sha256: m.uncompressed.sha256.to_hex(),
+            })
+            .collect(),
+    })
+}
+
+/// A cosign-compatible blob signature (base64) over the whole kit file, so
+/// `cosign verify-blob --key kit.pub --signature KIT.sig KIT` works for release integrity.
+/// Ed25519 is not a streaming signature scheme, so the file is memory-mapped rather than read.
+fn blob_signature(path: &Path, signer: &dyn Signer) -> Result<String, BuildError> {
+    let file = File::open(path).map_err(BuildError::io(path))?;
+    // SAFETY: the file is our own temporary file, not yet visible under its final name, and is
+    // not modified while mapped.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(BuildError::io(path))?;
+    let sig = signer.sign(&map)?;
+    Ok(ouk_format::dsse::encode_base64(&sig))
+}
+
+fn payload_artefact(path: &str, media_type: &str, file: PathBuf) -> Result<Artefact, BuildError> {
+    Ok(Artefact {
+        path: MemberPath::new(path)?,
+        media_type: media_type.to_owned(),
+        role: MemberRole::Payload,
+        file,
+        sbom: None,
+    })
+}
+
+/// Files of a payload directory as `payload/<relative path>` members, in sorted order. Links and
+/// special files are refused: a kit carries plain files only.
+fn collect_payload(dir: &Path) -> Result<Vec<Artefact>, BuildError> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| BuildError::Io {
+            path: e
+                .path()
+                .map(Path::to_owned)
+                .unwrap_or_else(|| dir.to_owned()),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| io::Error::other("walk failed")),
+        })?;
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if !ft.is_file() {
+            return Err(BuildError::Payload {
+                path: entry.path().to_owned(),
+                reason: "only regular files can go into a kit (no links, devices or FIFOs)",
+            });
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .map_err(|_| BuildError::Payload {
+                path: entry.path().to_owned(),
+                reason: "outside the payload directory",
+            })?;
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let member = format!("payload/{}", rel.join("/"));
+        let media_type = match entry.path().extension().and_then(|e| e.to_str()) {
+            Some("json") => "application/json",
+            Some("ndjson") | Some("jsonl") => "application/x-ndjson",
+            Some("gz") => "application/gzip",
+            Some("txt") => "text/plain",
+            _ => mt::OCTET_STREAM,
+        };
+        out.push(payload_artefact(
+            &member,
+            media_type,
+            entry.path().to_owned(),
+        )?);
+    }
+    Ok(out)
+}
+
+/// A reader that feeds SHA-1 on the side (SPDX 2.3 requires a SHA1 checksum on every file).
+struct Sha1Tee<R> {
+    inner: R,
+    sha1: sha1::Sha1,
+}
+
+impl<R: Read> Read for Sha1Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha1.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn pack(
+    art: Artefact,
+    blob: &Path,
+    chunk_size: u32,
+    progress: &dyn Progress,
+) -> Result<Packed, BuildError> {
+    let input = File::open(&art.file).map_err(BuildError::io(&art.file))?;
+    let mut tee = Sha1Tee {
+        inner: progress.wrap_read(Box::new(input)),
+        sha1: sha1::Sha1::new(),
+    };
+    let out = File::create(blob).map_err(BuildError::io(blob))?;
+    let (compressed, uncompressed) = compress_member(
+        &mut tee,
+        io::BufWriter::with_capacity(1 << 20, out),
+        chunk_size,
+        CompressionOptions::default(),
+    )?;
+    let sha1 = Sha1Hex::from_bytes(tee.sha1.finalize().into());
+    Ok(Packed {
+        member: Member {
+            path: art.path,
+            media_type: art.media_type,
+            role: art.role,
+            sbom: art.sbom,
+            compressed,
+            uncompressed,
+        },
+        blob: blob.to_owned(),
+        sha1,
+    })
+}
+
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {
+    let f = File::open(path).map_err(BuildError::io(path))?;
+    let mut out = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(BuildError::io(path))?;
+    if out.len() as u64 > cap {
+        return Err(BuildError::Config(format!(
+            "{} is larger than {cap} bytes",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+fn parent_dir(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn append_ext(p: &Path, ext: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}

@@ -1,0 +1,229 @@
+//! End-to-end: the real `ouk-builder` binary on the repository's test feeds and dev keys.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ouk_format::archive::reader::{verify_kit, NullSink, VerifyOptions};
+use ouk_format::time::Timestamp;
+use ouk_format::trust_root::verify_trust_root;
+use ouk_format::Limits;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn builder() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ouk-builder"));
+    c.current_dir(root()).env("SOURCE_DATE_EPOCH", "1764000000");
+    c
+}
+
+fn build_demo(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut c = builder();
+    c.args([
+        "build",
+        "--source",
+        "osv=testdata/feeds/osv",
+        "--source",
+        "ghsa=testdata/feeds/ghsa",
+        "--source",
+        "osv=testdata/trivy/osv",
+        "--key",
+        "keys/dev/kit.key",
+        "--attestation-key",
+        "keys/dev/attestation.key",
+        "--sequence",
+        "5",
+        "--expires",
+        "3650d",
+        "--builder-id",
+        "https://ouk.dev/builders/dev",
+        "--json",
+        "--out",
+    ])
+    .arg(out)
+    .args(extra);
+    c.output().unwrap()
+}
+
+#[test]
+fn same_inputs_and_epoch_give_identical_kits_that_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.ouk");
+    let b = dir.path().join("b.ouk");
+    let out = build_demo(&a, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = build_demo(&b, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes_a = std::fs::read(&a).unwrap();
+    assert_eq!(bytes_a, std::fs::read(&b).unwrap(), "kits differ");
+
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = summary["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths[0], "attestation/provenance.dsse.json");
+    assert_eq!(paths[1], "sbom/kit.spdx.json");
+    for needed in [
+        "feeds/advisories.ndjson",
+        "feeds/snapshot.json",
+        "trivy/db.tar.gz",
+    ] {
+        assert!(paths.contains(&needed), "{needed} missing from {paths:?}");
+    }
+
+    let trust_bytes = std::fs::read(root().join("keys/dev/trust-root.json")).unwrap();
+    let now = Timestamp::parse("2026-11-25T00:00:00Z").unwrap();
+    let trust = verify_trust_root(&trust_bytes, now, 0, &Limits::default()).unwrap();
+    let opts = VerifyOptions {
+        now,
+        skew_secs: 0,
+        allow_expired: false,
+        limits: Limits::default(),
+    };
+    let v = verify_kit(&bytes_a[..], &trust, &opts, &mut NullSink).unwrap();
+    assert_eq!(v.manifest.sequence, 5);
+    assert!(v.manifest.annotations.contains_key("ouk.snapshot"));
+    // Every payload member links to an SBOM member.
+    for m in &v.manifest.members {
+        if m.role == ouk_format::manifest::MemberRole::Payload {
+            assert!(m.sbom.is_some(), "{} has no SBOM", m.path);
+        }
+    }
+    // The blob signature verifies over the whole file with the kit key.
+    let sig_b64 = std::fs::read_to_string(dir.path().join("a.ouk.sig")).unwrap();
+    let sig = ouk_format::dsse::decode_base64("sig", sig_b64.trim()).unwrap();
+    let kit_pub = ouk_format::keys::PublicKey::from_spki_pem(
+        &std::fs::read_to_string(root().join("keys/dev/kit.pub")).unwrap(),
+    )
+    .unwrap();
+    assert!(kit_pub.verify(&bytes_a, &sig));
+}
+
+#[test]
+fn a_different_epoch_gives_a_different_kit() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.ouk");
+    assert!(build_demo(&a, &[]).status.success());
+    let b = dir.path().join("b.ouk");
+    let mut c = builder();
+    c.env("SOURCE_DATE_EPOCH", "1764000001");
+    let out = c
+        .args([
+            "build",
+            "--source",
+            "osv=testdata/feeds/osv",
+            "--source",
+            "ghsa=testdata/feeds/ghsa",
+        ])
+        .args(["--source", "osv=testdata/trivy/osv"])
+        .args([
+            "--key",
+            "keys/dev/kit.key",
+            "--attestation-key",
+            "keys/dev/attestation.key",
+        ])
+        .args([
+            "--sequence",
+            "5",
+            "--expires",
+            "3650d",
+            "--builder-id",
+            "https://ouk.dev/builders/dev",
+            "--out",
+        ])
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn failures_leave_no_kit_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.ouk");
+    // A missing required source fails the build (no --allow-partial).
+    let o = builder()
+        .args([
+            "build",
+            "--source",
+            "osv=/nonexistent/osv",
+            "--source",
+            "ghsa=testdata/feeds/ghsa",
+        ])
+        .args([
+            "--key",
+            "keys/dev/kit.key",
+            "--attestation-key",
+            "keys/dev/attestation.key",
+        ])
+        .args(["--sequence", "1", "--builder-id", "x", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("osv"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // No attestation key: refused before anything is written.
+    let o = builder()
+        .args([
+            "build",
+            "--payload",
+            "testdata/feeds/osv",
+            "--key",
+            "keys/dev/kit.key",
+        ])
+        .args(["--sequence", "1", "--builder-id", "x", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+}
+
+#[test]
+fn payload_symlinks_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("p");
+    std::fs::create_dir(&payload).unwrap();
+    std::fs::write(payload.join("a.json"), b"{}").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", payload.join("link")).unwrap();
+    let o = builder()
+        .args(["build", "--payload"])
+        .arg(&payload)
+        .args([
+            "--key",
+            "keys/dev/kit.key",
+            "--attestation-key",
+            "keys/dev/attestation.key",
+        ])
+        .args(["--sequence", "1", "--builder-id", "x", "--out"])
+        .arg(dir.path().join("k.ouk"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only regular files"));
+}
