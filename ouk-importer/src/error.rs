@@ -1,0 +1,305 @@
+//! The importer's one error type and its coarse [`Class`], from which the binary derives the exit
+//! code with a single table.
+//!
+//! Kit-format errors keep their own stable `kind()` from `ouk-format`; everything the importer adds
+//! (policy refusals, provenance, store problems) gets a named variant and a stable snake_case kind,
+//! used in `--json` reports and in the audit log. Text that came from a kit is bounded and escaped
+//! (through `ouk_format::error::Name` or the provenance crate's own bounding) before it gets here.
+
+use std::path::PathBuf;
+
+use ouk_format::error::{ErrorClass, Name};
+use ouk_provenance::{ProvenanceError, SbomError};
+use ouk_trivy::TrivyError;
+
+/// Who is at fault, as a scheduler needs to know it. The binary maps each class to one exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The kit is malformed, fails authentication, exceeds a limit, or fails provenance/SBOM checks.
+    Verification,
+    /// The trust root is unusable (expired, under-signed, invalid, older than the one in use).
+    Trust,
+    /// Verified content that policy refuses (rollback, equivocation, expired, future, builder).
+    Policy,
+    /// Local I/O: store unwritable, disk full, read-only, kit unreadable, store state damaged.
+    Io,
+    /// Another process holds the store lock and the caller asked not to wait.
+    Locked,
+    /// `import --from DIR` found no kit above the anti-rollback floor.
+    NothingNew,
+    /// The caller asked for something that does not exist (e.g. an unknown generation).
+    Usage,
+    /// A bug in the importer.
+    Internal,
+}
+
+/// Everything that can make an importer command fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The kit or trust root failed a check of the format crate.
+    #[error("{0}")]
+    Format(#[from] ouk_format::Error),
+    /// The kit carries no provenance attestation member; policy never imports such a kit.
+    #[error("kit has no provenance attestation member (role attestation); refusing it")]
+    MissingAttestation,
+    /// The attestation member does not have the media type of a DSSE envelope.
+    #[error("attestation member {path} has media type {media_type}, expected a DSSE envelope")]
+    AttestationMediaType {
+        /// The member.
+        path: Name,
+        /// Its declared media type.
+        media_type: Name,
+    },
+    /// The attestation member is larger than the importer captures in memory.
+    #[error("attestation member {path} is {size} bytes, limit is {limit}")]
+    AttestationTooLarge {
+        /// The member.
+        path: Name,
+        /// Declared size.
+        size: u64,
+        /// Limit.
+        limit: u64,
+    },
+    /// The attested statement does not match the kit or the trust root's builders.
+    #[error("provenance attestation {path} refused: {source}")]
+    Provenance {
+        /// The attestation member.
+        path: Name,
+        /// What the provenance check found.
+        #[source]
+        source: ProvenanceError,
+    },
+    /// A payload member has no SBOM link.
+    #[error("payload member {path} has no SBOM (member.sbom is missing)")]
+    MissingSbomLink {
+        /// The member.
+        path: Name,
+    },
+    /// A member's SBOM link names a member that is not an SBOM.
+    #[error("member {path} links SBOM {sbom}, which is not an SBOM member")]
+    SbomLinkNotSbom {
+        /// The member.
+        path: Name,
+        /// The linked member.
+        sbom: Name,
+    },
+    /// An SBOM member is larger than the importer validates in memory.
+    #[error("SBOM member {path} is {size} bytes, limit is {limit}")]
+    SbomTooLarge {
+        /// The member.
+        path: Name,
+        /// Declared size.
+        size: u64,
+        /// Limit.
+        limit: u64,
+    },
+    /// An SBOM member does not parse as SPDX 2.3 / CycloneDX 1.5-1.6 JSON.
+    #[error("SBOM member {path} is invalid: {source}")]
+    Sbom {
+        /// The member.
+        path: Name,
+        /// What the validator found.
+        #[source]
+        source: SbomError,
+    },
+    /// A Trivy DB member is not at `trivy/db.tar.gz`.
+    #[error("Trivy DB member {path} must be at trivy/db.tar.gz")]
+    TrivyMisplaced {
+        /// The member.
+        path: Name,
+    },
+    /// Installing the verified Trivy DB member failed.
+    #[error("installing the Trivy DB failed: {0}")]
+    Trivy(#[source] TrivyError),
+    /// The kit file changed between the manifest pre-read and the streaming verification.
+    #[error("kit {path} changed while it was being imported")]
+    KitChanged {
+        /// The kit file.
+        path: PathBuf,
+    },
+    /// The kit's sequence is below the anti-rollback floor.
+    #[error("rollback refused: kit sequence {sequence} is lower than the highest imported sequence {floor}")]
+    Rollback {
+        /// The kit's sequence.
+        sequence: u64,
+        /// Highest sequence ever imported into this store.
+        floor: u64,
+    },
+    /// Same sequence as an imported kit, different content.
+    #[error("equivocation refused: sequence {sequence} was imported as kit {imported}, this kit is {found}")]
+    Equivocation {
+        /// The sequence.
+        sequence: u64,
+        /// Digest of the kit imported with that sequence.
+        imported: String,
+        /// Digest of this kit.
+        found: String,
+    },
+    /// The kit belongs to another channel than the store.
+    #[error("kit is for channel {kit}, this store follows channel {store}")]
+    ChannelMismatch {
+        /// Store channel.
+        store: String,
+        /// Kit channel.
+        kit: Name,
+    },
+    /// The trust root is older than the one the store last accepted.
+    #[error("trust root version {version} is older than version {store_version} already used by this store")]
+    TrustRootRollback {
+        /// Version presented.
+        version: u64,
+        /// Highest version seen by the store.
+        store_version: u64,
+    },
+    /// `import --from DIR`: no kit newer than the floor.
+    #[error("nothing new in {dir}: no kit above sequence {floor}")]
+    NothingNew {
+        /// The scanned directory.
+        dir: PathBuf,
+        /// The floor.
+        floor: u64,
+    },
+    /// The store lock is held by another process (`--no-wait`).
+    #[error("store {store} is locked by another import")]
+    Locked {
+        /// The store.
+        store: PathBuf,
+    },
+    /// `rollback --to N`: no local generation with that sequence.
+    #[error("no local generation with sequence {sequence}")]
+    UnknownGeneration {
+        /// The sequence asked for.
+        sequence: u64,
+    },
+    /// The store's own files are damaged (state.json unparsable, dangling `current`...).
+    #[error("store file {path} is damaged: {reason}")]
+    StoreDamaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The audit log's hash chain is broken.
+    #[error("audit log {path}: record {record} is broken: {reason}")]
+    AuditBroken {
+        /// The log.
+        path: PathBuf,
+        /// 1-based record (line) number of the first broken record.
+        record: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A local file operation failed.
+    #[error("I/O error while {during} {}: {source}", path.display())]
+    Io {
+        /// What we were doing.
+        during: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bug: an invariant of the importer does not hold.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+impl Error {
+    /// Wrap an OS error with what we were doing and where.
+    pub fn io(during: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            during,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Stable snake_case name, used in `--json` output and the audit log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Format(e) => e.kind(),
+            Error::MissingAttestation => "missing_attestation",
+            Error::AttestationMediaType { .. } => "attestation_media_type",
+            Error::AttestationTooLarge { .. } => "attestation_too_large",
+            Error::Provenance { source, .. } => provenance_kind(source),
+            Error::MissingSbomLink { .. } => "missing_sbom_link",
+            Error::SbomLinkNotSbom { .. } => "sbom_link_not_sbom",
+            Error::SbomTooLarge { .. } => "sbom_too_large",
+            Error::Sbom { .. } => "sbom_invalid",
+            Error::TrivyMisplaced { .. } => "trivy_misplaced",
+            Error::Trivy(TrivyError::Io { .. }) => "io",
+            Error::Trivy(_) => "trivy_db_invalid",
+            Error::KitChanged { .. } => "kit_changed",
+            Error::Rollback { .. } => "rollback",
+            Error::Equivocation { .. } => "equivocation",
+            Error::ChannelMismatch { .. } => "channel_mismatch",
+            Error::TrustRootRollback { .. } => "trust_root_rollback",
+            Error::NothingNew { .. } => "nothing_new",
+            Error::Locked { .. } => "locked",
+            Error::UnknownGeneration { .. } => "unknown_generation",
+            Error::StoreDamaged { .. } => "store_damaged",
+            Error::AuditBroken { .. } => "audit_broken",
+            Error::Io { .. } => "io",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The class that decides the exit code.
+    pub fn class(&self) -> Class {
+        match self {
+            Error::Format(e) => match e.class() {
+                ErrorClass::Verification | ErrorClass::Limit => Class::Verification,
+                ErrorClass::Trust => Class::Trust,
+                ErrorClass::Policy => Class::Policy,
+                ErrorClass::Io => Class::Io,
+            },
+            Error::Provenance {
+                source: ProvenanceError::UnknownBuilder { .. },
+                ..
+            } => Class::Policy,
+            Error::MissingAttestation
+            | Error::AttestationMediaType { .. }
+            | Error::AttestationTooLarge { .. }
+            | Error::Provenance { .. }
+            | Error::MissingSbomLink { .. }
+            | Error::SbomLinkNotSbom { .. }
+            | Error::SbomTooLarge { .. }
+            | Error::Sbom { .. }
+            | Error::TrivyMisplaced { .. }
+            | Error::KitChanged { .. }
+            | Error::AuditBroken { .. } => Class::Verification,
+            Error::Trivy(TrivyError::Io { .. }) => Class::Io,
+            Error::Trivy(_) => Class::Verification,
+            Error::Rollback { .. } | Error::Equivocation { .. } | Error::ChannelMismatch { .. } => {
+                Class::Policy
+            }
+            Error::TrustRootRollback { .. } => Class::Trust,
+            Error::NothingNew { .. } => Class::NothingNew,
+            Error::Locked { .. } => Class::Locked,
+            Error::UnknownGeneration { .. } => Class::Usage,
+            Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
+            Error::Internal(_) => Class::Internal,
+        }
+    }
+}
+
+/// Kinds for provenance refusals: one per variant the importer can meet, so an operator can grep
+/// the audit log for, say, every `provenance_subject_missing`.
+fn provenance_kind(e: &ProvenanceError) -> &'static str {
+    match e {
+        ProvenanceError::SubjectMissing { .. } => "provenance_subject_missing",
+        ProvenanceError::SubjectExtra { .. } => "provenance_subject_extra",
+        ProvenanceError::SubjectDigestMismatch { .. } => "provenance_subject_digest_mismatch",
+        ProvenanceError::SubjectDuplicate { .. } => "provenance_subject_duplicate",
+        ProvenanceError::UnknownBuilder { .. } => "provenance_unknown_builder",
+        ProvenanceError::WrongStatementType { .. } => "provenance_statement_type",
+        ProvenanceError::WrongPredicateType { .. } => "provenance_predicate_type",
+        ProvenanceError::WrongBuildType { .. } => "provenance_build_type",
+        _ => "provenance_invalid",
+    }
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

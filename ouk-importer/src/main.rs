@@ -1,0 +1,567 @@
+//! `ouk-importer`: thin CLI over the `ouk_importer` library.
+//!
+//! clap parses flags; [`Args`] validation is clap's (types, ranges, conflicts); this file then
+//! reads what the library must not (system clock, trust-root file, operator identity, TTY), calls
+//! one library function, prints its report, and turns the outcome into an exit code with the one
+//! table in [`exit_code`]. Exit codes are part of the interface (docs/importer.md).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ouk_format::time::Timestamp;
+use ouk_format::Limits;
+use ouk_importer::report::ScanReport;
+use ouk_importer::{Class, Context, Error, Operator, Progress, TrustOptions, Wait};
+use serde::Serialize;
+
+/// Verify Offline Update Kits and install them crash-safely into a generation store.
+#[derive(Parser, Debug)]
+#[command(name = "ouk-importer", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show a kit's manifest (UNVERIFIED unless --trust-root is given).
+    Inspect {
+        /// Kit file.
+        kit: PathBuf,
+        /// Verify the kit against this trust root first.
+        #[arg(long, value_name = "FILE")]
+        trust_root: Option<PathBuf>,
+        /// Print the provenance statement readably.
+        #[arg(long)]
+        provenance: bool,
+        #[command(flatten)]
+        out: Output,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Verify a kit completely (signatures, digests, provenance, SBOMs), writing nothing.
+    Verify {
+        /// Kit file.
+        kit: PathBuf,
+        /// Trust root file.
+        #[arg(long, value_name = "FILE")]
+        trust_root: PathBuf,
+        #[command(flatten)]
+        out: Output,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Verify and install a kit (or the newest new kit in --from DIR) into the store.
+    Import {
+        /// Kit file.
+        #[arg(required_unless_present = "from", conflicts_with = "from")]
+        kit: Option<PathBuf>,
+        /// Scan this directory (a mounted stick) for `*.ouk` kits and import the newest valid one.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// Trust root file.
+        #[arg(long, value_name = "FILE")]
+        trust_root: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Show the active generation, anti-rollback floor and expiry countdowns.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// List local generations.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Activate an older local generation (does not lower the anti-rollback floor).
+    Rollback {
+        /// Sequence of the generation to activate.
+        #[arg(long = "to", value_name = "SEQUENCE")]
+        to: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Remove old generations, keeping the N newest and the active one.
+    Gc {
+        /// How many generations to keep (at least 1).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        keep: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; names the first broken record.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// Store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Fail at once (exit 31) if another import holds the store lock.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+#[derive(Args, Debug)]
+struct TimeArgs {
+    /// Accept a kit past its expiry (recorded in the audit log).
+    #[arg(long)]
+    allow_expired: bool,
+    /// Tolerated clock skew in seconds for expiry and creation times.
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(i64).range(0..=7 * 86_400))]
+    clock_skew: i64,
+}
+
+#[derive(Args, Debug)]
+struct Output {
+    /// Print one machine-readable JSON report on stdout.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no text output on success.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The one error-class → exit-code table (contract: "Importer exit codes").
+fn exit_code(class: Class) -> u8 {
+    match class {
+        Class::Internal => 1,
+        Class::Usage => 2,
+        Class::NothingNew => 3,
+        Class::Verification => 10,
+        Class::Trust => 11,
+        Class::Policy => 20,
+        Class::Io => 30,
+        Class::Locked => 31,
+    }
+}
+
+fn class_name(class: Class) -> &'static str {
+    match class {
+        Class::Internal => "internal",
+        Class::Usage => "usage",
+        Class::NothingNew => "nothing_new",
+        Class::Verification => "verification",
+        Class::Trust => "trust",
+        Class::Policy => "policy",
+        Class::Io => "io",
+        Class::Locked => "locked",
+    }
+}
+
+fn main() -> ExitCode {
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
+    let cli = Cli::parse();
+    let json = match &cli.command {
+        Command::Inspect { out, .. }
+        | Command::Verify { out, .. }
+        | Command::Import { out, .. }
+        | Command::Status { out, .. }
+        | Command::List { out, .. }
+        | Command::Rollback { out, .. }
+        | Command::Gc { out, .. } => out.json,
+        Command::Audit {
+            command: AuditCommand::Verify { out, .. },
+        } => out.json,
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = exit_code(e.class());
+            if json {
+                print_json(&ErrorReport {
+                    ok: false,
+                    exit_code: code,
+                    error: ErrorBody {
+                        kind: e.kind(),
+                        class: class_name(e.class()),
+                        message: e.to_string(),
+                    },
+                });
+            } else {
+                eprintln!("ouk-importer: error: {e}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorReport {
+    ok: bool,
+    exit_code: u8,
+    error: ErrorBody,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    kind: &'static str,
+    class: &'static str,
+    message: String,
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    let mut out = std::io::stdout().lock();
+    // Serializing our own report types cannot fail; a closed stdout is not worth a panic.
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = writeln!(out);
+}
+
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// Login name (the sudo caller when run through sudo) and host name, for the audit log.
+fn operator() -> Operator {
+    let user = ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self").map_or("unknown".into(), |m| format!("uid:{}", m.uid()))
+        });
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into());
+    let bound = |s: String| s.chars().filter(|c| !c.is_control()).take(128).collect();
+    Operator {
+        user: bound(user),
+        host: bound(host),
+    }
+}
+
+fn read_trust_root(path: &Path) -> Result<Vec<u8>, Error> {
+    let limit = Limits::default().max_trust_root_bytes;
+    let f = std::fs::File::open(path).map_err(|e| Error::io("opening the trust root", path, e))?;
+    let mut buf = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("reading the trust root", path, e))?;
+    // An oversized file is refused by the verifier with a precise limit error.
+    Ok(buf)
+}
+
+fn trust_options(path: &Path, time: &TimeArgs) -> Result<TrustOptions, Error> {
+    Ok(TrustOptions {
+        trust_root: read_trust_root(path)?,
+        skew_secs: time.clock_skew,
+        allow_expired: time.allow_expired,
+        limits: Limits::default(),
+    })
+}
+
+fn context(store: &StoreArgs) -> Context {
+    Context {
+        store: store.store.clone(),
+        now: now(),
+        operator: operator(),
+        wait: if store.no_wait {
+            Wait::NoWait
+        } else {
+            Wait::Block
+        },
+    }
+}
+
+/// An indicatif bar on stderr, only when stderr is a terminal and not `--quiet`.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(out: &Output) -> Bar {
+        if out.quiet || !std::io::stderr().is_terminal() {
+            return Bar(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} verifying [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Bar(Some(bar))
+    }
+}
+
+impl Progress for Bar {
+    fn start(&mut self, total: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(total);
+        }
+    }
+    fn advance(&mut self, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(bytes);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn emit<T: Serialize>(out: &Output, value: &T, text: impl FnOnce() -> String) {
+    if out.json {
+        print_json(value);
+    } else if !out.quiet {
+        print!("{}", text());
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Inspect {
+            kit,
+            trust_root,
+            provenance,
+            out,
+            time,
+        } => {
+            let opts = trust_root
+                .as_deref()
+                .map(|p| trust_options(p, &time))
+                .transpose()?;
+            let r = ouk_importer::inspect(now(), opts.as_ref(), &kit, provenance)?;
+            emit(&out, &r, || {
+                let mut s = String::new();
+                if !r.verified {
+                    s.push_str("*** UNVERIFIED: no --trust-root given; nothing below is authenticated ***\n");
+                }
+                s.push_str(&format!(
+                    "kit {} channel {} sequence {}\ncreated {} expires {}\nbuilder {} {}\n{} signature(s), {} member(s):\n",
+                    r.kit.kit_id, r.kit.channel, r.kit.sequence, r.kit.created_at, r.kit.expires_at,
+                    r.kit.builder_id, r.kit.builder_version, r.signatures, r.member_list.len()
+                ));
+                for m in &r.member_list {
+                    s.push_str(&format!(
+                        "  {:<11} {:>12}  {}  {}\n",
+                        format!("{:?}", m.role).to_lowercase(),
+                        m.size,
+                        m.sha256,
+                        m.path
+                    ));
+                }
+                if let Some(p) = &r.provenance_text {
+                    s.push_str("provenance:\n");
+                    s.push_str(p);
+                }
+                s
+            });
+            Ok(0)
+        }
+        Command::Verify {
+            kit,
+            trust_root,
+            out,
+            time,
+        } => {
+            let opts = trust_options(&trust_root, &time)?;
+            let r = ouk_importer::verify(now(), &opts, &kit, &mut Bar::new(&out))?;
+            emit(&out, &r, || {
+                format!(
+                    "verified kit {} sequence {} ({} bytes, sha256 {}){}\nprovenance: builder {} ({} subjects)\n",
+                    r.kit.kit_id,
+                    r.kit.sequence,
+                    r.kit.kit_size.unwrap_or(0),
+                    r.kit.kit_sha256.as_deref().unwrap_or(""),
+                    if r.expired { " [EXPIRED, accepted by --allow-expired]" } else { "" },
+                    r.provenance.builder_id,
+                    r.provenance.subjects_count,
+                )
+            });
+            Ok(0)
+        }
+        Command::Import {
+            kit,
+            from,
+            trust_root,
+            store,
+            time,
+            out,
+        } => {
+            let opts = trust_options(&trust_root, &time)?;
+            let ctx = context(&store);
+            let mut bar = Bar::new(&out);
+            if let Some(dir) = from {
+                let outcome = ouk_importer::import_from_dir(&ctx, &opts, &dir, &mut bar)?;
+                emit(&out, &outcome.report, || scan_text(&outcome.report));
+                return match outcome.error {
+                    None => Ok(0),
+                    Some(e) => {
+                        if !out.json {
+                            eprintln!("ouk-importer: {e}");
+                        }
+                        Ok(exit_code(e.class()))
+                    }
+                };
+            }
+            let kit = kit.ok_or(Error::Internal("clap let import run without a kit"))?;
+            let r = ouk_importer::import(&ctx, &opts, &kit, &mut bar)?;
+            emit(&out, &r, || match r.outcome {
+                ouk_importer::report::Outcome::Imported => format!(
+                    "imported kit {} sequence {} as generation {}{}\n",
+                    r.kit.kit_id,
+                    r.kit.sequence,
+                    r.generation,
+                    if r.accepted_expired {
+                        " [EXPIRED, accepted by --allow-expired]"
+                    } else {
+                        ""
+                    }
+                ),
+                ouk_importer::report::Outcome::AlreadyImported => format!(
+                    "already imported: kit {} sequence {} is generation {}; nothing changed\n",
+                    r.kit.kit_id, r.kit.sequence, r.generation
+                ),
+            });
+            Ok(0)
+        }
+        Command::Status { store, out } => {
+            let r = ouk_importer::status(&store.store, now())?;
+            emit(&out, &r, || {
+                let mut s = String::new();
+                match &r.current {
+                    Some(c) => s.push_str(&format!(
+                        "current generation {} (kit {}, sequence {})\nkit expires {} (in {}s)\ntrust root v{} expires {} (in {}s)\n",
+                        c.name, c.kit_id, c.sequence, c.expires_at, r.expires_in_secs.unwrap_or(0),
+                        c.trust_root_version, c.trust_root_expires, r.trust_root_expires_in_secs.unwrap_or(0)
+                    )),
+                    None => s.push_str("no generation imported yet\n"),
+                }
+                if let Some(h) = r.highest_sequence {
+                    s.push_str(&format!("highest sequence imported: {h}\n"));
+                }
+                s.push_str(&format!("{} local generation(s)\n", r.generations));
+                if r.needs_recovery {
+                    s.push_str("an interrupted command left work behind; the next import/rollback/gc recovers it\n");
+                }
+                s
+            });
+            Ok(0)
+        }
+        Command::List { store, out } => {
+            let (gens, current) = ouk_importer::list(&store.store)?;
+            #[derive(Serialize)]
+            struct ListReport<'a> {
+                current: Option<&'a str>,
+                generations: &'a [ouk_importer::store::GenerationInfo],
+            }
+            let r = ListReport {
+                current: current.as_deref(),
+                generations: &gens,
+            };
+            emit(&out, &r, || {
+                gens.iter()
+                    .map(|g| {
+                        format!(
+                            "{} {:<24} seq {:<6} created {} expires {} imported {}\n",
+                            if current.as_deref() == Some(g.name.as_str()) {
+                                "*"
+                            } else {
+                                " "
+                            },
+                            g.name,
+                            g.sequence,
+                            g.created_at,
+                            g.expires_at,
+                            g.imported_at
+                        )
+                    })
+                    .collect()
+            });
+            Ok(0)
+        }
+        Command::Rollback { to, store, out } => {
+            let r = ouk_importer::rollback(&context(&store), to)?;
+            emit(&out, &r, || {
+                format!(
+                    "activated generation {} (anti-rollback floor stays at {}){}\n",
+                    r.current,
+                    r.highest_sequence,
+                    if r.expired {
+                        " [this kit is EXPIRED]"
+                    } else {
+                        ""
+                    }
+                )
+            });
+            Ok(0)
+        }
+        Command::Gc { keep, store, out } => {
+            let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+            let r = ouk_importer::gc(&context(&store), keep)?;
+            emit(&out, &r, || {
+                format!(
+                    "removed {} generation(s), kept {}\n",
+                    r.removed.len(),
+                    r.kept.len()
+                )
+            });
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { store, out },
+        } => {
+            let r = ouk_importer::audit_verify(&store.store)?;
+            emit(&out, &r, || {
+                format!(
+                    "audit log intact: {} record(s), head {}\n",
+                    r.records, r.head
+                )
+            });
+            Ok(0)
+        }
+    }
+}
+
+fn scan_text(r: &ScanReport) -> String {
+    let mut s = String::new();
+    for c in &r.candidates {
+        s.push_str(&format!(
+            "{:<24} {} {}\n",
+            c.status,
+            c.sequence.map_or("-".into(), |q| q.to_string()),
+            c.path
+        ));
+    }
+    if let Some(i) = &r.imported {
+        s.push_str(&format!("imported generation {}\n", i.generation));
+    }
+    s
+}

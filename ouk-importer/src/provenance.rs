@@ -1,0 +1,122 @@
+//! Provenance and SBOM enforcement (issue 5, importer side), run inside the streaming pass.
+//!
+//! - The manifest must list exactly one attestation member (a DSSE envelope); every payload
+//!   member must link an SBOM member. Checked on the authenticated manifest before any member
+//!   streams.
+//! - The attestation member (placed first by the builder) is captured in memory, bounded, and as
+//!   soon as its digests matched: DSSE threshold of the trust root's `attestation` role with
+//!   payloadType `application/vnd.in-toto+json`, then [`ouk_provenance::check_statement`] against
+//!   the expected subjects (every member except the attestation: name = path, sha256 = sha256 of
+//!   the uncompressed content) and the trust root's builders. A bad attestation therefore stops
+//!   the import before the big payload members stream.
+//! - Each SBOM member is captured (bounded) and validated with [`ouk_provenance::validate_sbom`].
+
+use ouk_format::dsse::Envelope;
+use ouk_format::error::{Document, Name};
+use ouk_format::manifest::{Manifest, Member, MemberRole};
+use ouk_format::media_types::{ATTESTATION_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE};
+use ouk_format::trust_root::{RoleName, TrustRoot};
+use ouk_format::Limits;
+use ouk_provenance::{ProvenanceSummary, SbomFormat, Sha256Hex, Subject};
+
+use crate::error::{Error, Result};
+
+/// Largest attestation member captured in memory (a statement lists one subject per member; the
+/// provenance crate's own cap is 8 MiB of payload, base64 inflates by 4/3).
+pub const MAX_ATTESTATION_BYTES: u64 = 12 * 1024 * 1024;
+/// Largest SBOM member validated (in memory) at import.
+pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Manifest-level rules: one attestation with the DSSE media type; every payload member links
+/// an SBOM member.
+pub fn check_manifest(manifest: &Manifest) -> Result<()> {
+    let attestation = manifest
+        .members
+        .iter()
+        .find(|m| m.role == MemberRole::Attestation)
+        .ok_or(Error::MissingAttestation)?;
+    if attestation.media_type != ATTESTATION_MEDIA_TYPE {
+        return Err(Error::AttestationMediaType {
+            path: Name::new(attestation.path.as_str()),
+            media_type: Name::new(&attestation.media_type),
+        });
+    }
+    for m in &manifest.members {
+        if m.role != MemberRole::Payload {
+            continue;
+        }
+        let Some(link) = &m.sbom else {
+            return Err(Error::MissingSbomLink {
+                path: Name::new(m.path.as_str()),
+            });
+        };
+        if manifest.member(link).map(|s| s.role) != Some(MemberRole::Sbom) {
+            return Err(Error::SbomLinkNotSbom {
+                path: Name::new(m.path.as_str()),
+                sbom: Name::new(link.as_str()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The subject set the attestation must state: every member except the attestation itself.
+pub fn expected_subjects(manifest: &Manifest) -> Result<Vec<Subject>> {
+    manifest
+        .members
+        .iter()
+        .filter(|m| m.role != MemberRole::Attestation)
+        .map(|m| {
+            Ok(Subject {
+                name: m.path.as_str().to_owned(),
+                sha256: Sha256Hex::parse(&m.uncompressed.sha256.to_hex())
+                    .map_err(|_| Error::Internal("hex digest rejected"))?,
+            })
+        })
+        .collect()
+}
+
+/// DSSE-verify the attestation envelope against the `attestation` role; returns the statement.
+pub fn verify_attestation(envelope: &[u8], trust: &TrustRoot, limits: &Limits) -> Result<Vec<u8>> {
+    let env = Envelope::parse(envelope, Document::Attestation, limits)?;
+    let keys = trust.role_keys(RoleName::Attestation);
+    let payload = env.verify(
+        IN_TOTO_PAYLOAD_TYPE,
+        Document::Attestation,
+        RoleName::Attestation.as_str(),
+        &keys,
+        trust.roles.attestation.threshold as usize,
+    )?;
+    Ok(payload.to_vec())
+}
+
+/// Check a verified statement against the manifest and the trust root's builders.
+pub fn check_statement(
+    attestation: &Member,
+    statement: &[u8],
+    manifest: &Manifest,
+    trust: &TrustRoot,
+) -> Result<ProvenanceSummary> {
+    let expected = expected_subjects(manifest)?;
+    ouk_provenance::check_statement(
+        statement,
+        &expected,
+        &trust.builders,
+        &ouk_provenance::Limits::default(),
+    )
+    .map_err(|source| Error::Provenance {
+        path: Name::new(attestation.path.as_str()),
+        source,
+    })
+}
+
+/// Validate one SBOM member's content.
+pub fn check_sbom(member: &Member, bytes: &[u8]) -> Result<SbomFormat> {
+    // `Limits` is non_exhaustive: start from the defaults and tighten one field.
+    let mut limits = ouk_provenance::Limits::default();
+    limits.max_sbom_bytes = MAX_SBOM_BYTES as usize;
+    ouk_provenance::validate_sbom(bytes, &limits).map_err(|source| Error::Sbom {
+        path: Name::new(member.path.as_str()),
+        source,
+    })
+}

@@ -1,0 +1,407 @@
+//! The generation store on disk.
+//!
+//! ```text
+//! <store>/
+//!   .lock                       exclusive lock of every changing command
+//!   state.json                  high-water marks (anti-rollback floor, time), atomic replace
+//!   audit.jsonl                 hash-chained audit log
+//!   current -> generations/<sequence>-<12 hex of kit sha256>     (relative symlink)
+//!   generations/<name>/         one complete, verified kit per directory:
+//!       <member paths...>       the members, as listed in the manifest
+//!       trivy/db/trivy.db       installed Trivy DB (when the kit has trivy/db.tar.gz)
+//!       .ouk/manifest.json      the verified manifest payload
+//!       .ouk/manifest.dsse.json the signed envelope (re-verifiable later)
+//!       .ouk/statement.json     the verified in-toto statement
+//!       .ouk/generation.json    what was imported, when, under which trust root
+//!   staging/                    work area on the same filesystem; anything here is garbage
+//! ```
+//!
+//! The commit point of an import is the `current` switch (a new symlink renamed over the old one).
+//! [`Store::recover`], run under the lock before any change, finishes or discards whatever a crash
+//! interrupted: staging leftovers are removed, a switched-but-unrecorded generation rolls
+//! `state.json` forward, a renamed-but-never-activated generation is removed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ouk_format::digest::Sha256;
+use ouk_format::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Audit, Entry};
+use crate::error::{Error, Result};
+use crate::failpoint;
+use crate::fsx;
+use crate::state::{State, STATE_FORMAT};
+
+/// `format` of `.ouk/generation.json`.
+pub const GENERATION_FORMAT: &str = "ouk-importer-generation/1";
+
+/// What a generation holds, recorded at import (`.ouk/generation.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationInfo {
+    /// Always [`GENERATION_FORMAT`].
+    pub format: String,
+    /// Directory name under `generations/`.
+    pub name: String,
+    /// Kit sequence.
+    pub sequence: u64,
+    /// Kit channel.
+    pub channel: String,
+    /// Kit id.
+    pub kit_id: String,
+    /// sha256 of the kit file.
+    pub kit_sha256: Sha256,
+    /// Size of the kit file.
+    pub kit_size: u64,
+    /// Kit creation time.
+    pub created_at: Timestamp,
+    /// Kit expiry.
+    pub expires_at: Timestamp,
+    /// When it was imported (system clock).
+    pub imported_at: Timestamp,
+    /// Builder id from the manifest.
+    pub builder_id: String,
+    /// Trust root version used.
+    pub trust_root_version: u64,
+    /// Trust root expiry.
+    pub trust_root_expires: Timestamp,
+    /// The kit was past its expiry and accepted with `--allow-expired`.
+    pub accepted_expired: bool,
+    /// Number of members.
+    pub members: usize,
+    /// The Trivy DB was installed under `trivy/db/`.
+    pub trivy_db: bool,
+}
+
+/// A store rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// `<sequence>-<12 lowercase hex>`.
+pub fn generation_name(sequence: u64, kit_sha256: &Sha256) -> String {
+    format!("{sequence}-{}", &kit_sha256.to_hex()[..12])
+}
+
+fn valid_generation_name(name: &str) -> bool {
+    let Some((seq, hex)) = name.split_once('-') else {
+        return false;
+    };
+    !seq.is_empty()
+        && seq.len() <= 20
+        && seq.bytes().all(|b| b.is_ascii_digit())
+        && hex.len() == 12
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Store {
+    /// The store at `root` (not created).
+    pub fn at(root: &Path) -> Store {
+        Store {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Create the store layout if missing.
+    pub fn create(root: &Path) -> Result<Store> {
+        if !root.exists() {
+            fs::create_dir_all(root).map_err(|e| Error::io("creating the store", root, e))?;
+        }
+        let store = Store::at(root);
+        fsx::ensure_dir(&store.generations_dir())?;
+        fsx::ensure_dir(&store.staging_dir())?;
+        Ok(store)
+    }
+
+    /// The store directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<store>/generations`.
+    pub fn generations_dir(&self) -> PathBuf {
+        self.root.join("generations")
+    }
+
+    /// `<store>/staging`.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.root.join("staging")
+    }
+
+    /// `<store>/current`.
+    pub fn current_link(&self) -> PathBuf {
+        self.root.join("current")
+    }
+
+    /// Directory of a generation.
+    pub fn generation_dir(&self, name: &str) -> PathBuf {
+        self.generations_dir().join(name)
+    }
+
+    /// Name of the active generation, if any.
+    pub fn current(&self) -> Result<Option<String>> {
+        let link = self.current_link();
+        let target = match fs::read_link(&link) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("reading the current link", link, e)),
+        };
+        let damaged = |reason: &str| Error::StoreDamaged {
+            path: link.clone(),
+            reason: reason.to_owned(),
+        };
+        let mut parts = target.components();
+        let (Some(first), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(damaged("target is not generations/<name>"));
+        };
+        let name = name.as_os_str().to_str().unwrap_or_default().to_owned();
+        if first.as_os_str() != "generations" || !valid_generation_name(&name) {
+            return Err(damaged("target is not generations/<name>"));
+        }
+        if !self.generation_dir(&name).is_dir() {
+            return Err(damaged("target generation does not exist"));
+        }
+        Ok(Some(name))
+    }
+
+    /// Read a generation's record.
+    pub fn info(&self, name: &str) -> Result<GenerationInfo> {
+        let path = self.generation_dir(name).join(".ouk/generation.json");
+        let bytes = fsx::read_capped(&path, 64 * 1024)?.ok_or_else(|| Error::StoreDamaged {
+            path: path.clone(),
+            reason: "missing".into(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::StoreDamaged {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Every generation with its record, by ascending sequence.
+    pub fn generations(&self) -> Result<Vec<GenerationInfo>> {
+        let dir = self.generations_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("listing generations", dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("listing generations", &dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if valid_generation_name(&name) {
+                out.push(self.info(&name)?);
+            }
+        }
+        out.sort_by(|a, b| a.sequence.cmp(&b.sequence).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// Atomically point `current` at `name`: a new symlink renamed over the old, parent fsynced.
+    pub fn switch_current(&self, name: &str) -> Result<()> {
+        let tmp = self
+            .root
+            .join(format!("current.tmp-{}", std::process::id()));
+        let _ = fs::remove_file(&tmp);
+        failpoint!("store::switch::symlink", &tmp);
+        std::os::unix::fs::symlink(Path::new("generations").join(name), &tmp)
+            .map_err(|e| Error::io("creating the new current link", &tmp, e))?;
+        failpoint!("store::switch::rename", &tmp);
+        fs::rename(&tmp, self.current_link()).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io("switching the current link", self.current_link(), e)
+        })?;
+        failpoint!("store::switch::after_rename", &tmp);
+        fsx::sync_dir(&self.root)
+    }
+
+    /// Remove a directory tree crash-safely: first renamed into `staging/` (atomic, so no half-
+    /// deleted generation is ever visible under `generations/`), then deleted.
+    pub fn discard(&self, dir: &Path) -> Result<()> {
+        let name = dir
+            .file_name()
+            .ok_or(Error::Internal("discarding a path without a name"))?;
+        let mut trash_name = std::ffi::OsString::from("trash-");
+        trash_name.push(name);
+        let trash = self.staging_dir().join(trash_name);
+        if dir.parent() != Some(self.staging_dir().as_path()) {
+            failpoint!("store::discard::rename", dir);
+            fs::rename(dir, &trash).map_err(|e| Error::io("moving aside", dir, e))?;
+            fsx::sync_dir(dir.parent().unwrap_or(&self.root))?;
+        } else {
+            fs::rename(dir, &trash).map_err(|e| Error::io("moving aside", dir, e))?;
+        }
+        failpoint!("store::discard::remove", &trash);
+        fs::remove_dir_all(&trash).map_err(|e| Error::io("removing", &trash, e))
+    }
+
+    /// Finish or undo whatever an interrupted command left behind. Call with the lock held.
+    /// Returns the (possibly rolled-forward) state.
+    pub fn recover(
+        &self,
+        state: Option<State>,
+        audit: &mut Audit,
+        now: Timestamp,
+    ) -> Result<Option<State>> {
+        let mut state = state;
+        // 1. Staging leftovers.
+        let staging = self.staging_dir();
+        let mut leftovers = Vec::new();
+        for entry in fs::read_dir(&staging).map_err(|e| Error::io("listing", &staging, e))? {
+            let entry = entry.map_err(|e| Error::io("listing", &staging, e))?;
+            leftovers.push(entry.path());
+        }
+        leftovers.sort();
+        for path in &leftovers {
+            let removed = match fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+                _ => fs::remove_file(path),
+            };
+            removed.map_err(|e| Error::io("removing interrupted staging", path, e))?;
+        }
+        if !leftovers.is_empty() {
+            audit.append(
+                now,
+                Entry {
+                    action: "recover",
+                    outcome: "removed_staging",
+                    ..Entry::default()
+                },
+            )?;
+        }
+        // 2. Temporary links of an interrupted switch.
+        for entry in fs::read_dir(&self.root).map_err(|e| Error::io("listing", &self.root, e))? {
+            let entry = entry.map_err(|e| Error::io("listing", &self.root, e))?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("current.tmp-")
+            {
+                let p = entry.path();
+                fs::remove_file(&p).map_err(|e| Error::io("removing", &p, e))?;
+            }
+        }
+        // 3. Activated but not recorded: roll state.json forward.
+        if let Some(name) = self.current()? {
+            let info = self.info(&name)?;
+            let behind = state
+                .as_ref()
+                .is_none_or(|s| info.sequence > s.highest_sequence);
+            if behind {
+                let new = State {
+                    format: STATE_FORMAT.to_owned(),
+                    channel: info.channel.clone(),
+                    highest_sequence: info.sequence,
+                    kit_sha256: info.kit_sha256,
+                    generation: info.name.clone(),
+                    trust_root_version: state.as_ref().map_or(info.trust_root_version, |s| {
+                        s.trust_root_version.max(info.trust_root_version)
+                    }),
+                    time_high_water: state
+                        .as_ref()
+                        .map_or(info.created_at, |s| s.time_high_water.max(info.created_at)),
+                };
+                new.save(&self.root)?;
+                audit.append(
+                    now,
+                    Entry {
+                        action: "recover",
+                        outcome: "recorded_activated_generation",
+                        kit_sha256: Some(info.kit_sha256.to_hex()),
+                        sequence: Some(info.sequence),
+                        generation: Some(info.name.clone()),
+                        ..Entry::default()
+                    },
+                )?;
+                state = Some(new);
+            }
+        }
+        // 4. Renamed into generations/ but never activated: never committed, remove.
+        let floor = state.as_ref().map(|s| s.highest_sequence);
+        let current = self.current()?;
+        let gens_dir = self.generations_dir();
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&gens_dir).map_err(|e| Error::io("listing", &gens_dir, e))? {
+            let entry = entry.map_err(|e| Error::io("listing", &gens_dir, e))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        for name in names {
+            if current.as_deref() == Some(name.as_str()) {
+                continue;
+            }
+            let seq = name
+                .split_once('-')
+                .and_then(|(s, _)| s.parse::<u64>().ok());
+            let uncommitted = match (seq, floor) {
+                _ if !valid_generation_name(&name) => false,
+                (Some(seq), Some(floor)) => seq > floor,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if uncommitted {
+                self.discard(&self.generation_dir(&name))?;
+                audit.append(
+                    now,
+                    Entry {
+                        action: "recover",
+                        outcome: "removed_unactivated_generation",
+                        sequence: seq,
+                        generation: Some(name.clone()),
+                        ..Entry::default()
+                    },
+                )?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Whether a crash left something for [`Store::recover`] to do (for `status`).
+    pub fn needs_recovery(&self, state: Option<&State>) -> Result<bool> {
+        let staging_dirty = fs::read_dir(self.staging_dir())
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        if staging_dirty {
+            return Ok(true);
+        }
+        let floor = state.map(|s| s.highest_sequence);
+        let current = self.current()?;
+        for g in self.generations()? {
+            let above = floor.is_none_or(|f| g.sequence > f);
+            if above && current.as_deref() != Some(g.name.as_str()) {
+                return Ok(true);
+            }
+            if above && current.as_deref() == Some(g.name.as_str()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_names() {
+        let d = Sha256::of(b"kit");
+        let n = generation_name(7, &d);
+        assert!(valid_generation_name(&n), "{n}");
+        assert_eq!(n.len(), 2 + 12);
+        for bad in [
+            "7",
+            "x-0123456789ab",
+            "7-0123456789AB",
+            "7-0123",
+            "-0123456789ab",
+            "7-0123456789ab/x",
+        ] {
+            assert!(!valid_generation_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! Every policy case of issue 3 end to end with the real binary.
+
+mod common;
+use common::*;
+
+#[test]
+fn import_then_idempotent_then_newer() {
+    let env = Env::new();
+    let k1 = env.kit(&Build::new(1));
+    let r = expect(&env.import(&k1, &[]), 0);
+    assert_eq!(r["outcome"], "imported");
+    let gen1 = r["generation"].as_str().unwrap().to_owned();
+    assert!(env.store.join("current/feeds/advisories.ndjson").is_file());
+    assert!(env.store.join("current/.ouk/manifest.json").is_file());
+    assert_eq!(r["provenance"]["builder_id"], BUILDER);
+    assert_eq!(r["sboms"]["sbom/kit.spdx.json"], "spdx-2.3");
+
+    let r = expect(&env.import(&k1, &[]), 0);
+    assert_eq!(r["outcome"], "already_imported");
+    assert_eq!(r["generation"], gen1.as_str());
+
+    let k2 = env.kit(&Build::new(2));
+    let r = expect(&env.import(&k2, &[]), 0);
+    assert_eq!(r["outcome"], "imported");
+    assert_eq!(
+        std::fs::read_link(env.store.join("current")).unwrap(),
+        std::path::Path::new("generations").join(r["generation"].as_str().unwrap())
+    );
+    let st = expect(
+        &env.run(&["status", "--store", env.store_arg(), "--json"]),
+        0,
+    );
+    assert_eq!(st["highest_sequence"], 2);
+    assert_eq!(st["generations"], 2);
+    audit_ok(&env);
+}
+
+#[test]
+fn rollback_and_equivocation_refused() {
+    let env = Env::new();
+    expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
+    expect(&env.import(&env.kit(&Build::new(3)), &[]), 0);
+    let r = expect(&env.import(&env.kit(&Build::new(2)), &[]), 20);
+    assert_eq!(r["error"]["kind"], "rollback");
+    let mut other = Build::new(3);
+    other.salt = 99;
+    let r = expect(&env.import(&env.kit(&other), &[]), 20);
+    assert_eq!(r["error"]["kind"], "equivocation");
+    let st = expect(
+        &env.run(&["status", "--store", env.store_arg(), "--json"]),
+        0,
+    );
+    assert_eq!(st["highest_sequence"], 3);
+    assert_eq!(st["generations"], 2);
+    // The audit log recorded the refusals.
+    let log = std::fs::read_to_string(env.store.join("audit.jsonl")).unwrap();
+    assert!(log.contains("\"error_kind\":\"rollback\""));
+    assert!(log.contains("\"error_kind\":\"equivocation\""));
+    audit_ok(&env);
+}
+
+#[test]
+fn expired_kit_refused_unless_allowed_and_audited() {
+    let env = Env::new();
+    let mut b = Build::new(1);
+    b.created_at = 1_600_000_000;
+    b.expires_at = 1_700_000_000; // 2023
+    let k = env.kit(&b);
+    let r = expect(&env.import(&k, &[]), 20);
+    assert_eq!(r["error"]["kind"], "kit_expired");
+    assert!(!env.store.join("current").exists());
+    let r = expect(&env.import(&k, &["--allow-expired"]), 0);
+    assert_eq!(r["accepted_expired"], true);
+    let log = std::fs::read_to_string(env.store.join("audit.jsonl")).unwrap();
+    assert!(log.contains("\"allow_expired\":true"));
+}
+
+#[test]
+fn created_in_future_and_clock_skew() {
+    let env = Env::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut b = Build::new(1);
+    b.created_at = now + 3600;
+    let k = env.kit(&b);
+    let r = expect(&env.import(&k, &["--clock-skew", "60"]), 20);
+    assert_eq!(r["error"]["kind"], "created_in_future");
+    expect(&env.import(&k, &["--clock-skew", "7200"]), 0);
+}
+
+#[test]
+fn expired_and_older_trust_roots_refused() {
+    let env = Env::new();
+    std::fs::write(&env.trust, trust_root(1, "2020-01-01T00:00:00Z")).unwrap();
+    let r = expect(&env.import(&env.kit(&Build::new(1)), &[]), 11);
+    assert_eq!(r["error"]["kind"], "trust_root_expired");
+
+    std::fs::write(&env.trust, trust_root(2, "2099-01-01T00:00:00Z")).unwrap();
+    expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
+    std::fs::write(&env.trust, trust_root(1, "2099-01-01T00:00:00Z")).unwrap();
+    let r = expect(&env.import(&env.kit(&Build::new(2)), &[]), 11);
+    assert_eq!(r["error"]["kind"], "trust_root_rollback");
+}
+
+#[test]
+fn clock_set_back_cannot_revive_expired_kit() {
+    // Kit 1 was created "tomorrow" (accepted thanks to a 2-day skew): the store now knows time is
+    // at least tomorrow. Kit 2 expires in an hour by the system clock, so against the system clock
+    // it is fresh; against the high-water mark it is expired and must be refused.
+    let env = Env::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut b1 = Build::new(1);
+    b1.created_at = now + 86_400;
+    expect(&env.import(&env.kit(&b1), &["--clock-skew", "172800"]), 0);
+    let st: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.store.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        st["time_high_water"],
+        ouk_format::time::Timestamp::from_unix(now + 86_400).to_string()
+    );
+    let mut b2 = Build::new(2);
+    b2.created_at = now - 7200;
+    b2.expires_at = now + 3600;
+    // Fresh by the system clock: `verify` (no store, no high-water mark) accepts it.
+    let k2 = env.kit(&b2);
+    expect(
+        &env.run(&[
+            "verify",
+            k2.to_str().unwrap(),
+            "--trust-root",
+            env.trust.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let r = expect(&env.import(&k2, &[]), 20);
+    assert_eq!(r["error"]["kind"], "kit_expired");
+}
+
+#[test]
+fn provenance_and_sbom_tamper_cases_refused() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut Build)>, i32, &str)> = vec![
+        (
+            "no attestation",
+            Box::new(|b| b.with_attestation = false),
+            10,
+            "missing_attestation",
+        ),
+        (
+            "subject digest",
+            Box::new(|b| b.tamper_subject_digest = true),
+            10,
+            "provenance_subject_digest_mismatch",
+        ),
+        (
+            "subject removed",
+            Box::new(|b| b.drop_subject = true),
+            10,
+            "provenance_subject_missing",
+        ),
+        (
+            "extra subject",
+            Box::new(|b| b.extra_subject = true),
+            10,
+            "provenance_subject_extra",
+        ),
+        (
+            "signed by kit key",
+            Box::new(|b| b.attestation_signer = 2),
+            10,
+            "threshold_not_met",
+        ),
+        (
+            "unknown builder",
+            Box::new(|b| b.statement_builder = "https://evil.example/b".into()),
+            20,
+            "provenance_unknown_builder",
+        ),
+        (
+            "sbom invalid",
+            Box::new(|b| b.sbom_valid = false),
+            10,
+            "sbom_invalid",
+        ),
+        (
+            "sbom link missing",
+            Box::new(|b| b.payload_without_sbom = true),
+            10,
+            "missing_sbom_link",
+        ),
+    ];
+    for (name, tweak, want_code, want_kind) in cases {
+        let env = Env::new();
+        let mut b = Build::new(1);
+        tweak(&mut b);
+        let o = env.import(&env.kit(&b), &[]);
+        assert_eq!(
+            code(&o),
+            want_code,
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        assert_eq!(json(&o)["error"]["kind"], want_kind, "{name}");
+        assert!(!env.store.join("current").exists(), "{name}");
+        let staging = std::fs::read_dir(env.store.join("staging"))
+            .unwrap()
+            .count();
+        assert_eq!(staging, 0, "{name}: staging left behind");
+        // verify agrees with import.
+        let o = env.run(&[
+            "verify",
+            env.kit(&b).to_str().unwrap(),
+            "--trust-root",
+            env.trust.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code(&o), want_code, "{name} (verify)");
+    }
+}
+
+#[test]
+fn corrupted_kit_is_verification_failure() {
+    let env = Env::new();
+    let mut bytes = Build::new(1).bytes();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x55;
+    let p = env.dir.path().join("bad.ouk");
+    std::fs::write(&p, bytes).unwrap();
+    let r = expect(&env.import(&p, &[]), 10);
+    assert!(
+        r["error"]["kind"].as_str().unwrap().contains("digest"),
+        "{r}"
+    );
+    assert_eq!(
+        std::fs::read_dir(env.store.join("generations"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn admin_commands_rollback_list_gc() {
+    let env = Env::new();
+    for s in 1..=3 {
+        expect(&env.import(&env.kit(&Build::new(s)), &[]), 0);
+    }
+    let s = env.store_arg();
+    let r = expect(
+        &env.run(&["rollback", "--to", "1", "--store", s, "--json"]),
+        0,
+    );
+    assert!(r["current"].as_str().unwrap().starts_with("1-"));
+    assert_eq!(r["highest_sequence"], 3);
+    // The floor did not move: sequence 2 is still a rollback.
+    let r = expect(&env.import(&env.kit(&Build::new(2)), &[]), 20);
+    assert_eq!(r["error"]["kind"], "rollback");
+    let r = expect(
+        &env.run(&["rollback", "--to", "9", "--store", s, "--json"]),
+        2,
+    );
+    assert_eq!(r["error"]["kind"], "unknown_generation");
+    let l = expect(&env.run(&["list", "--store", s, "--json"]), 0);
+    assert_eq!(l["generations"].as_array().unwrap().len(), 3);
+    // gc keeps the newest one and the active one (sequence 1).
+    let g = expect(&env.run(&["gc", "--keep", "1", "--store", s, "--json"]), 0);
+    assert_eq!(g["removed"].as_array().unwrap().len(), 1);
+    let l = expect(&env.run(&["list", "--store", s, "--json"]), 0);
+    let seqs: Vec<u64> = l["generations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["sequence"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 3]);
+    expect(&env.run(&["gc", "--keep", "0", "--store", s]), 2);
+    audit_ok(&env);
+}
+
+#[test]
+fn import_from_dir_picks_newest_valid() {
+    let env = Env::new();
+    let stick = env.dir.path().join("stick");
+    std::fs::create_dir(&stick).unwrap();
+    let trust = env.trust.to_str().unwrap().to_owned();
+    let s = env.store_arg().to_owned();
+    let scan = |env: &Env| {
+        env.run(&[
+            "import",
+            "--from",
+            stick.to_str().unwrap(),
+            "--trust-root",
+            &trust,
+            "--store",
+            &s,
+            "--json",
+        ])
+    };
+    // Empty stick: nothing new.
+    expect(&scan(&env), 3);
+    Build::new(1).write(&stick, "a.ouk");
+    Build::new(2).write(&stick, "b.ouk");
+    // A newer but broken kit is tried first, reported, and the newest valid one imported.
+    let mut bad = Build::new(3).bytes();
+    let n = bad.len();
+    bad[n - 3000] ^= 1;
+    std::fs::write(stick.join("c.ouk"), bad).unwrap();
+    std::fs::write(stick.join("notes.txt"), b"hello").unwrap();
+    let r = expect(&scan(&env), 0);
+    assert_eq!(r["imported"]["kit"]["sequence"], 2, "{r}");
+    let statuses: Vec<&str> = r["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["not_newest", "imported", "failed"]);
+    // Second run: nothing above the floor except the broken one, which fails again.
+    std::fs::remove_file(stick.join("c.ouk")).unwrap();
+    let r = expect(&scan(&env), 3);
+    let statuses: Vec<&str> = r["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["below_floor", "already_imported"]);
+}
+
+#[test]
+fn inspect_without_trust_root_is_marked_unverified() {
+    let env = Env::new();
+    let k = env.kit(&Build::new(1));
+    let o = env.run(&["inspect", k.to_str().unwrap(), "--provenance"]);
+    expect(&o, 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("UNVERIFIED"), "{text}");
+    assert!(text.contains("feeds/advisories.ndjson"));
+    let r = expect(
+        &env.run(&[
+            "inspect",
+            k.to_str().unwrap(),
+            "--json",
+            "--provenance",
+            "--trust-root",
+            env.trust.to_str().unwrap(),
+        ]),
+        0,
+    );
+    assert_eq!(r["verified"], true);
+    assert_eq!(r["provenance"]["builder_id"], BUILDER);
+}
+
+#[test]
+fn two_concurrent_imports_are_serialized() {
+    let env = Env::new();
+    let k1 = env.kit(&Build::new(1));
+    let mut big = Build::new(2);
+    big.payload_len = 8_000_000;
+    let k2 = env.kit(&big);
+    let spawn = |k: &std::path::Path| {
+        env.cmd()
+            .arg("import")
+            .arg(k)
+            .arg("--trust-root")
+            .arg(&env.trust)
+            .arg("--store")
+            .arg(&env.store)
+            .arg("--json")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(&k2);
+    let b = spawn(&k1);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    // Whatever order the lock granted, both outcomes are consistent: 2 always lands; 1 either
+    // landed first or was refused as a rollback after 2.
+    expect(&a, 0);
+    let cb = code(&b);
+    assert!(
+        cb == 0 || cb == 20,
+        "{}",
+        String::from_utf8_lossy(&b.stdout)
+    );
+    if cb == 20 {
+        assert_eq!(json(&b)["error"]["kind"], "rollback");
+    }
+    let st = expect(
+        &env.run(&["status", "--store", env.store_arg(), "--json"]),
+        0,
+    );
+    assert_eq!(st["highest_sequence"], 2);
+    assert!(st["current"]["name"].as_str().unwrap().starts_with("2-"));
+    audit_ok(&env);
+    let log = std::fs::read_to_string(env.store.join("audit.jsonl")).unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("\"action\":\"import\""))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn no_wait_fails_fast_when_locked() {
+    use fs4::fs_std::FileExt;
+    let env = Env::new();
+    std::fs::create_dir_all(&env.store).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.store.join(".lock"))
+        .unwrap();
+    FileExt::lock_exclusive(&lock).unwrap();
+    let r = expect(&env.import(&env.kit(&Build::new(1)), &["--no-wait"]), 31);
+    assert_eq!(r["error"]["kind"], "locked");
+}
+
+#[test]
+fn audit_verify_names_first_broken_record() {
+    let env = Env::new();
+    for s in 1..=3 {
+        expect(&env.import(&env.kit(&Build::new(s)), &[]), 0);
+    }
+    let path = env.store.join("audit.jsonl");
+    let log = std::fs::read_to_string(&path).unwrap();
+    let tampered = log.replacen("\"sequence\":2", "\"sequence\":7", 1);
+    assert_ne!(tampered, log);
+    std::fs::write(&path, tampered).unwrap();
+    let r = expect(
+        &env.run(&["audit", "verify", "--store", env.store_arg(), "--json"]),
+        10,
+    );
+    assert_eq!(r["error"]["kind"], "audit_broken");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("record 3"),
+        "{r}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    assert_eq!(code(&env.run(&["import"])), 2);
+    assert_eq!(code(&env.run(&["bogus"])), 2);
+}
