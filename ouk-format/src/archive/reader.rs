@@ -113,10 +113,18 @@ pub fn verify_kit<R: Read + Send>(
 ) -> Result<VerifiedKit, Error> {
     let (tx, rx) = sync_channel::<Msg>(4);
     let (plan_tx, plan_rx) = std::sync::mpsc::channel::<(Vec<Expected>, u32)>();
+    let (hash_tx, hash_in) = sync_channel::<HashMsg>(4);
+    let (digest_tx, digest_rx) = sync_channel::<(Sha256, u64)>(1);
     let limits = opts.limits.clone();
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_container(kit, &limits, tx, plan_rx));
-        let result = drive(&rx, plan_tx, trust, opts, sink);
+        scope.spawn(move || content_hasher(hash_in, digest_tx));
+        let hasher = ContentHasher {
+            tx: hash_tx,
+            rx: digest_rx,
+        };
+        let result = drive(&rx, plan_tx, trust, opts, sink, &hasher);
+        drop(hasher);
         drop(rx);
         // A panic in the reader thread is our bug, not the kit's; surface it as an I/O failure
         // rather than unwinding through the caller.
@@ -136,6 +144,7 @@ fn drive(
     trust: &Verified<TrustRoot>,
     opts: &VerifyOptions,
     sink: &mut dyn MemberSink,
+    hasher: &ContentHasher,
 ) -> Result<VerifiedKit, Error> {
     let envelope = match recv(rx)? {
         Msg::Envelope(bytes) => bytes,
@@ -165,7 +174,14 @@ fn drive(
             _ => return Err(protocol()),
         }
         sink.begin(member)?;
-        decode_member(rx, member, opts.limits.max_zstd_window_log, sink, &mut out)?;
+        decode_member(
+            rx,
+            member,
+            opts.limits.max_zstd_window_log,
+            sink,
+            hasher,
+            &mut out,
+        )?;
         sink.end(member)?;
     }
     match recv(rx)? {
@@ -221,6 +237,7 @@ fn decode_member(
     member: &Member,
     window_log_max: u32,
     sink: &mut dyn MemberSink,
+    hasher: &ContentHasher,
     out: &mut [u8],
 ) -> Result<(), Error> {
     let path = || Name::new(member.path.as_str());
@@ -232,7 +249,8 @@ fn decode_member(
         failure: None,
     };
     let declared = member.uncompressed.size;
-    let mut content = Hasher::new();
+    let mut produced: u64 = 0;
+    let mut pending: Vec<u8> = Vec::with_capacity(HASH_BATCH);
     {
         let decode_err = |feed: &mut ChunkFeed<'_>, e: io::Error| -> Error {
             feed.failure.take().unwrap_or_else(|| Error::Decompression {
@@ -257,14 +275,21 @@ fn decode_member(
                     return Err(decode_err(&mut feed, e));
                 }
             };
-            if content.len() + n as u64 > declared {
+            if produced + n as u64 > declared {
                 return Err(Error::UncompressedSizeMismatch {
                     path: path(),
                     expected: declared,
                 });
             }
-            content.update(&out[..n]);
+            produced += n as u64;
             sink.write(&out[..n])?;
+            pending.extend_from_slice(&out[..n]);
+            if pending.len() >= HASH_BATCH {
+                hasher.feed(std::mem::replace(
+                    &mut pending,
+                    Vec::with_capacity(HASH_BATCH),
+                ))?;
+            }
         }
     }
     // The decoder stops at EOF of the feed, which only comes after the reader confirmed the
@@ -286,8 +311,9 @@ fn decode_member(
             });
         }
     }
-    let (sha, len) = content.finish();
-    if len != declared {
+    hasher.feed(pending)?;
+    let (sha, len) = hasher.finish()?;
+    if len != declared || produced != declared {
         return Err(Error::UncompressedSizeMismatch {
             path: path(),
             expected: declared,
@@ -297,6 +323,49 @@ fn decode_member(
         return Err(Error::UncompressedDigestMismatch { path: path() });
     }
     Ok(())
+}
+
+/// Bytes per batch handed to the content-hashing thread.
+const HASH_BATCH: usize = 1 << 20;
+
+enum HashMsg {
+    Data(Vec<u8>),
+    End,
+}
+
+/// The decompressed content is hashed on its own thread, so decompression (caller's thread),
+/// content hashing and reading/chunk authentication (reader thread) overlap.
+struct ContentHasher {
+    tx: SyncSender<HashMsg>,
+    rx: Receiver<(Sha256, u64)>,
+}
+
+impl ContentHasher {
+    fn feed(&self, data: Vec<u8>) -> Result<(), Error> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.tx.send(HashMsg::Data(data)).map_err(|_| protocol())
+    }
+
+    fn finish(&self) -> Result<(Sha256, u64), Error> {
+        self.tx.send(HashMsg::End).map_err(|_| protocol())?;
+        self.rx.recv().map_err(|_| protocol())
+    }
+}
+
+fn content_hasher(rx: Receiver<HashMsg>, tx: SyncSender<(Sha256, u64)>) {
+    let mut hasher = Hasher::new();
+    while let Ok(msg) = rx.recv() {
+        match msg {
+            HashMsg::Data(d) => hasher.update(&d),
+            HashMsg::End => {
+                if tx.send(std::mem::take(&mut hasher).finish()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// A `BufRead` over authenticated chunks arriving from the reader thread.
