@@ -31,7 +31,20 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
             path: dir.to_path_buf(),
             reason: "expected a directory".into(),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_dir_new(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            // Another process (before the lock exists) created it in between: fine if a directory.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AlreadyExists
+                    && !fs::symlink_metadata(dir)
+                        .map(|m| m.file_type().is_symlink())
+                        .unwrap_or(true)
+                    && dir.is_dir() =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(Error::io("creating directory", dir, e)),
+        },
         Err(e) => Err(Error::io("inspecting", dir, e)),
     }
 }

@@ -143,7 +143,8 @@ fn clock_set_back_cannot_revive_expired_kit() {
 
 #[test]
 fn provenance_and_sbom_tamper_cases_refused() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Build)>, i32, &str)> = vec![
+    type Tweak = Box<dyn Fn(&mut Build)>;
+    let cases: Vec<(&str, Tweak, i32, &str)> = vec![
         (
             "no attestation",
             Box::new(|b| b.with_attestation = false),
@@ -449,4 +450,54 @@ fn usage_errors_exit_2() {
     let env = Env::new();
     assert_eq!(code(&env.run(&["import"])), 2);
     assert_eq!(code(&env.run(&["bogus"])), 2);
+}
+
+#[test]
+fn trivy_db_member_is_installed_in_the_generation() {
+    // A real Trivy DB built by ouk-trivy from one OSV record of the trivy helper's test data
+    // (read in place), packed as the official layer, shipped as trivy/db.tar.gz.
+    let env = Env::new();
+    let osv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/trivy/osv/OUKTEST-2024-0001.json");
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(osv).unwrap()).unwrap();
+    let ndjson = env.dir.path().join("advisories.ndjson");
+    std::fs::write(&ndjson, format!("{record}\n")).unwrap();
+    let out = env.dir.path().join("trivy-out");
+    ouk_trivy::export_trivy_db(&ndjson, &out, &ouk_trivy::ExportOptions::new(1_767_225_600))
+        .unwrap();
+    let tgz = env.dir.path().join("db.tar.gz");
+    ouk_trivy::pack_db_tar_gz(&out.join("db"), &tgz, 1_767_225_600).unwrap();
+    let mut b = Build::new(1);
+    b.extra.push(ouk_format::testkit::MemberSpec {
+        path: "trivy/db.tar.gz".into(),
+        media_type: ouk_format::media_types::TRIVY_DB_MEDIA_TYPE.into(),
+        role: ouk_format::manifest::MemberRole::Payload,
+        sbom: None,
+        data: std::fs::read(&tgz).unwrap(),
+    });
+    let r = expect(&env.import(&env.kit(&b), &[]), 0);
+    assert_eq!(r["trivy_db"], "trivy/db/trivy.db");
+    let db = env.store.join("current/trivy/db");
+    assert_eq!(
+        std::fs::read(db.join("trivy.db")).unwrap(),
+        std::fs::read(out.join("db/trivy.db")).unwrap()
+    );
+    assert!(db.join("metadata.json").is_file());
+
+    // A corrupt DB inside an otherwise valid, signed kit is refused before activation.
+    let mut bad = Build::new(2);
+    bad.extra.push(ouk_format::testkit::MemberSpec {
+        path: "trivy/db.tar.gz".into(),
+        media_type: ouk_format::media_types::TRIVY_DB_MEDIA_TYPE.into(),
+        role: ouk_format::manifest::MemberRole::Payload,
+        sbom: None,
+        data: b"not gzip".to_vec(),
+    });
+    let r = expect(&env.import(&env.kit(&bad), &[]), 10);
+    assert_eq!(r["error"]["kind"], "trivy_db_invalid");
+    assert!(std::fs::read_link(env.store.join("current"))
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("/1-"));
 }
