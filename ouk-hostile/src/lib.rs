@@ -14,6 +14,7 @@
 pub mod cases;
 pub mod fixture;
 pub mod rawtar;
+pub mod seeds;
 pub mod zstd_raw;
 
 /// Importer exit code: verification failed (contract table).

@@ -1,0 +1,66 @@
+//! Seed corpora for the `cargo fuzz` targets in `fuzz/`, built from small valid kits.
+//!
+//! The harnesses in `ouk_format::fuzzing` verify with a fixed clock (2023-11-14) and, for DSSE, a
+//! fixed key (seed `[9; 32]`), so the seeds are made to pass those: kits created before that
+//! clock and envelopes signed by that key. Otherwise every mutation would stop at the first
+//! time or signature check and the fuzzer would never see the later stages.
+
+use ouk_format::dsse::Envelope;
+use ouk_format::keys::{Ed25519Signer, Signer};
+use ouk_format::media_types::MANIFEST_PAYLOAD_TYPE;
+use ouk_format::testkit::{self, KitSpec, MemberSpec};
+
+use crate::fixture::{self, KeyName, BUILDER_ID};
+
+/// A small kit (a few KiB) signed by the fixture kit key, created before the harness clock.
+fn small_kit(sequence: u64, members: Vec<MemberSpec>) -> (Vec<u8>, Vec<u8>) {
+    let mut spec = KitSpec::sample(sequence);
+    spec.created_at = fixture::ts("2023-01-01T00:00:00Z");
+    spec.builder_id = BUILDER_ID.to_owned();
+    spec.members = members;
+    let (manifest, blobs) = testkit::prepare(&spec).expect("small kit prepares");
+    let key = KeyName::Kit.signer();
+    let envelope = testkit::sign_manifest(&manifest, &[&key]).expect("signs");
+    let kit = testkit::assemble(&envelope, &manifest, &blobs).expect("assembles");
+    (kit, manifest.to_payload())
+}
+
+/// `(target name, seeds)` for every fuzz target.
+pub fn corpora() -> Vec<(&'static str, Vec<Vec<u8>>)> {
+    let (kit_a, manifest_a) = small_kit(
+        1,
+        vec![
+            MemberSpec::payload("feeds/advisories.ndjson", &testkit::sample_data(3000, 1)),
+            MemberSpec::payload("feeds/snapshot.json", b"{\"sources\":[]}"),
+        ],
+    );
+    let (kit_b, manifest_b) = small_kit(2, vec![MemberSpec::payload("a.json", b"{}")]);
+    let dsse_key = Ed25519Signer::from_seed(&[9; 32]);
+    let dsse_a = Envelope::sign(
+        MANIFEST_PAYLOAD_TYPE,
+        manifest_a.clone(),
+        &[&dsse_key as &dyn Signer],
+    )
+    .expect("signs")
+    .to_json();
+    let dsse_b = Envelope::sign(
+        MANIFEST_PAYLOAD_TYPE,
+        b"{}".to_vec(),
+        &[&dsse_key as &dyn Signer, &dsse_key],
+    )
+    .expect("signs")
+    .to_json();
+    let mut trust_roots = vec![fixture::trust_root()];
+    // The hostile trust roots (expired, under-signed, forged keyid...) as extra seeds.
+    for case in crate::cases() {
+        if !trust_roots.contains(&case.trust_root) {
+            trust_roots.push(case.trust_root);
+        }
+    }
+    vec![
+        ("manifest", vec![manifest_a, manifest_b]),
+        ("dsse", vec![dsse_a, dsse_b]),
+        ("trust_root", trust_roots),
+        ("archive", vec![kit_a, kit_b]),
+    ]
+}
