@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# CI part "spec": the JSON schemas of spec/OUK-FORMAT.md against documents the tools really produce,
+# and against broken copies that must be REJECTED.
+#
+#  1. venv with check-jsonschema (+ zstandard, cryptography for the helpers below);
+#  2. the schemas are valid draft 2020-12 (metaschema check);
+#  3. a kit built with the dev keys: its manifest envelope, manifest payload, attestation envelope,
+#     and the dev trust root (envelope + payload) validate;
+#  4. broken copies (extra field, bad sha256, traversal path, ...) are rejected by the schemas;
+#  5. agreement with the real verifier: each broken manifest / trust root is re-signed with the dev
+#     keys, put into a kit, and `ouk-importer verify --json` must refuse it with the error kind the
+#     spec names (and the unmodified re-signed copies must verify, so the harness itself is sound).
+# Env overrides (local runs): SPEC_VENV, SPEC_WORK, CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VENV=${SPEC_VENV:-target/ci-venv-spec}
+WORK=${SPEC_WORK:-target/ci-spec}
+BIN=${CARGO_TARGET_DIR:-target}/release
+SCHEMAS=spec/schemas
+
+if [ ! -x "$VENV/bin/check-jsonschema" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    'check-jsonschema>=0.29,<1' 'zstandard>=0.22' 'cryptography>=42'
+fi
+PY="$VENV/bin/python"
+CJ="$VENV/bin/check-jsonschema"
+
+cargo build --release -q -p ouk-builder -p ouk-importer
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+echo "== build a kit with the dev keys (TEST ONLY keys)"
+SOURCE_DATE_EPOCH=1767225600 "$BIN/ouk-builder" build \
+  --source osv=testdata/feeds/osv --source ghsa=testdata/feeds/ghsa --source nvd=testdata/feeds/nvd \
+  --source osv=testdata/trivy/osv \
+  --sbom testdata/trivy/sbom/all-ecosystems.cdx-1.5.json \
+  --key keys/dev/kit.key --attestation-key keys/dev/attestation.key \
+  --sequence 1 --expires 3650d --channel stable \
+  --builder-id https://ouk.dev/builders/dev \
+  --out "$WORK/kit.ouk" >/dev/null
+
+echo "== metaschema check"
+"$CJ" --check-metaschema "$SCHEMAS"/manifest.schema.json "$SCHEMAS"/trust-root.schema.json \
+  "$SCHEMAS"/dsse-envelope.schema.json
+
+echo "== extract real documents and write broken copies"
+"$PY" - "$WORK" keys/dev/trust-root.json <<'PY'
+import base64, copy, json, os, sys, tarfile
+import zstandard
+
+work, trust_path = sys.argv[1], sys.argv[2]
+good, bad = os.path.join(work, "good"), os.path.join(work, "bad")
+for d in ("manifest", "trust-root", "dsse-envelope"):
+    os.makedirs(os.path.join(good, d)); os.makedirs(os.path.join(bad, d))
+
+def put(base, schema, name, doc):
+    data = doc if isinstance(doc, bytes) else json.dumps(doc, separators=(",", ":")).encode()
+    with open(os.path.join(base, schema, name + ".json"), "wb") as f:
+        f.write(data)
+
+with tarfile.open(os.path.join(work, "kit.ouk"), "r:") as tar:
+    entries = tar.getmembers()
+    assert entries[0].name == "ouk/manifest.dsse.json", entries[0].name
+    envelope = tar.extractfile(entries[0]).read()
+    manifest_bytes = base64.b64decode(json.loads(envelope)["payload"])
+    manifest = json.loads(manifest_bytes)
+    att = [m for m in manifest["members"] if m["role"] == "attestation"][0]
+    blob = tar.extractfile(tar.getmember("members/" + att["path"] + ".zst")).read()
+    att_env = zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+trust_env = open(trust_path, "rb").read()
+trust = json.loads(base64.b64decode(json.loads(trust_env)["payload"]))
+
+put(good, "manifest", "kit-manifest", manifest_bytes)
+put(good, "dsse-envelope", "kit-manifest-envelope", envelope)
+put(good, "dsse-envelope", "attestation-envelope", att_env)
+put(good, "dsse-envelope", "trust-root-envelope", trust_env)
+put(good, "trust-root", "dev-trust-root", base64.b64decode(json.loads(trust_env)["payload"]))
+
+# Broken manifests: (name, mutation, error kind the verifier must report).
+payload_idx = next(i for i, m in enumerate(manifest["members"]) if m["role"] == "payload")
+def mm(f):
+    m = copy.deepcopy(manifest); f(m); return m
+manifest_cases = {
+    "extra_top_level_field": (lambda m: m.__setitem__("extra", 1), "invalid_document"),
+    "sha256_upper_case": (lambda m: m["members"][payload_idx]["uncompressed"].__setitem__(
+        "sha256", m["members"][payload_idx]["uncompressed"]["sha256"].upper()), "invalid_document"),
+    "sha256_too_short": (lambda m: m["members"][payload_idx]["compressed"]["chunks"].__setitem__(
+        0, "ab" * 31), "invalid_document"),
+    "path_traversal": (lambda m: m["members"][payload_idx].__setitem__("path", "../etc/cron.d/x"),
+                       "invalid_document"),
+    "path_absolute": (lambda m: m["members"][payload_idx].__setitem__("path", "/etc/x"),
+                      "invalid_document"),
+    "path_hidden_component": (lambda m: m["members"][payload_idx].__setitem__("path", "a/.x"),
+                              "invalid_document"),
+    "member_extra_field": (lambda m: m["members"][0].__setitem__("mode", 420), "invalid_document"),
+    "member_missing_chunks": (lambda m: m["members"][0]["compressed"].pop("chunks"),
+                              "invalid_document"),
+    "role_unknown": (lambda m: m["members"][payload_idx].__setitem__("role", "binary"),
+                     "invalid_document"),
+    "format_v2": (lambda m: m.__setitem__("format", "ouk/2"), "unsupported_format"),
+    "timestamp_with_offset": (lambda m: m.__setitem__("created_at", "2026-01-01T00:00:00+00:00"),
+                              "invalid_document"),
+    "sequence_negative": (lambda m: m.__setitem__("sequence", -1), "invalid_document"),
+    "chunk_size_tiny": (lambda m: m.__setitem__("chunk_size", 1), "inconsistent_manifest"),
+    "members_empty": (lambda m: m.__setitem__("members", []), "inconsistent_manifest"),
+    "channel_with_slash": (lambda m: m.__setitem__("channel", "stable/../x"), "inconsistent_manifest"),
+    "media_type_non_ascii": (lambda m: m["members"][payload_idx].__setitem__(
+        "media_type", "application/j\u00e9son"), "inconsistent_manifest"),
+    "builder_id_empty": (lambda m: m["builder"].__setitem__("id", ""), "inconsistent_manifest"),
+    "compressed_size_zero": (lambda m: m["members"][payload_idx]["compressed"].__setitem__("size", 0),
+                             "inconsistent_manifest"),
+}
+# Broken trust roots.
+kit_ids = trust["roles"]["kit"]["keyids"]
+some_id = sorted(trust["keys"])[0]
+def tm(f):
+    t = copy.deepcopy(trust); f(t); return t
+trust_cases = {
+    "extra_field": (lambda t: t.__setitem__("comment", "x"), "invalid_document"),
+    "type_v2": (lambda t: t.__setitem__("_type", "ouk/trust-root/2"), "unsupported_format"),
+    "keyid_not_hex": (lambda t: t["keys"].__setitem__("not-a-keyid", t["keys"].pop(some_id)),
+                      "keyid_mismatch"),
+    "threshold_zero": (lambda t: t["roles"]["kit"].__setitem__("threshold", 0), "invalid_role"),
+    "role_keyid_twice": (lambda t: t["roles"]["kit"].__setitem__("keyids", kit_ids + kit_ids),
+                         "invalid_role"),
+    "role_missing": (lambda t: t["roles"].pop("attestation"), "invalid_document"),
+    "ed25519_key_upper_case": (lambda t: t["keys"][some_id]["keyval"].__setitem__(
+        "public", t["keys"][some_id]["keyval"]["public"].upper()), "invalid_key"),
+    "key_unknown_type": (lambda t: t["keys"][some_id].__setitem__("keytype", "rsa"), "invalid_key"),
+    "expires_not_utc": (lambda t: t.__setitem__("expires", "2031-01-01"), "invalid_document"),
+}
+cases = {"manifest": {}, "trust-root": {}}
+for name, (f, kind) in manifest_cases.items():
+    put(bad, "manifest", name, mm(f)); cases["manifest"][name] = kind
+for name, (f, kind) in trust_cases.items():
+    put(bad, "trust-root", name, tm(f)); cases["trust-root"][name] = kind
+
+# Broken envelopes (schema only: the reader ignores unknown envelope members, see spec 6.1).
+env = json.loads(envelope)
+def em(f):
+    e = copy.deepcopy(env); f(e); return e
+put(bad, "dsse-envelope", "extra_member", em(lambda e: e.__setitem__("x", 1)))
+put(bad, "dsse-envelope", "sig_not_base64", em(lambda e: e["signatures"][0].__setitem__("sig", "**")))
+put(bad, "dsse-envelope", "payload_missing", em(lambda e: e.pop("payload")))
+put(bad, "dsse-envelope", "signatures_not_array", em(lambda e: e.__setitem__("signatures", {})))
+put(bad, "dsse-envelope", "seventeen_signatures",
+    em(lambda e: e.__setitem__("signatures", e["signatures"] * 17)))
+json.dump(cases, open(os.path.join(work, "cases.json"), "w"))
+PY
+
+echo "== real documents validate"
+for s in manifest trust-root dsse-envelope; do
+  "$CJ" --schemafile "$SCHEMAS/$s.schema.json" "$WORK"/good/"$s"/*.json
+done
+
+echo "== broken copies are rejected by the schemas"
+fail=0
+for s in manifest trust-root dsse-envelope; do
+  for f in "$WORK"/bad/"$s"/*.json; do
+    if "$CJ" --schemafile "$SCHEMAS/$s.schema.json" "$f" >/dev/null 2>&1; then
+      echo "NOT REJECTED by $s.schema.json: $(basename "$f")"; fail=1
+    else
+      echo "rejected: $s/$(basename "$f" .json)"
+    fi
+  done
+done
+[ "$fail" = 0 ] || { echo "schema accepted a broken document"; exit 1; }
+
+echo "== the verifier refuses the same broken documents, with the kinds the spec names"
+"$PY" - "$WORK" "$BIN/ouk-importer" keys/dev <<'PY'
+import base64, hashlib, io, json, os, subprocess, sys, tarfile
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+work, importer, keydir = sys.argv[1], sys.argv[2], sys.argv[3]
+cases = json.load(open(os.path.join(work, "cases.json")))
+
+def pae(t, body):
+    t = t.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+
+def canon(o):  # OLPC canonical JSON (spec 6.5)
+    if isinstance(o, dict):
+        return "{" + ",".join(canon(k) + ":" + canon(v) for k, v in sorted(o.items())) + "}"
+    if isinstance(o, str):
+        return '"' + o.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(o)
+
+def sign(key_file, payload_type, payload):
+    # The dev keys are PKCS#8 v2 (RFC 5958, public key included), which `cryptography` refuses
+    # ("extra data"); take the 32-byte seed from its OCTET STRING (04 20 inside 04 22) instead.
+    pem = open(key_file).read().splitlines()
+    der = base64.b64decode("".join(l for l in pem if not l.startswith("-----")))
+    at = der.index(b"\x04\x22\x04\x20") + 4
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(der[at:at + 32])
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    keyobj = {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": raw.hex()}}
+    keyid = hashlib.sha256(canon(keyobj).encode()).hexdigest()
+    sig = key.sign(pae(payload_type, payload))
+    return json.dumps({"payload": base64.b64encode(payload).decode(), "payloadType": payload_type,
+                       "signatures": [{"keyid": keyid, "sig": base64.b64encode(sig).decode()}]},
+                      separators=(",", ":")).encode(), keyid
+
+# The spec's key id formula gives the ids the dev trust root lists.
+trust_doc = json.loads(base64.b64decode(json.load(open(os.path.join(keydir, "trust-root.json")))["payload"]))
+for role, key in (("kit", "kit.key"), ("root", "root.key"), ("attestation", "attestation.key")):
+    _, kid = sign(os.path.join(keydir, key), "x", b"")
+    assert trust_doc["roles"][role]["keyids"] == [kid], (role, kid)
+print("key ids recomputed per spec 6.5 match the dev trust root")
+
+kit = os.path.join(work, "kit.ouk")
+def assemble(envelope, out):
+    with tarfile.open(kit, "r:") as src, tarfile.open(out, "w:", format=tarfile.USTAR_FORMAT) as dst:
+        entries = src.getmembers()
+        def add(name, data):
+            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1767225600
+            dst.addfile(ti, io.BytesIO(data))
+        add(entries[0].name, envelope)
+        for e in entries[1:]:
+            add(e.name, src.extractfile(e).read())
+
+def verify(kit_file, trust_file):
+    r = subprocess.run([importer, "verify", kit_file, "--trust-root", trust_file, "--json"],
+                       capture_output=True, text=True)
+    out = json.loads(r.stdout) if r.stdout.strip() else {}
+    return r.returncode, out.get("error", {}).get("kind")
+
+MT, TT = "application/vnd.ouk.manifest.v1+json", "application/vnd.ouk.trust-root.v1+json"
+dev_trust = os.path.join(keydir, "trust-root.json")
+bad = 0
+# Harness sanity: the unmodified documents, re-signed and re-assembled, verify.
+good_manifest = open(os.path.join(work, "good/manifest/kit-manifest.json"), "rb").read()
+env, _ = sign(os.path.join(keydir, "kit.key"), MT, good_manifest)
+assemble(env, os.path.join(work, "resigned.ouk"))
+good_trust = open(os.path.join(work, "good/trust-root/dev-trust-root.json"), "rb").read()
+tenv, _ = sign(os.path.join(keydir, "root.key"), TT, good_trust)
+open(os.path.join(work, "resigned-trust.json"), "wb").write(tenv)
+rc, kind = verify(os.path.join(work, "resigned.ouk"), os.path.join(work, "resigned-trust.json"))
+if rc != 0:
+    print(f"harness broken: re-signed good kit gives {rc} {kind}"); sys.exit(1)
+print("re-signed unmodified kit and trust root verify (harness sound)")
+
+for name, want in cases["manifest"].items():
+    payload = open(os.path.join(work, "bad/manifest", name + ".json"), "rb").read()
+    env, _ = sign(os.path.join(keydir, "kit.key"), MT, payload)
+    out = os.path.join(work, f"bad-{name}.ouk")
+    assemble(env, out)
+    rc, kind = verify(out, dev_trust)
+    ok = rc == 10 and kind == want
+    bad |= not ok
+    print(f"{'ok ' if ok else 'BAD'} manifest/{name}: exit {rc} kind {kind} (spec: 10 {want})")
+for name, want in cases["trust-root"].items():
+    payload = open(os.path.join(work, "bad/trust-root", name + ".json"), "rb").read()
+    tenv, _ = sign(os.path.join(keydir, "root.key"), TT, payload)
+    tfile = os.path.join(work, f"bad-trust-{name}.json")
+    open(tfile, "wb").write(tenv)
+    rc, kind = verify(kit, tfile)
+    # Exit code not asserted: some trust-root kinds exit 10, not 11 (spec 15.3 item 4).
+    ok = rc != 0 and kind == want
+    bad |= not ok
+    print(f"{'ok ' if ok else 'BAD'} trust-root/{name}: exit {rc} kind {kind} (spec: {want})")
+sys.exit(1 if bad else 0)
+PY
+echo "spec part: schemas accept real documents, reject broken ones, and agree with the verifier"
