@@ -75,6 +75,15 @@ put(good, "dsse-envelope", "kit-manifest-envelope", envelope)
 put(good, "dsse-envelope", "attestation-envelope", att_env)
 put(good, "dsse-envelope", "trust-root-envelope", trust_env)
 put(good, "trust-root", "dev-trust-root", base64.b64decode(json.loads(trust_env)["payload"]))
+# The same trust root with an ECDSA P-256 kit key (spec 6.4), to exercise the schema's PEM branch.
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+pem = ec.derive_private_key(int.from_bytes(bytes([3] * 32), "big"), ec.SECP256R1()).public_key() \
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+ec_root = copy.deepcopy(trust)
+ec_root["keys"]["c13ae32c88366d6c68404fba4f247e45b07f4daae8f4fab318e7097b4a7eecab"] = {
+    "keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem}}
+put(good, "trust-root", "ecdsa-key", ec_root)
 
 # Broken manifests: (name, mutation, error kind the verifier must report).
 payload_idx = next(i for i, m in enumerate(manifest["members"]) if m["role"] == "payload")
@@ -259,6 +268,58 @@ for name, want in cases["trust-root"].items():
     ok = rc != 0 and kind == want
     bad |= not ok
     print(f"{'ok ' if ok else 'BAD'} trust-root/{name}: exit {rc} kind {kind} (spec: {want})")
+
+# ECDSA P-256 (spec 6.4/6.5): the key id formula, a trust root whose payload escapes the PEM's LF
+# (spec 7.1), and a manifest signed with ECDSA (DER, either S half) must verify.
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+ek = ec.derive_private_key(int.from_bytes(bytes([3] * 32), "big"), ec.SECP256R1())
+pem = ek.public_key().public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+kobj = {"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem}}
+kid = hashlib.sha256(canon(kobj).encode()).hexdigest()
+assert kid == "c13ae32c88366d6c68404fba4f247e45b07f4daae8f4fab318e7097b4a7eecab", kid  # spec 6.5 example
+tr = json.loads(good_trust)
+del tr["keys"][tr["roles"]["kit"]["keyids"][0]]
+tr["keys"][kid] = kobj
+tr["roles"]["kit"]["keyids"] = [kid]
+tenv, _ = sign(os.path.join(keydir, "root.key"), TT, json.dumps(tr, sort_keys=True, separators=(",", ":")).encode())
+ec_trust = os.path.join(work, "trust-ecdsa.json")
+open(ec_trust, "wb").write(tenv)
+N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+for high in (False, True):
+    while True:
+        der = ek.sign(pae(MT, good_manifest), ec.ECDSA(hashes.SHA256()))
+        if (utils.decode_dss_signature(der)[1] > N // 2) == high:
+            break
+    env = json.dumps({"payload": base64.b64encode(good_manifest).decode(), "payloadType": MT,
+                      "signatures": [{"keyid": kid, "sig": base64.b64encode(der).decode()}]}).encode()
+    out = os.path.join(work, "ecdsa.ouk")
+    assemble(env, out)
+    rc, kind = verify(out, ec_trust)
+    ok = rc == 0
+    bad |= not ok
+    print(f"{'ok ' if ok else 'BAD'} ecdsa-signed manifest ({'high' if high else 'low'}-S): exit {rc} {kind or ''}")
 sys.exit(1 if bad else 0)
 PY
+
+# Informative (not a failure): OUK-FORMAT.md 15.3 item 6, `trust init` with a P-256 key writes a
+# trust root the verifier refuses. Reported so the line disappears when it is fixed.
+"$PY" - "$WORK" <<'PY'
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+ek = ec.derive_private_key(int.from_bytes(bytes([3] * 32), "big"), ec.SECP256R1())
+open(sys.argv[1] + "/ec.pub", "wb").write(ek.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+PY
+"$BIN/ouk-builder" trust init --out "$WORK/trust-init-ecdsa.json" --root-key keys/dev/root.pub \
+  --kit-key "$WORK/ec.pub" --attestation-key keys/dev/attestation.pub \
+  --builder https://ouk.dev/builders/dev --expires 2031-01-01T00:00:00Z --sign keys/dev/root.key \
+  >/dev/null 2>&1 || { echo "ouk-builder trust init with a P-256 key failed"; exit 1; }
+out=$("$BIN/ouk-importer" verify "$WORK/kit.ouk" --trust-root "$WORK/trust-init-ecdsa.json" 2>&1 || true)
+case "$out" in
+  *"control character"*)
+    echo "NOTE: known deviation 15.3/6 still present (trust init with a P-256 key writes an unreadable trust root)";;
+esac
 echo "spec part: schemas accept real documents, reject broken ones, and agree with the verifier"
