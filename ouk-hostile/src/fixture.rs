@@ -31,6 +31,21 @@ pub const CHUNK_SIZE: u32 = 64 * 1024;
 /// Sequence number of the base kit (a replayed kit uses a lower one).
 pub const BASE_SEQUENCE: u64 = 5;
 
+/// Sequence of the baseline kit the binary-level suite imports into every store before a case,
+/// so that each refusal is checked against a store with a live `current`, `state.json` and audit
+/// chain (below every case's sequence, so it never interferes with the case's own policy path).
+pub const BASELINE_SEQUENCE: u64 = 3;
+
+/// The baseline kit (valid, sequence [`BASELINE_SEQUENCE`], different content from the base kit).
+pub fn baseline_kit() -> Vec<u8> {
+    Kit::build(&KitOptions {
+        sequence: BASELINE_SEQUENCE,
+        salt: 3,
+        ..KitOptions::default()
+    })
+    .bytes()
+}
+
 /// Parse one of the fixed RFC 3339 times above (they are constants, so this cannot fail).
 pub fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap_or_else(|_| Timestamp::from_unix(0))

@@ -3,21 +3,25 @@
 
 use super::{format_case, Ctx};
 use crate::fixture::{KeyName, Kit, KitOptions, SubjectEdit};
-use crate::{Category, HostileCase, Layer, EXIT_VERIFICATION};
+use crate::{Category, HostileCase, Layer, EXIT_POLICY, EXIT_VERIFICATION};
 
-/// Importer error kinds for provenance and SBOM refusals. Importer-defined: these are placeholders
-/// until the importer's kinds are known (see `ouk-importer/src`).
+/// Importer error kinds for provenance and SBOM refusals (`ouk-importer/src/error.rs`,
+/// docs/importer.md "Policy"); the format crate has no such kinds.
 pub mod kinds {
     /// The kit has no attestation member.
-    pub const ATTESTATION_MISSING: &str = "attestation_missing";
-    /// The attestation's subjects do not equal the kit's members.
-    pub const SUBJECT_MISMATCH: &str = "provenance_subject_mismatch";
+    pub const ATTESTATION_MISSING: &str = "missing_attestation";
+    /// A kit member is not attested.
+    pub const SUBJECT_MISSING: &str = "provenance_subject_missing";
+    /// The attestation names something the kit does not contain.
+    pub const SUBJECT_EXTRA: &str = "provenance_subject_extra";
+    /// The attestation gives another digest for a member.
+    pub const SUBJECT_DIGEST: &str = "provenance_subject_digest_mismatch";
     /// The attestation envelope does not meet the attestation role's threshold.
     pub const ATTESTATION_SIGNATURE: &str = "threshold_not_met";
-    /// The statement's builder is not allowed.
-    pub const BUILDER: &str = "provenance_builder_not_allowed";
-    /// A payload has no SBOM.
-    pub const SBOM_MISSING: &str = "sbom_missing";
+    /// The statement's builder is not allowed (a policy refusal, exit 20).
+    pub const BUILDER: &str = "provenance_unknown_builder";
+    /// A payload has no SBOM link.
+    pub const SBOM_MISSING: &str = "missing_sbom_link";
     /// The SBOM does not validate.
     pub const SBOM_INVALID: &str = "sbom_invalid";
 }
@@ -29,12 +33,19 @@ fn importer_case(
     opts: KitOptions,
     desc: &str,
 ) -> HostileCase {
+    // An unknown builder in the statement is a policy refusal; every other finding is a failed
+    // verification (contract exit-code table, docs/importer.md "Policy").
+    let exit = if kind == kinds::BUILDER {
+        EXIT_POLICY
+    } else {
+        EXIT_VERIFICATION
+    };
     let mut case = format_case(
         ctx,
         Category::Provenance,
         name,
         kind,
-        EXIT_VERIFICATION,
+        exit,
         Kit::build(&opts).bytes(),
         desc,
     );
@@ -49,13 +60,13 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         importer_case(ctx, "attestation_missing", kinds::ATTESTATION_MISSING,
             KitOptions { attestation: false, ..d() },
             "A validly signed kit without an attestation member: every kit must carry provenance."),
-        importer_case(ctx, "attestation_subject_digest_changed", kinds::SUBJECT_MISMATCH,
+        importer_case(ctx, "attestation_subject_digest_changed", kinds::SUBJECT_DIGEST,
             KitOptions { subjects: SubjectEdit::ChangeDigest, ..d() },
             "The attestation names the advisories member with another digest: provenance is for different content."),
-        importer_case(ctx, "attestation_extra_subject", kinds::SUBJECT_MISMATCH,
+        importer_case(ctx, "attestation_extra_subject", kinds::SUBJECT_EXTRA,
             KitOptions { subjects: SubjectEdit::Extra, ..d() },
             "The attestation lists a subject the kit does not contain."),
-        importer_case(ctx, "attestation_missing_subject", kinds::SUBJECT_MISMATCH,
+        importer_case(ctx, "attestation_missing_subject", kinds::SUBJECT_MISSING,
             KitOptions { subjects: SubjectEdit::DropPayload, ..d() },
             "The attestation omits one payload member: unattested content is refused."),
         importer_case(ctx, "attestation_signed_by_kit_key", kinds::ATTESTATION_SIGNATURE,

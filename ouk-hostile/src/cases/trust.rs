@@ -50,8 +50,8 @@ fn trust_case(
     case
 }
 
-/// Kind the importer reports for a kit whose sequence is below the store's high-water mark.
-/// Importer-defined (the format crate has no store); see `ouk-importer/src` and docs/importer.md.
+/// Kind the importer reports for a kit whose sequence is below the store's high-water mark
+/// (importer-defined: the format crate has no store; docs/importer.md "Policy").
 pub const ROLLBACK_KIND: &str = "rollback";
 /// Kind the importer reports for a different kit with an already-imported sequence.
 pub const EQUIVOCATION_KIND: &str = "equivocation";
