@@ -149,9 +149,12 @@ impl TrustRoot {
         self.builders.iter().any(|b| b == builder)
     }
 
-    /// Deterministic payload bytes (OLPC canonical JSON, as TUF signs).
+    /// Deterministic payload bytes: compact JSON with sorted maps. Not OLPC canonical JSON:
+    /// that form leaves control characters (the newlines of an ECDSA key's PEM) unescaped inside
+    /// strings, which is not valid JSON. Canonical JSON is used only for key ids, as TUF does.
     pub fn to_payload(&self) -> Vec<u8> {
-        crate::keys::canonical_json(self)
+        // Plain data into a Vec: cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 
     /// Structural checks: type, key ids recomputed, roles usable.
@@ -316,6 +319,21 @@ mod tests {
         let v =
             verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()).unwrap();
         assert_eq!(v.role_keys(RoleName::Kit).len(), 2);
+    }
+
+    #[test]
+    fn ecdsa_keys_round_trip_through_the_payload() {
+        // Regression: canonical JSON left the PEM's newlines raw, so roots with ECDSA keys were
+        // unreadable by every JSON parser, ours included.
+        let a = Ed25519Signer::from_seed(&[1; 32]);
+        let ec = crate::keys::EcdsaP256Signer::new(
+            p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap(),
+        );
+        let mut root = sample(&[&a], 1);
+        root.add_key(RoleName::Kit, &ec.public_key());
+        let bytes = sign(&root, &[&a]);
+        let v = verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()).unwrap();
+        assert!(v.role_keys(RoleName::Kit).contains(&ec.public_key()));
     }
 
     #[test]

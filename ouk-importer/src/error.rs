@@ -40,6 +40,11 @@ pub enum Error {
     /// The kit or trust root failed a check of the format crate.
     #[error("{0}")]
     Format(#[from] ouk_format::Error),
+    /// The trust root given to the importer failed verification. Whatever the underlying format
+    /// error (bad base64, wrong `_type`, expired, under-signed), the trust root is at fault, so
+    /// the class is always [`Class::Trust`].
+    #[error("trust root: {0}")]
+    TrustRoot(#[source] ouk_format::Error),
     /// The kit carries no provenance attestation member; policy never imports such a kit.
     #[error("kit has no provenance attestation member (role attestation); refusing it")]
     MissingAttestation,
@@ -219,7 +224,7 @@ impl Error {
     /// Stable snake_case name, used in `--json` output and the audit log.
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Format(e) => e.kind(),
+            Error::Format(e) | Error::TrustRoot(e) => e.kind(),
             Error::MissingAttestation => "missing_attestation",
             Error::AttestationMediaType { .. } => "attestation_media_type",
             Error::AttestationTooLarge { .. } => "attestation_too_large",
@@ -249,6 +254,8 @@ impl Error {
     /// The class that decides the exit code.
     pub fn class(&self) -> Class {
         match self {
+            Error::TrustRoot(e) if e.class() == ErrorClass::Io => Class::Io,
+            Error::TrustRoot(_) => Class::Trust,
             Error::Format(e) => match e.class() {
                 ErrorClass::Verification | ErrorClass::Limit => Class::Verification,
                 ErrorClass::Trust => Class::Trust,

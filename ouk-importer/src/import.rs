@@ -154,7 +154,8 @@ impl Session {
         attempt: &mut Attempt,
     ) -> Result<ImportReport> {
         let now = self.effective_now();
-        let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)?;
+        let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
+            .map_err(Error::TrustRoot)?;
         if let Some(s) = &self.state {
             if trust.version < s.trust_root_version {
                 return Err(Error::TrustRootRollback {
@@ -412,7 +413,8 @@ pub fn import_from_dir(
         session.effective_now(),
         opts.skew_secs,
         &opts.limits,
-    )?;
+    )
+    .map_err(Error::TrustRoot)?;
     let mut files = Vec::new();
     let entries = fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
     for entry in entries.take(MAX_SCAN_ENTRIES) {
@@ -522,7 +524,8 @@ pub fn verify(
     kit: &Path,
     progress: &mut dyn Progress,
 ) -> Result<VerifyReport> {
-    let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)?;
+    let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
+        .map_err(Error::TrustRoot)?;
     let pre = kit::preflight(kit, &trust, &opts.limits)?;
     let vopts = VerifyOptions {
         now,
@@ -565,7 +568,8 @@ pub fn inspect(
             let (_, m) = kit::read_unverified(kit, &limits)?;
             // The verified run above used the same file; re-read only to display members.
             let att = kit::read_attestation_unverified(kit, &m, &limits)?;
-            let trust_root = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &limits)?;
+            let trust_root = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &limits)
+                .map_err(Error::TrustRoot)?;
             let statement = match att {
                 Some(env) => Some(crate::provenance::verify_attestation(
                     &env,

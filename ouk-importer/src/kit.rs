@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ouk_format::archive::members::member_entry_name;
 use ouk_format::archive::reader::{
-    read_manifest_unverified, verify_kit, VerifiedKit, VerifyOptions,
+    read_envelope, read_manifest_unverified, verify_kit, VerifiedKit, VerifyOptions,
 };
 use ouk_format::dsse::Envelope;
 use ouk_format::error::Document;
@@ -48,7 +48,9 @@ pub fn read_unverified(kit: &Path, limits: &Limits) -> Result<(Envelope, Manifes
 
 /// Read the envelope and authenticate it with the trust root's `kit` role.
 pub fn preflight(kit: &Path, trust: &TrustRoot, limits: &Limits) -> Result<Preflight> {
-    let (env, _) = read_manifest_unverified(open(kit)?, limits)?;
+    // Authenticate before parsing: only the size-capped DSSE envelope is parsed before the
+    // signature check; the manifest payload only after it.
+    let env = read_envelope(open(kit)?, limits)?;
     let payload = env.verify(
         MANIFEST_PAYLOAD_TYPE,
         Document::Manifest,

@@ -625,12 +625,9 @@ fn read_container_inner<R: Read>(
     Ok(())
 }
 
-/// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root.
-/// The result is wrapped in [`Unverified`] so it cannot be passed where trust is required.
-pub fn read_manifest_unverified<R: Read>(
-    kit: R,
-    limits: &Limits,
-) -> Result<(Envelope, Unverified<Manifest>), Error> {
+/// Read the first entry and parse it as a DSSE envelope, size-capped, WITHOUT parsing the
+/// payload: the importer's pre-flight authenticates the envelope before it parses the manifest.
+pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error> {
     let mut archive = tar::Archive::new(kit);
     let mut entries = archive
         .entries()
@@ -650,18 +647,33 @@ pub fn read_manifest_unverified<R: Read>(
             found: Name::from_bytes(&name),
         });
     }
-    if first.size() > limits.max_envelope_bytes {
+    let size = first.size();
+    if size > limits.max_envelope_bytes {
         return Err(Error::LimitExceeded {
             what: "signed envelope size",
             limit: limits.max_envelope_bytes,
         });
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(size as usize);
     (&mut first)
-        .take(limits.max_envelope_bytes)
+        .take(size)
         .read_to_end(&mut bytes)
         .map_err(|e| tar_error("the manifest envelope", e))?;
-    let envelope = Envelope::parse(&bytes, Document::Manifest, limits)?;
+    if (bytes.len() as u64) < size {
+        return Err(Error::Truncated {
+            during: Name::new("the manifest envelope"),
+        });
+    }
+    Envelope::parse(&bytes, Document::Manifest, limits)
+}
+
+/// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root.
+/// The result is wrapped in [`Unverified`] so it cannot be passed where trust is required.
+pub fn read_manifest_unverified<R: Read>(
+    kit: R,
+    limits: &Limits,
+) -> Result<(Envelope, Unverified<Manifest>), Error> {
+    let envelope = read_envelope(kit, limits)?;
     let manifest = Manifest::from_payload(envelope.unverified_payload(), limits)?;
     Ok((envelope, Unverified(manifest)))
 }
