@@ -5,13 +5,15 @@
 # Run from the workspace root.
 set -euo pipefail
 
+tgt="${CARGO_TARGET_DIR:-$PWD/target}"
+
 echo "== hostile: building the release importer and the RSS probe"
 cargo build --release -p ouk-importer
 cargo build -p ouk-hostile --example rss_probe
-export OUK_IMPORTER_BIN="$PWD/target/release/ouk-importer"
-export OUK_RSS_PROBE="$PWD/target/debug/examples/rss_probe"
+export OUK_IMPORTER_BIN="$tgt/release/ouk-importer"
+export OUK_RSS_PROBE="$tgt/debug/examples/rss_probe"
 export OUK_RSS_LIMIT_MIB=64
-export OUK_RSS_REPORT="$PWD/target/hostile-rss.tsv"
+export OUK_RSS_REPORT="$tgt/hostile-rss.tsv"
 
 echo "== hostile: binary-level suite (every case through the importer CLI, peak RSS measured)"
 cargo test -p ouk-hostile --test binary_level -- --nocapture
@@ -28,7 +30,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 FUZZ_SECS="${OUK_FUZZ_SECS:-60}"
-scratch="$PWD/target/fuzz-scratch"
+scratch="$tgt/fuzz-scratch"
+fuzz_target_dir="${OUK_FUZZ_TARGET_DIR:-$tgt/fuzz}"
 cd fuzz
 for t in manifest dsse trust_root archive; do
     mkdir -p "$scratch/$t"
@@ -41,7 +44,7 @@ for t in manifest dsse trust_root archive; do
     fi
     echo "-- fuzz $t (${FUZZ_SECS}s)"
     rc=0
-    env "${env_extra[@]}" cargo +nightly fuzz run --target-dir "$PWD/../target/fuzz" "$t" \
+    env "${env_extra[@]}" cargo +nightly fuzz run --target-dir "$fuzz_target_dir" "$t" \
         "$scratch/$t" "corpus/$t" -- -max_total_time="$FUZZ_SECS" -rss_limit_mb=2048 "${extra[@]}" \
         >"$scratch/$t.log" 2>&1 || rc=$?
     grep -E '^(Done [0-9]+ runs|==[0-9]+==ERROR|SUMMARY)|panicked' "$scratch/$t.log" || true

@@ -23,34 +23,13 @@ use std::process::Command;
 use ouk_hostile::{cases, fixture, HostileCase, Layer};
 use sha2::Digest;
 
-/// Cases where the importer CLI reports another kind than the format layer, today. Each entry is
-/// `(case, kind the importer reports, why)`; the suite asserts the importer gives exactly that
-/// kind (and the case's exit code), so a fix shows up as a failure telling to delete the entry.
-///
-/// Cause, reported to the lead: the importer's preflight calls
-/// `ouk_format::archive::reader::read_manifest_unverified`, which (1) parses the payload as a
-/// `Manifest` before any signature is checked, so a tampered payload is reported as
-/// `invalid_document` instead of `threshold_not_met` (and attacker JSON is deserialised before
-/// authentication), and (2) reads the envelope to EOF without comparing with the header size, so a
-/// truncated envelope is parsed (and refused as `invalid_document`) instead of reported as
-/// `truncated`. Exit codes are right (10) in all three.
-const KNOWN_IMPORTER_DIVERGENCES: &[(&str, &str, &str)] = &[
-    (
-        "bitflip_envelope_payload",
-        "invalid_document",
-        "payload parsed before signature check",
-    ),
-    (
-        "truncated_after_envelope_header",
-        "invalid_document",
-        "truncated envelope not detected in preflight",
-    ),
-    (
-        "truncated_mid_envelope",
-        "invalid_document",
-        "truncated envelope not detected in preflight",
-    ),
-];
+/// Cases where the importer CLI reports another kind than the format layer: `(case, kind the
+/// importer reports, why)`. The suite asserts the importer gives exactly that kind (and the
+/// case's exit code), so a fix shows up as a failure telling to delete the entry. Empty now: the
+/// three former entries (a tampered payload reported as `invalid_document`, a truncated envelope
+/// not reported as `truncated`, both because the preflight parsed the manifest before the
+/// signature check) were fixed by `ouk_format::archive::reader::read_envelope`.
+const KNOWN_IMPORTER_DIVERGENCES: &[(&str, &str, &str)] = &[];
 
 /// The kind the importer is expected to report for a case (see [`KNOWN_IMPORTER_DIVERGENCES`]).
 fn importer_kind(case: &HostileCase) -> &'static str {
