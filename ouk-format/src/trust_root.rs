@@ -332,7 +332,8 @@ mod tests {
         let mut root = sample(&[&a], 1);
         root.add_key(RoleName::Kit, &ec.public_key());
         let bytes = sign(&root, &[&a]);
-        let v = verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()).unwrap();
+        let v =
+            verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()).unwrap();
         assert!(v.role_keys(RoleName::Kit).contains(&ec.public_key()));
     }
 

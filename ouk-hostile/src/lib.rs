@@ -97,8 +97,8 @@ pub fn cases() -> Vec<HostileCase> {
     all
 }
 
-/// Cases the format layer wrongly accepts today (see [`cases::size::known_gaps`]); kept apart so
-/// the suite stays green while the gap is visible.
+/// Padding bit flips (see [`cases::size::known_gaps`]): once accepted by the format layer, now
+/// refused; kept as their own list so the regression test names them.
 pub fn known_gaps() -> Vec<HostileCase> {
     cases::size::known_gaps(&cases::Ctx::new())
 }

@@ -16,7 +16,9 @@
 //! caller's thread; they are connected by a bounded channel, so memory stays at a few chunks
 //! whatever the kit size.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
 
 use crate::digest::{Hasher, Sha256};
@@ -428,16 +430,54 @@ fn protocol() -> Error {
 // ---------------------------------------------------------------------------------------------
 // Reader thread.
 
-/// A reader that hashes and counts everything read through it (the whole-kit digest).
+/// A reader that hashes everything read through it (the whole-kit digest) and checks that the
+/// padding after each entry's data is zero. tar-rs skips padding unread; unchecked, it would be an
+/// unauthenticated 511-byte side channel per entry and would let anyone turn a genuine kit into
+/// "another kit with the same sequence" (a fake equivocation) by flipping a padding bit.
 struct KitStream<R> {
     inner: R,
     hasher: Hasher,
+    pos: u64,
+    padding: Rc<PaddingCheck>,
+}
+
+/// The byte range that must be zero (the current entry's padding) and whether it was not.
+#[derive(Default)]
+struct PaddingCheck {
+    range: Cell<(u64, u64)>,
+    violated: Cell<bool>,
+}
+
+impl PaddingCheck {
+    /// Register the padding after an entry whose data ends at `end`.
+    fn expect_zero_after(&self, end: u64) {
+        self.range.set((end, end.next_multiple_of(512)));
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.violated.get() {
+            return Err(Error::TarFormat {
+                reason: Name::new("non-zero padding after an entry"),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl<R: Read> Read for KitStream<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        let (from, to) = self.padding.range.get();
+        let start = from.max(self.pos);
+        let end = to.min(self.pos + n as u64);
+        if start < end {
+            let slice = &buf[(start - self.pos) as usize..(end - self.pos) as usize];
+            if slice.iter().any(|&b| b != 0) {
+                self.padding.violated.set(true);
+            }
+        }
+        self.pos += n as u64;
         Ok(n)
     }
 }
@@ -489,9 +529,12 @@ fn read_container_inner<R: Read>(
     plan_rx: Receiver<(Vec<Expected>, u32)>,
 ) -> Result<(), Error> {
     let send = |m: Msg| tx.send(m).map_err(|_| protocol());
+    let padding = Rc::new(PaddingCheck::default());
     let mut archive = tar::Archive::new(KitStream {
         inner: kit,
         hasher: Hasher::new(),
+        pos: 0,
+        padding: Rc::clone(&padding),
     });
     {
         let mut entries = archive
@@ -531,6 +574,7 @@ fn read_container_inner<R: Read>(
                 during: Name::new("the manifest envelope"),
             });
         }
+        padding.expect_zero_after(first.raw_file_position() + size);
         drop(first);
         send(Msg::Envelope(envelope))?;
 
@@ -542,7 +586,9 @@ fn read_container_inner<R: Read>(
         // Steps 2-3: members in manifest order, chunk by chunk.
         let mut buf = Vec::new();
         for (index, expected) in plan.iter().enumerate() {
-            let mut entry = match entries.next() {
+            let next = entries.next();
+            padding.check()?;
+            let mut entry = match next {
                 Some(e) => e.map_err(|e| tar_error("a member header", e))?,
                 None => {
                     return Err(Error::MissingMember {
@@ -593,11 +639,14 @@ fn read_container_inner<R: Read>(
                     path: expected.path.clone(),
                 });
             }
+            padding.expect_zero_after(entry.raw_file_position() + expected.size);
             send(Msg::End)?;
         }
 
         // Step 5: nothing but the end-of-archive marker may follow.
-        if let Some(extra) = entries.next() {
+        let next = entries.next();
+        padding.check()?;
+        if let Some(extra) = next {
             let extra = extra.map_err(|e| tar_error("the end of the container", e))?;
             return Err(Error::UnexpectedMember {
                 path: Name::from_bytes(&extra.path_bytes()),
@@ -606,6 +655,7 @@ fn read_container_inner<R: Read>(
         }
     }
     let mut stream = archive.into_inner();
+    padding.check()?;
     let mut rest = Vec::new();
     (&mut stream)
         .take(limits.max_trailing_bytes + 1)
