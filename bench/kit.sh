@@ -7,6 +7,7 @@
 #   RUNS=5 bench/kit.sh     # more runs
 #   MENDER=0 bench/kit.sh   # skip the mender-artifact peer even when it is installed
 #   EXTRA=0 bench/kit.sh    # skip the diagnostic rows (build without blob signature)
+#   FILE_MIB=128 bench/kit.sh  # fewer, larger files (default 8 MiB: ~120 members per GiB)
 #
 # Pairs measured (one warm-up run of each first, so every run reads from the page cache; then the
 # two commands of a pair alternate A B A B ...):
@@ -20,22 +21,28 @@
 # process (/usr/bin/time -v "Maximum resident set size"; for a pipeline that is its largest
 # stage). Ratios are ours / baseline: the ratio of medians and the median of per-pair ratios.
 #
-# Writes the table to target/bench/kit-results.md. Not run by CI (it takes minutes).
+# Writes the table to target/bench/kit-results.md (kit-results-fN.md with FILE_MIB=N). Not run by
+# CI (it takes minutes). Other load on the machine skews the ratios: the load average is printed.
 set -euo pipefail
 
 SIZE="${1:-1024}"
 RUNS="${RUNS:-3}"
 MENDER="${MENDER:-1}"
 EXTRA="${EXTRA:-1}"
-case "$SIZE" in '' | *[!0-9]*) echo "usage: bench/kit.sh [SIZE_MIB]" >&2; exit 2 ;; esac
+FILE_MIB="${FILE_MIB:-8}"
+for n in "$SIZE" "$FILE_MIB" "$RUNS"; do
+  case "$n" in '' | *[!0-9]*) echo "usage: [RUNS=N] [FILE_MIB=N] bench/kit.sh [SIZE_MIB]" >&2; exit 2 ;; esac
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TGT="${CARGO_TARGET_DIR:-target}"
 OUT="$ROOT/target/bench"
 DATA="$OUT/osv-$SIZE"
+[ "$FILE_MIB" = 8 ] || DATA="$OUT/osv-$SIZE-f$FILE_MIB"
 WORK="$OUT/work"
 RESULTS="$OUT/kit-results.md"
+[ "$FILE_MIB" = 8 ] || RESULTS="$OUT/kit-results-f$FILE_MIB.md"
 mkdir -p "$OUT" "$WORK"
 rm -f "$WORK"/*.runs "$WORK"/*.time
 
@@ -55,7 +62,7 @@ if [ "$MENDER" = 1 ] && command -v mender-artifact >/dev/null; then HAVE_MENDER=
 if [ ! -f "$DATA.complete" ]; then
   rm -rf "$DATA"
   echo "generating ${SIZE} MiB of OSV-like NDJSON in $DATA ..." >&2
-  python3 "$ROOT/bench/gen_osv_like.py" --out "$DATA" --size-mib "$SIZE" --jobs 2 >&2
+  python3 "$ROOT/bench/gen_osv_like.py" --out "$DATA" --size-mib "$SIZE" --file-mib "$FILE_MIB" --jobs 2 >&2
   touch "$DATA.complete"
 fi
 DATA_BYTES=$(find "$DATA" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
@@ -175,7 +182,7 @@ row() { # label ours base
 }
 
 {
-  echo "# Kit benchmark: ${SIZE} MiB of OSV-like NDJSON"
+  echo "# Kit benchmark: ${SIZE} MiB of OSV-like NDJSON (files of about $FILE_MIB MiB)"
   echo
   echo "- data: $DATA_FILES files, $DATA_BYTES bytes ($(basename "$DATA")); kit $KIT_BYTES bytes, tar.zst $TZ_BYTES bytes" \
     "(zstd -3 ratio $(ratio "$DATA_BYTES" "$TZ_BYTES")x)"
