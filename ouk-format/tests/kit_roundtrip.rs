@@ -177,6 +177,48 @@ fn a_flipped_byte_in_every_region_is_caught_with_its_own_error() {
     ));
 }
 
+/// Rewrite a header field and fix the checksum, so only canonicality can catch it.
+fn rewrite_header(kit: &[u8], header_at: usize, edit: impl Fn(&mut tar::Header)) -> Vec<u8> {
+    let mut out = kit.to_vec();
+    let mut h = tar::Header::new_old();
+    h.as_mut_bytes()
+        .copy_from_slice(&kit[header_at..header_at + 512]);
+    edit(&mut h);
+    h.set_cksum();
+    out[header_at..header_at + 512].copy_from_slice(h.as_bytes());
+    out
+}
+
+#[test]
+fn non_canonical_headers_are_refused() {
+    let key = kit_key();
+    let trust = trust(&[&key], 1);
+    let kit = testkit::build(&KitSpec::sample(5), &[&key]).unwrap();
+    let regions = regions(&kit);
+    for (_, start, _) in &regions {
+        let at = start - 512;
+        for (what, bad) in [
+            ("mode", rewrite_header(&kit, at, |h| h.set_mode(0o4755))),
+            ("uid", rewrite_header(&kit, at, |h| h.set_uid(1000))),
+            (
+                "owner",
+                rewrite_header(&kit, at, |h| h.set_username("root").unwrap()),
+            ),
+            ("mtime", rewrite_header(&kit, at, |h| h.set_mtime(1))),
+        ] {
+            match verify(&bad, &trust) {
+                Err(Error::TarFormat { reason }) => {
+                    assert!(
+                        reason.as_str().contains("non-canonical"),
+                        "{what}: {reason}"
+                    )
+                }
+                other => panic!("{what} at {at}: {other:?}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn wrong_key_and_key_signing_twice_are_refused() {
     let key = kit_key();

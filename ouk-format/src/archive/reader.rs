@@ -522,6 +522,70 @@ fn check_entry<R: Read>(entry: &tar::Entry<'_, R>) -> Result<Vec<u8>, Error> {
     Ok(name)
 }
 
+/// Every header byte must be the one the writer produces for this name and size (with the kit's
+/// single mtime): otherwise unused header fields (mode, owner, link name, ...) would be an
+/// unauthenticated side channel and would make one signed kit exist as many different files.
+fn check_canonical<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    name: &str,
+    mtime: &mut Option<u64>,
+) -> Result<(), Error> {
+    let header = entry.header();
+    let this = header.mtime().map_err(|e| tar_error("a header", e))?;
+    let expected = super::writer::canonical_header(name, entry.size(), this)?;
+    let uniform = mtime.is_none_or(|m| m == this);
+    if !uniform || expected.as_bytes() != header.as_bytes() {
+        return Err(Error::TarFormat {
+            reason: Name::new(&format!("non-canonical header for {name}")),
+        });
+    }
+    *mtime = Some(this);
+    Ok(())
+}
+
+/// Read the first entry, which must be the manifest envelope, with its size capped before a byte
+/// of it is read. Returns its bytes, the offset where its data ends and its mtime.
+fn read_first_entry<R: Read>(
+    entries: &mut tar::Entries<'_, R>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, u64, u64), Error> {
+    let mut first = match entries.next() {
+        Some(e) => e.map_err(|e| tar_error("the manifest envelope header", e))?,
+        None => {
+            return Err(Error::Truncated {
+                during: Name::new("the manifest envelope header"),
+            })
+        }
+    };
+    let name = check_entry(&first)?;
+    if name != MANIFEST_ENTRY.as_bytes() {
+        return Err(Error::ManifestNotFirst {
+            found: Name::from_bytes(&name),
+        });
+    }
+    let size = first.size();
+    if size > limits.max_envelope_bytes {
+        return Err(Error::LimitExceeded {
+            what: "signed envelope size",
+            limit: limits.max_envelope_bytes,
+        });
+    }
+    let mut mtime = None;
+    check_canonical(&first, MANIFEST_ENTRY, &mut mtime)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    (&mut first)
+        .take(size)
+        .read_to_end(&mut bytes)
+        .map_err(|e| tar_error("the manifest envelope", e))?;
+    if (bytes.len() as u64) < size {
+        return Err(Error::Truncated {
+            during: Name::new("the manifest envelope"),
+        });
+    }
+    let end = first.raw_file_position() + size;
+    Ok((bytes, end, mtime.unwrap_or_default()))
+}
+
 fn read_container_inner<R: Read>(
     kit: R,
     limits: &Limits,
@@ -536,6 +600,7 @@ fn read_container_inner<R: Read>(
         pos: 0,
         padding: Rc::clone(&padding),
     });
+    let mut mtime: Option<u64>;
     {
         let mut entries = archive
             .entries()
@@ -543,39 +608,9 @@ fn read_container_inner<R: Read>(
             .raw(true);
 
         // Step 1: the envelope, size-capped.
-        let mut first = match entries.next() {
-            Some(e) => e.map_err(|e| tar_error("the manifest envelope header", e))?,
-            None => {
-                return Err(Error::Truncated {
-                    during: Name::new("the manifest envelope header"),
-                })
-            }
-        };
-        let name = check_entry(&first)?;
-        if name != MANIFEST_ENTRY.as_bytes() {
-            return Err(Error::ManifestNotFirst {
-                found: Name::from_bytes(&name),
-            });
-        }
-        let size = first.size();
-        if size > limits.max_envelope_bytes {
-            return Err(Error::LimitExceeded {
-                what: "signed envelope size",
-                limit: limits.max_envelope_bytes,
-            });
-        }
-        let mut envelope = Vec::with_capacity(size as usize);
-        (&mut first)
-            .take(size)
-            .read_to_end(&mut envelope)
-            .map_err(|e| tar_error("the manifest envelope", e))?;
-        if (envelope.len() as u64) < size {
-            return Err(Error::Truncated {
-                during: Name::new("the manifest envelope"),
-            });
-        }
-        padding.expect_zero_after(first.raw_file_position() + size);
-        drop(first);
+        let (envelope, end, first_mtime) = read_first_entry(&mut entries, limits)?;
+        mtime = Some(first_mtime);
+        padding.expect_zero_after(end);
         send(Msg::Envelope(envelope))?;
 
         // Wait for the verdict on the manifest: nothing further is read unless it was trusted.
@@ -608,6 +643,7 @@ fn read_container_inner<R: Read>(
                     },
                 });
             }
+            check_canonical(&entry, &expected.entry_name, &mut mtime)?;
             if entry.size() != expected.size {
                 return Err(Error::CompressedSizeMismatch {
                     path: expected.path.clone(),
@@ -683,37 +719,7 @@ pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error
         .entries()
         .map_err(|e| tar_error("opening the container", e))?
         .raw(true);
-    let mut first = match entries.next() {
-        Some(e) => e.map_err(|e| tar_error("the manifest envelope header", e))?,
-        None => {
-            return Err(Error::Truncated {
-                during: Name::new("the manifest envelope header"),
-            })
-        }
-    };
-    let name = check_entry(&first)?;
-    if name != MANIFEST_ENTRY.as_bytes() {
-        return Err(Error::ManifestNotFirst {
-            found: Name::from_bytes(&name),
-        });
-    }
-    let size = first.size();
-    if size > limits.max_envelope_bytes {
-        return Err(Error::LimitExceeded {
-            what: "signed envelope size",
-            limit: limits.max_envelope_bytes,
-        });
-    }
-    let mut bytes = Vec::with_capacity(size as usize);
-    (&mut first)
-        .take(size)
-        .read_to_end(&mut bytes)
-        .map_err(|e| tar_error("the manifest envelope", e))?;
-    if (bytes.len() as u64) < size {
-        return Err(Error::Truncated {
-            during: Name::new("the manifest envelope"),
-        });
-    }
+    let (bytes, _, _) = read_first_entry(&mut entries, limits)?;
     Envelope::parse(&bytes, Document::Manifest, limits)
 }
 

@@ -78,9 +78,10 @@ pub fn compress_member(
     ))
 }
 
-/// A deterministic ustar header for a regular file: mode 0644, uid/gid 0, empty user/group
+/// The one ustar header the format allows for an entry (the reader compares every header byte
+/// with it): mode 0644, uid/gid 0, empty user/group
 /// names, the given mtime. Fails rather than falling back to GNU/PAX long names.
-fn header(name: &str, size: u64, mtime: u64) -> Result<tar::Header, Error> {
+pub(crate) fn canonical_header(name: &str, size: u64, mtime: u64) -> Result<tar::Header, Error> {
     let mut h = tar::Header::new_ustar();
     h.set_path(name).map_err(|_| Error::UnsafePath {
         path: Name::new(name),
@@ -110,11 +111,11 @@ pub fn write_kit<W: Write>(
 ) -> Result<(W, Sha256, u64), Error> {
     let io_err = |e: io::Error| Error::io("writing the kit", &e);
     let mut builder = tar::Builder::new(HashingWriter::new(out));
-    let h = header(MANIFEST_ENTRY, envelope_json.len() as u64, mtime)?;
+    let h = canonical_header(MANIFEST_ENTRY, envelope_json.len() as u64, mtime)?;
     builder.append(&h, envelope_json).map_err(io_err)?;
     for (member, reader) in members {
         let name = member_entry_name(&member.path);
-        let h = header(&name, member.compressed.size, mtime)?;
+        let h = canonical_header(&name, member.compressed.size, mtime)?;
         let mut counted = reader.take(member.compressed.size);
         builder.append(&h, &mut counted).map_err(io_err)?;
         if counted.limit() != 0 {
