@@ -218,15 +218,26 @@ for role, key in (("kit", "kit.key"), ("root", "root.key"), ("attestation", "att
 print("key ids recomputed per spec 6.5 match the dev trust root")
 
 kit = os.path.join(work, "kit.ouk")
+def canonical_header(name, size):
+    # spec 2.2: the exact header bytes (Python's tarfile writes the checksum as 6 digits + NUL +
+    # space; ouk/1 fixes 7 digits + NUL, and readers compare every header byte).
+    ti = tarfile.TarInfo(name); ti.size = size; ti.mode = 0o644; ti.mtime = 1767225600
+    b = bytearray(ti.tobuf(format=tarfile.USTAR_FORMAT))
+    b[148:156] = b" " * 8
+    b[148:156] = b"%07o\x00" % sum(b)
+    return bytes(b)
+
 def assemble(envelope, out):
-    with tarfile.open(kit, "r:") as src, tarfile.open(out, "w:", format=tarfile.USTAR_FORMAT) as dst:
+    with tarfile.open(kit, "r:") as src, open(out, "wb") as dst:
         entries = src.getmembers()
         def add(name, data):
-            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1767225600
-            dst.addfile(ti, io.BytesIO(data))
+            dst.write(canonical_header(name, len(data)))
+            dst.write(data)
+            dst.write(b"\x00" * (-len(data) % 512))
         add(entries[0].name, envelope)
         for e in entries[1:]:
             add(e.name, src.extractfile(e).read())
+        dst.write(b"\x00" * 1024)
 
 def verify(kit_file, trust_file):
     r = subprocess.run([importer, "verify", kit_file, "--trust-root", trust_file, "--json"],

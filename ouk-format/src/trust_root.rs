@@ -149,12 +149,16 @@ impl TrustRoot {
         self.builders.iter().any(|b| b == builder)
     }
 
-    /// Deterministic payload bytes: compact JSON with sorted maps. Not OLPC canonical JSON:
-    /// that form leaves control characters (the newlines of an ECDSA key's PEM) unescaped inside
-    /// strings, which is not valid JSON. Canonical JSON is used only for key ids, as TUF does.
+    /// Deterministic payload bytes: compact JSON with every object's members sorted by key
+    /// (spec §7.1). Not OLPC canonical JSON: that form leaves control characters (the newlines of
+    /// an ECDSA key's PEM) unescaped inside strings, which is not valid JSON. Canonical JSON is
+    /// used only for key ids, as TUF does.
     pub fn to_payload(&self) -> Vec<u8> {
-        // Plain data into a Vec: cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        // Going through `Value` sorts struct fields too (its map is ordered). Plain data into a
+        // Vec: cannot fail.
+        serde_json::to_value(self)
+            .and_then(|v| serde_json::to_vec(&v))
+            .unwrap_or_default()
     }
 
     /// Structural checks: type, key ids recomputed, roles usable.
@@ -335,6 +339,18 @@ mod tests {
         let v =
             verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()).unwrap();
         assert!(v.role_keys(RoleName::Kit).contains(&ec.public_key()));
+        // Members sorted by key at every level (spec §7.1).
+        let text = String::from_utf8(root.to_payload()).unwrap();
+        let order = [
+            "\"_type\"",
+            "\"builders\"",
+            "\"expires\"",
+            "\"keys\"",
+            "\"roles\"",
+            "\"version\"",
+        ];
+        let pos: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "{text}");
     }
 
     #[test]
