@@ -115,15 +115,17 @@ pub fn verify_kit<R: Read + Send>(
 ) -> Result<VerifiedKit, Error> {
     let (tx, rx) = sync_channel::<Msg>(4);
     let (plan_tx, plan_rx) = std::sync::mpsc::channel::<(Vec<Expected>, u32)>();
-    let (hash_tx, hash_in) = sync_channel::<HashMsg>(4);
+    let (hash_tx, hash_in) = sync_channel::<HashMsg>(HASH_QUEUE);
     let (digest_tx, digest_rx) = sync_channel::<(Sha256, u64)>(1);
+    let (recycle_tx, recycled) = sync_channel::<Vec<u8>>(HASH_QUEUE + 2);
     let limits = opts.limits.clone();
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_container(kit, &limits, tx, plan_rx));
-        scope.spawn(move || content_hasher(hash_in, digest_tx));
+        scope.spawn(move || content_hasher(hash_in, digest_tx, recycle_tx));
         let hasher = ContentHasher {
             tx: hash_tx,
             rx: digest_rx,
+            recycled,
         };
         let result = drive(&rx, plan_tx, trust, opts, sink, &hasher);
         drop(hasher);
@@ -168,7 +170,6 @@ fn drive(
     plan_tx
         .send((plan, manifest.chunk_size))
         .map_err(|_| protocol())?;
-    let mut out = vec![0u8; 256 * 1024];
     for (index, member) in manifest.members.iter().enumerate() {
         match recv(rx)? {
             Msg::Begin(i) if i == index => {}
@@ -176,14 +177,7 @@ fn drive(
             _ => return Err(protocol()),
         }
         sink.begin(member)?;
-        decode_member(
-            rx,
-            member,
-            opts.limits.max_zstd_window_log,
-            sink,
-            hasher,
-            &mut out,
-        )?;
+        decode_member(rx, member, opts.limits.max_zstd_window_log, sink, hasher)?;
         sink.end(member)?;
     }
     match recv(rx)? {
@@ -240,7 +234,6 @@ fn decode_member(
     window_log_max: u32,
     sink: &mut dyn MemberSink,
     hasher: &ContentHasher,
-    out: &mut [u8],
 ) -> Result<(), Error> {
     let path = || Name::new(member.path.as_str());
     let mut feed = ChunkFeed {
@@ -252,7 +245,10 @@ fn decode_member(
     };
     let declared = member.uncompressed.size;
     let mut produced: u64 = 0;
-    let mut pending: Vec<u8> = Vec::with_capacity(HASH_BATCH);
+    // zstd decompresses straight into batch buffers that then travel to the hashing thread (and
+    // come back for reuse): no copy, no per-batch allocation once the pool is warm.
+    let mut batch = hasher.buffer();
+    let mut filled = 0usize;
     {
         let decode_err = |feed: &mut ChunkFeed<'_>, e: io::Error| -> Error {
             feed.failure.take().unwrap_or_else(|| Error::Decompression {
@@ -268,7 +264,11 @@ fn decode_member(
             return Err(Error::io("configuring the decompressor", &e));
         }
         loop {
-            let n = match decoder.read(out) {
+            if filled == batch.len() {
+                hasher.feed(std::mem::replace(&mut batch, hasher.buffer()))?;
+                filled = 0;
+            }
+            let n = match decoder.read(&mut batch[filled..]) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -284,14 +284,8 @@ fn decode_member(
                 });
             }
             produced += n as u64;
-            sink.write(&out[..n])?;
-            pending.extend_from_slice(&out[..n]);
-            if pending.len() >= HASH_BATCH {
-                hasher.feed(std::mem::replace(
-                    &mut pending,
-                    Vec::with_capacity(HASH_BATCH),
-                ))?;
-            }
+            sink.write(&batch[filled..filled + n])?;
+            filled += n;
         }
     }
     // The decoder stops at EOF of the feed, which only comes after the reader confirmed the
@@ -313,7 +307,8 @@ fn decode_member(
             });
         }
     }
-    hasher.feed(pending)?;
+    batch.truncate(filled);
+    hasher.feed(batch)?;
     let (sha, len) = hasher.finish()?;
     if len != declared || produced != declared {
         return Err(Error::UncompressedSizeMismatch {
@@ -329,6 +324,8 @@ fn decode_member(
 
 /// Bytes per batch handed to the content-hashing thread.
 const HASH_BATCH: usize = 1 << 20;
+/// Batches in flight to the hashing thread (bounds memory at about this many MiB).
+const HASH_QUEUE: usize = 6;
 
 enum HashMsg {
     Data(Vec<u8>),
@@ -340,9 +337,21 @@ enum HashMsg {
 struct ContentHasher {
     tx: SyncSender<HashMsg>,
     rx: Receiver<(Sha256, u64)>,
+    recycled: Receiver<Vec<u8>>,
 }
 
 impl ContentHasher {
+    /// A batch buffer of `HASH_BATCH` bytes, reused when the hasher has returned one.
+    fn buffer(&self) -> Vec<u8> {
+        match self.recycled.try_recv() {
+            Ok(mut b) => {
+                b.resize(HASH_BATCH, 0);
+                b
+            }
+            Err(_) => vec![0u8; HASH_BATCH],
+        }
+    }
+
     fn feed(&self, data: Vec<u8>) -> Result<(), Error> {
         if data.is_empty() {
             return Ok(());
@@ -356,11 +365,19 @@ impl ContentHasher {
     }
 }
 
-fn content_hasher(rx: Receiver<HashMsg>, tx: SyncSender<(Sha256, u64)>) {
+fn content_hasher(
+    rx: Receiver<HashMsg>,
+    tx: SyncSender<(Sha256, u64)>,
+    recycle: SyncSender<Vec<u8>>,
+) {
     let mut hasher = Hasher::new();
     while let Ok(msg) = rx.recv() {
         match msg {
-            HashMsg::Data(d) => hasher.update(&d),
+            HashMsg::Data(d) => {
+                hasher.update(&d);
+                // Never block on the pool: a full pool just drops the buffer.
+                let _ = recycle.try_send(d);
+            }
             HashMsg::End => {
                 if tx.send(std::mem::take(&mut hasher).finish()).is_err() {
                     return;
