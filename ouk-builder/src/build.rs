@@ -12,7 +12,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ouk_feeds::{MergeOptions, SourceSpec};
-use ouk_format::archive::writer::{compress_member, write_kit, CompressionOptions};
+use ouk_format::archive::writer::{compress_member_observed, write_kit, CompressionOptions};
 use ouk_format::digest::Sha256;
 use ouk_format::dsse::Envelope;
 use ouk_format::keys::Signer;
@@ -677,20 +677,6 @@ fn collect_payload(dir: &Path) -> Result<Vec<Artefact>, BuildError> {
     Ok(out)
 }
 
-/// A reader that feeds SHA-1 on the side (SPDX 2.3 requires a SHA1 checksum on every file).
-struct Sha1Tee<R> {
-    inner: R,
-    sha1: sha1::Sha1,
-}
-
-impl<R: Read> Read for Sha1Tee<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sha1.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 fn pack(
     art: Artefact,
     blob: &Path,
@@ -698,18 +684,17 @@ fn pack(
     progress: &dyn Progress,
 ) -> Result<Packed, BuildError> {
     let input = File::open(&art.file).map_err(BuildError::io(&art.file))?;
-    let mut tee = Sha1Tee {
-        inner: progress.wrap_read(Box::new(input)),
-        sha1: sha1::Sha1::new(),
-    };
     let out = File::create(blob).map_err(BuildError::io(blob))?;
-    let (compressed, uncompressed) = compress_member(
-        &mut tee,
+    // SPDX 2.3 requires a SHA-1 of every file: computed beside the SHA-256, off the zstd path.
+    let mut sha1 = sha1::Sha1::new();
+    let (compressed, uncompressed) = compress_member_observed(
+        progress.wrap_read(Box::new(input)),
         io::BufWriter::with_capacity(1 << 20, out),
         chunk_size,
         CompressionOptions::default(),
+        &mut |data: &[u8]| sha1.update(data),
     )?;
-    let sha1 = Sha1Hex::from_bytes(tee.sha1.finalize().into());
+    let sha1 = Sha1Hex::from_bytes(sha1.finalize().into());
     Ok(Packed {
         member: Member {
             path: art.path,

@@ -24,6 +24,8 @@ pub struct CompressionOptions {
     pub workers: u32,
     /// Window log; must stay within the importer's `max_zstd_window_log`.
     pub window_log: u32,
+    /// Bytes per zstd worker job (part of the output format: keep it fixed for reproducibility).
+    pub job_size: u32,
 }
 
 impl Default for CompressionOptions {
@@ -32,37 +34,98 @@ impl Default for CompressionOptions {
             level: 3,
             workers: 2,
             window_log: 22,
+            job_size: 2 << 20,
         }
     }
 }
 
 /// Compress `input` into `output` as one zstd stream, measuring both sides.
 pub fn compress_member(
-    mut input: impl Read,
+    input: impl Read,
     output: impl Write,
     chunk_size: u32,
     opts: CompressionOptions,
 ) -> Result<(CompressedInfo, ContentInfo), Error> {
+    compress_member_observed(input, output, chunk_size, opts, &mut |_| {})
+}
+
+/// Input bytes per batch (read, hashed and compressed as a unit).
+const BATCH: usize = 1 << 20;
+
+/// [`compress_member`], also showing every input byte to `observe` (the builder computes the
+/// SBOM's SHA-1 there). Hashing and `observe` run on their own thread, so they overlap with zstd's
+/// workers instead of delaying them; input buffers travel there and back without copies.
+pub fn compress_member_observed(
+    mut input: impl Read,
+    output: impl Write,
+    chunk_size: u32,
+    opts: CompressionOptions,
+    observe: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<(CompressedInfo, ContentInfo), Error> {
+    use std::sync::mpsc::sync_channel;
+    use std::sync::Arc;
+
     let io_err = |e: io::Error| Error::io("compressing a member", &e);
     let sink = ChunkingHashWriter::new(output, chunk_size);
     let mut enc = zstd::stream::write::Encoder::new(sink, opts.level).map_err(io_err)?;
     enc.multithread(opts.workers.max(1)).map_err(io_err)?;
     enc.include_checksum(false).map_err(io_err)?;
     enc.window_log(opts.window_log).map_err(io_err)?;
-    let mut content = Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io_err(e)),
-        };
-        content.update(&buf[..n]);
-        enc.write_all(&buf[..n]).map_err(io_err)?;
-    }
-    let sink = enc.finish().map_err(io_err)?;
-    let (mut out, sha256, size, chunks) = sink.finish();
+    // Jobs smaller than zstd's default (4 windows) let both workers compress one member at once.
+    // A fixed job size keeps the output reproducible.
+    enc.set_parameter(zstd::zstd_safe::CParameter::JobSize(opts.job_size))
+        .map_err(io_err)?;
+
+    let (to_hasher, hasher_in) = sync_channel::<Arc<Vec<u8>>>(4);
+    let (back_tx, back_rx) = sync_channel::<Arc<Vec<u8>>>(6);
+    let (content, sink) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut content = Hasher::new();
+            for buf in hasher_in {
+                content.update(&buf);
+                observe(&buf);
+                let _ = back_tx.try_send(buf);
+            }
+            content
+        });
+        let fed = (|| -> Result<(), Error> {
+            loop {
+                let mut buf = back_rx
+                    .try_recv()
+                    .ok()
+                    .and_then(|a| Arc::try_unwrap(a).ok())
+                    .unwrap_or_default();
+                buf.resize(BATCH, 0);
+                let mut filled = 0;
+                while filled < BATCH {
+                    match input.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(io_err(e)),
+                    }
+                }
+                if filled == 0 {
+                    return Ok(());
+                }
+                buf.truncate(filled);
+                let buf = Arc::new(buf);
+                to_hasher.send(Arc::clone(&buf)).map_err(|_| {
+                    Error::io("hashing a member", &io::Error::other("hasher stopped"))
+                })?;
+                enc.write_all(&buf).map_err(io_err)?;
+                if filled < BATCH {
+                    return Ok(());
+                }
+            }
+        })();
+        drop(to_hasher);
+        let content = hasher.join();
+        (fed.map(|()| content), enc.finish().map_err(io_err))
+    });
+    let content = content?
+        .map_err(|_| Error::io("hashing a member", &io::Error::other("hasher panicked")))?;
+    let (mut out, sha256, size, chunks) = sink?.finish();
     out.flush().map_err(io_err)?;
     let (c_sha, c_size) = content.finish();
     Ok((
