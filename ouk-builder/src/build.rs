@@ -560,6 +560,7 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
             .as_file()
             .sync_all()
             .map_err(BuildError::io(sig_tmp.path()))?;
+        make_readable(sig_tmp.as_file(), sig_tmp.path())?;
         sig_tmp
             .persist(&sig_path)
             .map_err(|e| BuildError::io(&sig_path)(e.error))?;
@@ -567,6 +568,7 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
     } else {
         None
     };
+    make_readable(tmp.as_file(), tmp.path())?;
     tmp.persist(&req.out)
         .map_err(|e| BuildError::io(&req.out)(e.error))?;
     if let Ok(dir) = File::open(&out_dir) {
@@ -610,6 +612,19 @@ fn blob_signature(path: &Path, signer: &dyn Signer) -> Result<String, BuildError
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(BuildError::io(path))?;
     let sig = signer.sign(&map)?;
     Ok(ouk_format::dsse::encode_base64(&sig))
+}
+
+/// Temporary files are created 0600; a kit and its signature are public artefacts (0644).
+fn make_readable(file: &File, path: &Path) -> Result<(), BuildError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(BuildError::io(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
 }
 
 fn payload_artefact(path: &str, media_type: &str, file: PathBuf) -> Result<Artefact, BuildError> {

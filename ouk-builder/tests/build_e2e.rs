@@ -64,6 +64,11 @@ fn same_inputs_and_epoch_give_identical_kits_that_verify() {
         String::from_utf8_lossy(&out.stderr)
     );
     let bytes_a = std::fs::read(&a).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&a).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "a kit is a public artefact");
+    }
     assert_eq!(bytes_a, std::fs::read(&b).unwrap(), "kits differ");
 
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -34,7 +34,7 @@ impl Default for CompressionOptions {
             level: 3,
             workers: 2,
             window_log: 22,
-            job_size: 2 << 20,
+            job_size: 4 << 20,
         }
     }
 }
