@@ -133,9 +133,7 @@ pub fn readme() -> String {
         out.push_str(&row(c));
     }
     out.push_str(README_GAPS);
-    out.push_str(
-        "\n| case | kind (once fixed) | exit | layer | what it proves |\n|---|---|---|---|---|\n",
-    );
+    out.push_str("\n| case | kind | exit | layer | what it proves |\n|---|---|---|---|---|\n");
     for c in &gaps {
         out.push_str(&row(c));
     }
@@ -176,11 +174,12 @@ case (< 64 MiB).
 ";
 
 const README_GAPS: &str = "
-## Known gaps (reported, not yet in the suite)
+## Former gaps, now refused
 
-These are accepted by `ouk-format` today. The `tar` crate skips the padding after each entry's
-data without reading it, so up to 511 bytes per entry can change while every digest still matches:
-the content stays authenticated, but the kit's sha256 changes (a genuine kit re-padded looks like a
-different kit with the same sequence, which is a fake equivocation) and the padding can carry hidden
-data. `format_level.rs` keeps an ignored test that expects them to be refused.
+The `tar` crate skips the padding after each entry's data without reading it, so up to 511 bytes
+per entry could change while every digest still matched: the content stayed authenticated, but the
+kit's sha256 changed (a genuine kit re-padded looked like a different kit with the same sequence, a
+fake equivocation) and the padding could carry hidden data. `ouk-format` now requires zero padding
+and byte-canonical headers; `format_level.rs::padding_bit_flips_are_refused` keeps these as a
+regression test.
 ";

@@ -463,12 +463,25 @@ struct KitStream<R> {
 struct PaddingCheck {
     range: Cell<(u64, u64)>,
     violated: Cell<bool>,
+    /// The underlying reader reported end of file: a tar error after that is a truncation.
+    eof: Cell<bool>,
 }
 
 impl PaddingCheck {
     /// Register the padding after an entry whose data ends at `end`.
     fn expect_zero_after(&self, end: u64) {
         self.range.set((end, end.next_multiple_of(512)));
+    }
+
+    /// Map a tar-layer error, knowing whether the kit ended early.
+    fn tar_error(&self, during: &str, e: io::Error) -> Error {
+        if self.eof.get() {
+            Error::Truncated {
+                during: Name::new(during),
+            }
+        } else {
+            tar_error(during, e)
+        }
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -484,6 +497,9 @@ impl PaddingCheck {
 impl<R: Read> Read for KitStream<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.padding.eof.set(true);
+        }
         self.hasher.update(&buf[..n]);
         let (from, to) = self.padding.range.get();
         let start = from.max(self.pos);
@@ -565,6 +581,7 @@ fn check_canonical<R: Read>(
 fn read_first_entry<R: Read>(
     entries: &mut tar::Entries<'_, R>,
     limits: &Limits,
+    tar_error: &dyn Fn(&str, io::Error) -> Error,
 ) -> Result<(Vec<u8>, u64, u64), Error> {
     let mut first = match entries.next() {
         Some(e) => e.map_err(|e| tar_error("the manifest envelope header", e))?,
@@ -611,6 +628,7 @@ fn read_container_inner<R: Read>(
 ) -> Result<(), Error> {
     let send = |m: Msg| tx.send(m).map_err(|_| protocol());
     let padding = Rc::new(PaddingCheck::default());
+    let te = |during: &str, e: io::Error| padding.tar_error(during, e);
     let mut archive = tar::Archive::new(KitStream {
         inner: kit,
         hasher: Hasher::new(),
@@ -621,11 +639,11 @@ fn read_container_inner<R: Read>(
     {
         let mut entries = archive
             .entries()
-            .map_err(|e| tar_error("opening the container", e))?
+            .map_err(|e| te("opening the container", e))?
             .raw(true);
 
         // Step 1: the envelope, size-capped.
-        let (envelope, end, first_mtime) = read_first_entry(&mut entries, limits)?;
+        let (envelope, end, first_mtime) = read_first_entry(&mut entries, limits, &te)?;
         mtime = Some(first_mtime);
         padding.expect_zero_after(end);
         send(Msg::Envelope(envelope))?;
@@ -641,7 +659,7 @@ fn read_container_inner<R: Read>(
             let next = entries.next();
             padding.check()?;
             let mut entry = match next {
-                Some(e) => e.map_err(|e| tar_error("a member header", e))?,
+                Some(e) => e.map_err(|e| te("a member header", e))?,
                 None => {
                     return Err(Error::MissingMember {
                         path: expected.path.clone(),
@@ -676,7 +694,7 @@ fn read_container_inner<R: Read>(
                 buf.resize(len, 0);
                 entry
                     .read_exact(&mut buf)
-                    .map_err(|e| tar_error("member data", e))?;
+                    .map_err(|e| te("member data", e))?;
                 if Sha256::of(&buf) != *chunk_digest {
                     return Err(Error::ChunkDigestMismatch {
                         path: expected.path.clone(),
@@ -700,7 +718,7 @@ fn read_container_inner<R: Read>(
         let next = entries.next();
         padding.check()?;
         if let Some(extra) = next {
-            let extra = extra.map_err(|e| tar_error("the end of the container", e))?;
+            let extra = extra.map_err(|e| te("the end of the container", e))?;
             return Err(Error::UnexpectedMember {
                 path: Name::from_bytes(&extra.path_bytes()),
                 reason: "after the last manifest member",
@@ -713,7 +731,7 @@ fn read_container_inner<R: Read>(
     (&mut stream)
         .take(limits.max_trailing_bytes + 1)
         .read_to_end(&mut rest)
-        .map_err(|e| tar_error("the end-of-archive marker", e))?;
+        .map_err(|e| te("the end-of-archive marker", e))?;
     if rest.len() as u64 > limits.max_trailing_bytes || rest.iter().any(|&b| b != 0) {
         return Err(Error::TrailingData);
     }
@@ -731,12 +749,19 @@ fn read_container_inner<R: Read>(
 /// Read the first entry and parse it as a DSSE envelope, size-capped, WITHOUT parsing the
 /// payload: the importer's pre-flight authenticates the envelope before it parses the manifest.
 pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error> {
-    let mut archive = tar::Archive::new(kit);
+    let state = Rc::new(PaddingCheck::default());
+    let mut archive = tar::Archive::new(KitStream {
+        inner: kit,
+        hasher: Hasher::new(),
+        pos: 0,
+        padding: Rc::clone(&state),
+    });
+    let te = |during: &str, e: io::Error| state.tar_error(during, e);
     let mut entries = archive
         .entries()
-        .map_err(|e| tar_error("opening the container", e))?
+        .map_err(|e| te("opening the container", e))?
         .raw(true);
-    let (bytes, _, _) = read_first_entry(&mut entries, limits)?;
+    let (bytes, _, _) = read_first_entry(&mut entries, limits, &te)?;
     Envelope::parse(&bytes, Document::Manifest, limits)
 }
 

@@ -88,7 +88,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         (
             "mid_envelope_header",
             256,
-            "tar_format",
+            "truncated",
             "half of the first header block",
         ),
         (
@@ -106,7 +106,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         (
             "envelope_unpadded",
             512 + env_len,
-            "tar_format",
+            "truncated",
             "the envelope without its block padding",
         ),
         (
@@ -118,7 +118,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         (
             "mid_member_header",
             ctx.header_offset(ADVISORIES) + 100,
-            "tar_format",
+            "truncated",
             "inside a member header",
         ),
         (
@@ -148,7 +148,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         (
             "last_member_unpadded",
             ctx.data_offset(last) + ctx.entries[last].data.len(),
-            "tar_format",
+            "truncated",
             "the last member without its block padding",
         ),
         (
