@@ -252,6 +252,27 @@ impl Session {
         attempt.kit_sha256 = Some(v.kit_sha256);
         attempt.accepted_expired = v.expired;
         if let Some(s) = &self.state {
+            if m.sequence == s.highest_sequence
+                && s.manifest_sha256 == Some(Sha256::of(&m.to_payload()))
+            {
+                // The same signed kit in a container that differs only in unsigned bytes: nothing
+                // to do, and certainly not an equivocation.
+                self.store.discard(staging)?;
+                let mut summary = KitSummary::from_manifest(kit, m);
+                summary.kit_sha256 = Some(v.kit_sha256.to_hex());
+                summary.kit_size = Some(v.kit_size);
+                attempt.generation = Some(s.generation.clone());
+                return Ok(ImportReport {
+                    outcome: Outcome::AlreadyImported,
+                    kit: summary,
+                    generation: s.generation.clone(),
+                    accepted_expired: false,
+                    highest_sequence: s.highest_sequence,
+                    provenance: None,
+                    sboms: BTreeMap::new(),
+                    trivy_db: None,
+                });
+            }
             if m.sequence == s.highest_sequence {
                 return Err(Error::Equivocation {
                     sequence: m.sequence,
@@ -353,6 +374,7 @@ impl Session {
             highest_sequence: m.sequence,
             kit_sha256: v.kit_sha256,
             generation: name.clone(),
+            manifest_sha256: Some(Sha256::of(&m.to_payload())),
             trust_root_version: old
                 .map_or(trust.version, |s| s.trust_root_version.max(trust.version)),
             time_high_water: old.map_or(m.created_at, |s| s.time_high_water.max(m.created_at)),

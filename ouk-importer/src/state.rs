@@ -27,6 +27,13 @@ pub struct State {
     pub kit_sha256: Sha256,
     /// Generation directory name of that kit.
     pub generation: String,
+    /// sha256 of the verified manifest (its deterministic serialisation, as saved in
+    /// `.ouk/manifest.json`) of the kit with `highest_sequence`. Kit identity for idempotence and
+    /// equivocation: the file digest changes when only unsigned container bytes differ (envelope
+    /// JSON formatting, extra signatures, end-of-archive padding), the signed manifest does not.
+    /// Absent in stores written before it existed; then only the file digest is compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<Sha256>,
     /// Highest trust-root version used (a trust root older than this is refused).
     pub trust_root_version: u64,
     /// Latest trustworthy time seen: the newest `created_at` of any imported kit. The importer

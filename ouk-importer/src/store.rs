@@ -298,6 +298,11 @@ impl Store {
                     highest_sequence: info.sequence,
                     kit_sha256: info.kit_sha256,
                     generation: info.name.clone(),
+                    manifest_sha256: fsx::read_capped(
+                        &self.generation_dir(&info.name).join(".ouk/manifest.json"),
+                        64 << 20,
+                    )?
+                    .map(|bytes| Sha256::of(&bytes)),
                     trust_root_version: state.as_ref().map_or(info.trust_root_version, |s| {
                         s.trust_root_version.max(info.trust_root_version)
                     }),

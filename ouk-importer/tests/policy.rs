@@ -36,6 +36,35 @@ fn import_then_idempotent_then_newer() {
 }
 
 #[test]
+fn same_signed_kit_in_other_container_bytes_is_already_imported_not_equivocation() {
+    let env = Env::new();
+    let k1 = env.kit(&Build::new(1));
+    let r = expect(&env.import(&k1, &[]), 0);
+    let gen1 = r["generation"].as_str().unwrap().to_owned();
+    // Record padding added by a transfer tool: every signed byte unchanged, file digest changed.
+    let mut bytes = std::fs::read(&k1).unwrap();
+    bytes.extend_from_slice(&[0u8; 512]);
+    let padded = k1.with_file_name("kit-1-padded.ouk");
+    std::fs::write(&padded, &bytes).unwrap();
+    let r = expect(&env.import(&padded, &[]), 0);
+    assert_eq!(r["outcome"], "already_imported");
+    assert_eq!(r["generation"], gen1.as_str());
+    let st = expect(
+        &env.run(&["status", "--store", env.store_arg(), "--json"]),
+        0,
+    );
+    assert_eq!(st["generations"], 1);
+    assert_eq!(
+        std::fs::read_dir(env.store.join("staging"))
+            .unwrap()
+            .count(),
+        0,
+        "staging left behind"
+    );
+    audit_ok(&env);
+}
+
+#[test]
 fn rollback_and_equivocation_refused() {
     let env = Env::new();
     expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
