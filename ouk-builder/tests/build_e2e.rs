@@ -232,3 +232,55 @@ fn payload_symlinks_are_refused() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("only regular files"));
 }
+
+#[test]
+fn kit_toml_builds_and_chains_the_previous_kit() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.ouk");
+    let o = builder()
+        .args(["build", "--config", "testdata/kit.toml.example", "--out"])
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Flags override the file; --previous-kit chains the first kit's digest.
+    let second = dir.path().join("second.ouk");
+    let o = builder()
+        .args([
+            "build",
+            "--config",
+            "testdata/kit.toml.example",
+            "--sequence",
+            "2",
+            "--json",
+        ])
+        .arg("--previous-kit")
+        .arg(&first)
+        .arg("--out")
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["sequence"], 2);
+
+    let (_, manifest) = ouk_format::archive::reader::read_manifest_unverified(
+        std::fs::File::open(&second).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let first_digest = ouk_format::digest::Sha256::of(&std::fs::read(&first).unwrap());
+    assert_eq!(manifest.0.previous_kit_sha256, Some(first_digest));
+    assert_eq!(manifest.0.channel, "stable");
+    let paths: Vec<String> = manifest
+        .0
+        .members
+        .iter()
+        .map(|m| m.path.to_string())
+        .collect();
+    assert!(
+        paths.contains(&"sbom/all-ecosystems.cdx-1.5.json".to_owned()),
+        "{paths:?}"
+    );
+}
