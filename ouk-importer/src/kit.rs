@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ouk_format::archive::members::member_entry_name;
 use ouk_format::archive::reader::{
-    read_envelope, read_manifest_unverified, verify_kit, VerifiedKit, VerifyOptions,
+    read_envelope_bytes, read_manifest_unverified, verify_kit, VerifiedKit, VerifyOptions,
 };
 use ouk_format::dsse::Envelope;
 use ouk_format::error::Document;
@@ -29,7 +29,7 @@ use crate::Progress;
 /// The manifest envelope as read before streaming, with its signature already checked.
 #[derive(Debug, Clone)]
 pub struct Preflight {
-    /// The envelope, re-serialised (DSSE verification depends only on payload and signatures).
+    /// The envelope exactly as it is in the kit (kept in the generation, verifiable again later).
     pub envelope: Vec<u8>,
     /// The manifest, authenticated by the `kit` role threshold (not yet time/builder-checked).
     pub manifest: Manifest,
@@ -50,7 +50,8 @@ pub fn read_unverified(kit: &Path, limits: &Limits) -> Result<(Envelope, Manifes
 pub fn preflight(kit: &Path, trust: &TrustRoot, limits: &Limits) -> Result<Preflight> {
     // Authenticate before parsing: only the size-capped DSSE envelope is parsed before the
     // signature check; the manifest payload only after it.
-    let env = read_envelope(open(kit)?, limits)?;
+    let bytes = read_envelope_bytes(open(kit)?, limits)?;
+    let env = Envelope::parse(&bytes, Document::Manifest, limits)?;
     let payload = env.verify(
         MANIFEST_PAYLOAD_TYPE,
         Document::Manifest,
@@ -60,7 +61,7 @@ pub fn preflight(kit: &Path, trust: &TrustRoot, limits: &Limits) -> Result<Prefl
     )?;
     let manifest = Manifest::from_payload(payload, limits)?;
     Ok(Preflight {
-        envelope: env.to_json(),
+        envelope: bytes,
         manifest,
     })
 }

@@ -12,6 +12,16 @@ fn import_then_idempotent_then_newer() {
     let gen1 = r["generation"].as_str().unwrap().to_owned();
     assert!(env.store.join("current/feeds/advisories.ndjson").is_file());
     assert!(env.store.join("current/.ouk/manifest.json").is_file());
+    // The signed envelope is kept byte for byte, so it can be verified again later.
+    let kit_bytes = std::fs::read(&k1).unwrap();
+    let mut ar = tar::Archive::new(&kit_bytes[..]);
+    let mut first = ar.entries().unwrap().next().unwrap().unwrap();
+    let mut envelope = Vec::new();
+    std::io::Read::read_to_end(&mut first, &mut envelope).unwrap();
+    assert_eq!(
+        std::fs::read(env.store.join("current/.ouk/manifest.dsse.json")).unwrap(),
+        envelope
+    );
     assert_eq!(r["provenance"]["builder_id"], BUILDER);
     assert_eq!(r["sboms"]["sbom/kit.spdx.json"], "spdx-2.3");
 

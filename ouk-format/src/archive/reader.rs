@@ -746,9 +746,9 @@ fn read_container_inner<R: Read>(
     Ok(())
 }
 
-/// Read the first entry and parse it as a DSSE envelope, size-capped, WITHOUT parsing the
-/// payload: the importer's pre-flight authenticates the envelope before it parses the manifest.
-pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error> {
+/// Read the first entry's bytes (the signed manifest envelope), size-capped, without parsing
+/// anything: the importer keeps these exact bytes next to what it installs.
+pub fn read_envelope_bytes<R: Read>(kit: R, limits: &Limits) -> Result<Vec<u8>, Error> {
     let state = Rc::new(PaddingCheck::default());
     let mut archive = tar::Archive::new(KitStream {
         inner: kit,
@@ -762,7 +762,17 @@ pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error
         .map_err(|e| te("opening the container", e))?
         .raw(true);
     let (bytes, _, _) = read_first_entry(&mut entries, limits, &te)?;
-    Envelope::parse(&bytes, Document::Manifest, limits)
+    Ok(bytes)
+}
+
+/// Read the first entry and parse it as a DSSE envelope, size-capped, WITHOUT parsing the
+/// payload: the importer's pre-flight authenticates the envelope before it parses the manifest.
+pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error> {
+    Envelope::parse(
+        &read_envelope_bytes(kit, limits)?,
+        Document::Manifest,
+        limits,
+    )
 }
 
 /// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root.
