@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use ouk_format::archive::reader::VerifyOptions;
 use ouk_format::digest::Sha256;
-use ouk_format::manifest::MemberRole;
+use ouk_format::manifest::{Manifest, MemberRole};
 use ouk_format::media_types::TRIVY_DB_MEDIA_TYPE;
 use ouk_format::time::Timestamp;
 use ouk_format::trust_root::{verify_trust_root, TrustRoot};
@@ -186,20 +186,7 @@ impl Session {
                     .map_err(|e| Error::io("reading the kit", kit, e))?;
                 if digest == s.kit_sha256 {
                     attempt.kit_sha256 = Some(digest);
-                    attempt.generation = Some(s.generation.clone());
-                    let mut summary = KitSummary::from_manifest(kit, m);
-                    summary.kit_sha256 = Some(digest.to_hex());
-                    summary.kit_size = Some(size);
-                    return Ok(ImportReport {
-                        outcome: Outcome::AlreadyImported,
-                        kit: summary,
-                        generation: s.generation.clone(),
-                        accepted_expired: false,
-                        highest_sequence: s.highest_sequence,
-                        provenance: None,
-                        sboms: BTreeMap::new(),
-                        trivy_db: None,
-                    });
+                    return Ok(already_imported(kit, m, s, digest, size, attempt));
                 }
                 // Same sequence, other bytes: verify fully first, so a damaged copy is reported
                 // as a verification failure and only a valid other kit as equivocation.
@@ -258,20 +245,14 @@ impl Session {
                 // The same signed kit in a container that differs only in unsigned bytes: nothing
                 // to do, and certainly not an equivocation.
                 self.store.discard(staging)?;
-                let mut summary = KitSummary::from_manifest(kit, m);
-                summary.kit_sha256 = Some(v.kit_sha256.to_hex());
-                summary.kit_size = Some(v.kit_size);
-                attempt.generation = Some(s.generation.clone());
-                return Ok(ImportReport {
-                    outcome: Outcome::AlreadyImported,
-                    kit: summary,
-                    generation: s.generation.clone(),
-                    accepted_expired: false,
-                    highest_sequence: s.highest_sequence,
-                    provenance: None,
-                    sboms: BTreeMap::new(),
-                    trivy_db: None,
-                });
+                return Ok(already_imported(
+                    kit,
+                    m,
+                    s,
+                    v.kit_sha256,
+                    v.kit_size,
+                    attempt,
+                ));
             }
             if m.sequence == s.highest_sequence {
                 return Err(Error::Equivocation {
@@ -758,4 +739,29 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<GcReport> {
 pub fn audit_verify(store: &Path) -> Result<AuditReport> {
     let _lock = StoreLock::shared(store)?;
     audit::verify(store)
+}
+
+/// The report for a kit that is already the store's highest one: nothing changes.
+fn already_imported(
+    kit: &Path,
+    m: &Manifest,
+    s: &State,
+    kit_sha256: Sha256,
+    kit_size: u64,
+    attempt: &mut Attempt,
+) -> ImportReport {
+    attempt.generation = Some(s.generation.clone());
+    let mut summary = KitSummary::from_manifest(kit, m);
+    summary.kit_sha256 = Some(kit_sha256.to_hex());
+    summary.kit_size = Some(kit_size);
+    ImportReport {
+        outcome: Outcome::AlreadyImported,
+        kit: summary,
+        generation: s.generation.clone(),
+        accepted_expired: false,
+        highest_sequence: s.highest_sequence,
+        provenance: None,
+        sboms: BTreeMap::new(),
+        trivy_db: None,
+    }
 }
