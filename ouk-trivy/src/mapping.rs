@@ -148,6 +148,11 @@ fn pip_trivy(name: &str) -> String {
 }
 
 /// PEP 503: runs of `-`, `_`, `.` become one `-`, lower case.
+///
+/// The same function as `ouk_feeds::normalize::pep503`, kept as a copy on purpose: the importer
+/// links this crate to install Trivy DBs, and depending on `ouk-feeds` would put every feed parser
+/// (zip, XML, YAML) into the air-gapped binary. If a third user appears, move it to a tiny shared
+/// crate instead of copying again.
 fn pep503(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut in_sep = false;
