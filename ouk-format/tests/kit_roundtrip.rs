@@ -1,6 +1,6 @@
 //! Round trips and one tamper case per region of a kit, through the public streaming verifier.
 
-use ouk_format::archive::reader::{verify_kit, MemberSink, NullSink, VerifyOptions};
+use ouk_format::archive::reader::{verify_kit, MemberSink, NullSink, StreamError, VerifyOptions};
 use ouk_format::dsse::Envelope;
 use ouk_format::keys::{Ed25519Signer, Signer};
 use ouk_format::manifest::Member;
@@ -50,6 +50,7 @@ struct Collect {
 }
 
 impl MemberSink for Collect {
+    type Error = Error;
     fn begin(&mut self, m: &Member) -> Result<(), Error> {
         self.files.push((m.path.to_string(), Vec::new()));
         Ok(())
@@ -65,7 +66,9 @@ impl MemberSink for Collect {
 }
 
 fn verify(kit: &[u8], trust: &Verified<TrustRoot>) -> Result<(), Error> {
-    verify_kit(kit, trust, &opts(), &mut NullSink).map(|_| ())
+    verify_kit(kit, trust, &opts(), &mut NullSink)
+        .map(|_| ())
+        .map_err(StreamError::into_kit)
 }
 
 #[test]
@@ -324,5 +327,95 @@ fn mix_and_match_members_from_another_kit() {
             );
         }
         Err(e) => assert!(matches!(e, Error::CompressedSizeMismatch { .. }), "{e:?}"),
+    }
+}
+
+/// Counts what the verifier pulled from the kit file.
+struct CountingReader<'a> {
+    data: &'a [u8],
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::io::Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::io::Read::read(&mut self.data, buf)?;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+#[test]
+fn stage_one_reads_only_the_envelope_and_stage_two_the_rest() {
+    use ouk_format::archive::reader::KitReader;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let key = kit_key();
+    let kit = testkit::build(&KitSpec::sample(5), &[&key]).unwrap();
+    let read = Arc::new(AtomicUsize::new(0));
+    let reader = CountingReader {
+        data: &kit,
+        read: Arc::clone(&read),
+    };
+    let trust = trust(&[&key], 1);
+    let (header, rest) = KitReader::open(reader, &trust, &opts()).unwrap();
+    // One header block, the envelope and its padding: not a byte of any member.
+    let envelope_end = 512 + header.envelope.len().next_multiple_of(512);
+    assert_eq!(read.load(Ordering::SeqCst), envelope_end);
+    assert_eq!(header.manifest.sequence, 5);
+    assert!(!header.expired);
+    let mut sink = Collect::default();
+    let streamed = rest.stream(&header.manifest, &mut sink).unwrap();
+    assert_eq!(read.load(Ordering::SeqCst), kit.len());
+    assert_eq!(streamed.kit_size, kit.len() as u64);
+    assert_eq!(streamed.kit_sha256, ouk_format::digest::Sha256::of(&kit));
+    assert_eq!(sink.done.len(), header.manifest.members.len());
+}
+
+#[test]
+fn a_refused_envelope_stops_stage_one_before_any_member() {
+    use ouk_format::archive::reader::KitReader;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let key = kit_key();
+    let other = Ed25519Signer::from_seed(&[99; 32]);
+    let kit = testkit::build(&KitSpec::sample(5), &[&other]).unwrap();
+    let read = Arc::new(AtomicUsize::new(0));
+    let reader = CountingReader {
+        data: &kit,
+        read: Arc::clone(&read),
+    };
+    let err = KitReader::open(reader, &trust(&[&key], 1), &opts()).unwrap_err();
+    assert_eq!(err.kind(), "threshold_not_met", "{err}");
+    let envelope =
+        ouk_format::archive::reader::read_manifest_unverified(&kit[..], &Limits::default())
+            .unwrap()
+            .0
+            .to_json();
+    assert!(read.load(Ordering::SeqCst) <= 512 + envelope.len().next_multiple_of(512) + 4096);
+}
+
+/// A sink error comes back to the caller as the sink's own value, not as a kit error.
+#[test]
+fn sink_errors_come_back_typed() {
+    #[derive(Debug, PartialEq)]
+    struct Full;
+    struct Refuse;
+    impl MemberSink for Refuse {
+        type Error = Full;
+        fn begin(&mut self, _: &Member) -> Result<(), Full> {
+            Ok(())
+        }
+        fn write(&mut self, _: &[u8]) -> Result<(), Full> {
+            Err(Full)
+        }
+        fn end(&mut self, _: &Member) -> Result<(), Full> {
+            Ok(())
+        }
+    }
+    let key = kit_key();
+    let kit = testkit::build(&KitSpec::sample(2), &[&key]).unwrap();
+    match verify_kit(&kit[..], &trust(&[&key], 1), &opts(), &mut Refuse) {
+        Err(StreamError::Sink(Full)) => {}
+        other => panic!("expected the sink's error, got {other:?}"),
     }
 }

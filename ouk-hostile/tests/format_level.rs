@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use ouk_format::archive::reader::{verify_kit, MemberSink, VerifyOptions};
+use ouk_format::archive::reader::{verify_kit, MemberSink, StreamError, VerifyOptions};
 use ouk_format::error::ErrorClass;
 use ouk_format::manifest::Member;
 use ouk_format::trust_root::verify_trust_root;
@@ -29,6 +29,7 @@ struct CountingSink {
 }
 
 impl MemberSink for CountingSink {
+    type Error = Error;
     fn begin(&mut self, _: &Member) -> Result<(), Error> {
         Ok(())
     }
@@ -44,7 +45,9 @@ impl MemberSink for CountingSink {
 
 fn run(case: &HostileCase, sink: &mut CountingSink) -> Result<(), Error> {
     let trust = verify_trust_root(&case.trust_root, fixture::now(), 300, &Limits::default())?;
-    verify_kit(&case.bytes[..], &trust, &opts(), sink).map(|_| ())
+    verify_kit(&case.bytes[..], &trust, &opts(), sink)
+        .map(|_| ())
+        .map_err(StreamError::into_kit)
 }
 
 /// The contract's exit code for a format error: the class decides (`ErrorClass` → table).

@@ -67,6 +67,10 @@ pub struct Record {
     /// An expired kit was accepted because of `--allow-expired`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_expired: bool,
+    /// What an administrator said about a manual action (e.g. why the floor was reset), and the
+    /// values it changed (bounded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Who.
     pub operator: String,
     /// Where.
@@ -94,6 +98,8 @@ pub struct Entry {
     pub error: Option<String>,
     /// See [`Record::allow_expired`].
     pub allow_expired: bool,
+    /// See [`Record::note`].
+    pub note: Option<String>,
 }
 
 impl Entry {
@@ -196,6 +202,7 @@ impl Audit {
             error_kind: entry.error_kind,
             error: entry.error,
             allow_expired: entry.allow_expired,
+            note: entry.note,
             operator: self.operator.user.clone(),
             host: self.operator.host.clone(),
         };

@@ -108,8 +108,9 @@ pub enum Error {
         #[source]
         source: SbomError,
     },
-    /// A Trivy DB member is not at `trivy/db.tar.gz`.
-    #[error("Trivy DB member {path} must be at trivy/db.tar.gz")]
+    /// A Trivy DB member is not at `trivy/db.tar.gz`, or a member under the importer's reserved
+    /// `trivy/` directory is not the Trivy DB archive (it would land where the DB is installed).
+    #[error("member {path}: only the Trivy DB archive (media type of the Trivy DB) may be at or under trivy/, and it must be trivy/db.tar.gz")]
     TrivyMisplaced {
         /// The member.
         path: Name,
@@ -117,11 +118,57 @@ pub enum Error {
     /// Installing the verified Trivy DB member failed.
     #[error("installing the Trivy DB failed: {0}")]
     Trivy(#[source] TrivyError),
-    /// The kit file changed between the manifest pre-read and the streaming verification.
-    #[error("kit {path} changed while it was being imported")]
-    KitChanged {
+    /// The kit path is not a regular file (a FIFO would hang the job, a device or link could
+    /// be anything).
+    #[error("kit {path} is {what}, not a regular file")]
+    KitNotRegularFile {
+        /// The kit path.
+        path: PathBuf,
+        /// What it is instead.
+        what: &'static str,
+    },
+    /// The attestation is not the first member: a payload or SBOM before it would be staged and
+    /// parsed before the attestation could refuse the kit.
+    #[error("attestation member {path} must be the first member of the kit")]
+    AttestationNotFirst {
+        /// The attestation member.
+        path: Name,
+    },
+    /// The store's file system has less free space than the kit's signed sizes need.
+    #[error(
+        "not enough free space in {path}: the kit needs {needed} bytes, {available} are available"
+    )]
+    InsufficientSpace {
+        /// Where the generation would be staged.
+        path: PathBuf,
+        /// Bytes the signed manifest says the generation will take (with a margin).
+        needed: u64,
+        /// Bytes available to the importer.
+        available: u64,
+    },
+    /// `reset-floor` was refused (it only lowers an existing floor, with a reason).
+    #[error("reset-floor refused: {reason}")]
+    ResetFloorRefused {
+        /// Why.
+        reason: &'static str,
+    },
+    /// A kit file on the medium carried another signed manifest when it was read again (it was
+    /// rewritten during the scan).
+    #[error("kit {path} changed on the medium during the scan")]
+    KitChangedOnMedium {
         /// The kit file.
         path: PathBuf,
+    },
+    /// Two kits on one medium carry different signed manifests with the same sequence: a signer
+    /// equivocated. Neither is imported; both are named in the audit log.
+    #[error("equivocation on the medium: {first} and {second} are different signed kits with sequence {sequence}")]
+    EquivocationOnMedium {
+        /// The sequence.
+        sequence: u64,
+        /// One kit file.
+        first: PathBuf,
+        /// The other kit file.
+        second: PathBuf,
     },
     /// The kit's sequence is below the anti-rollback floor.
     #[error("rollback refused: kit sequence {sequence} is lower than the highest imported sequence {floor}")]
@@ -131,14 +178,14 @@ pub enum Error {
         /// Highest sequence ever imported into this store.
         floor: u64,
     },
-    /// Same sequence as an imported kit, different content.
-    #[error("equivocation refused: sequence {sequence} was imported as kit {imported}, this kit is {found}")]
+    /// Same sequence as an imported kit, another signed manifest: the signer equivocated.
+    #[error("equivocation refused: sequence {sequence} was imported with manifest sha256 {imported}, this kit's signed manifest is {found}")]
     Equivocation {
         /// The sequence.
         sequence: u64,
-        /// Digest of the kit imported with that sequence.
+        /// sha256 of the manifest imported with that sequence.
         imported: String,
-        /// Digest of this kit.
+        /// sha256 of this kit's signed manifest.
         found: String,
     },
     /// The kit belongs to another channel than the store.
@@ -236,7 +283,12 @@ impl Error {
             Error::TrivyMisplaced { .. } => "trivy_misplaced",
             Error::Trivy(TrivyError::Io { .. }) => "io",
             Error::Trivy(_) => "trivy_db_invalid",
-            Error::KitChanged { .. } => "kit_changed",
+            Error::KitNotRegularFile { .. } => "kit_not_regular_file",
+            Error::AttestationNotFirst { .. } => "attestation_not_first",
+            Error::InsufficientSpace { .. } => "insufficient_space",
+            Error::EquivocationOnMedium { .. } => "equivocation",
+            Error::KitChangedOnMedium { .. } => "kit_changed",
+            Error::ResetFloorRefused { .. } => "reset_floor_refused",
             Error::Rollback { .. } => "rollback",
             Error::Equivocation { .. } => "equivocation",
             Error::ChannelMismatch { .. } => "channel_mismatch",
@@ -275,17 +327,21 @@ impl Error {
             | Error::SbomTooLarge { .. }
             | Error::Sbom { .. }
             | Error::TrivyMisplaced { .. }
-            | Error::KitChanged { .. }
+            | Error::AttestationNotFirst { .. }
             | Error::AuditBroken { .. } => Class::Verification,
             Error::Trivy(TrivyError::Io { .. }) => Class::Io,
             Error::Trivy(_) => Class::Verification,
+            Error::KitNotRegularFile { .. }
+            | Error::InsufficientSpace { .. }
+            | Error::KitChangedOnMedium { .. } => Class::Io,
+            Error::EquivocationOnMedium { .. } => Class::Policy,
             Error::Rollback { .. } | Error::Equivocation { .. } | Error::ChannelMismatch { .. } => {
                 Class::Policy
             }
             Error::TrustRootRollback { .. } => Class::Trust,
             Error::NothingNew { .. } => Class::NothingNew,
             Error::Locked { .. } => Class::Locked,
-            Error::UnknownGeneration { .. } => Class::Usage,
+            Error::UnknownGeneration { .. } | Error::ResetFloorRefused { .. } => Class::Usage,
             Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
             Error::Internal(_) => Class::Internal,
         }

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use ouk_format::archive::reader::VerifyOptions;
+use ouk_format::archive::reader::{KitHeader, VerifyOptions};
 use ouk_format::digest::Sha256;
-use ouk_format::manifest::{Manifest, MemberRole};
+use ouk_format::manifest::Manifest;
 use ouk_format::media_types::TRIVY_DB_MEDIA_TYPE;
 use ouk_format::time::Timestamp;
 use ouk_format::trust_root::{verify_trust_root, TrustRoot};
@@ -22,7 +22,7 @@ use crate::audit::{self, Audit, Entry, Operator};
 use crate::error::{Class, Error, Result};
 use crate::failpoint;
 use crate::fsx;
-use crate::kit::{self, Preflight};
+use crate::kit::{self, Links};
 use crate::lock::{StoreLock, Wait};
 use crate::report::*;
 use crate::sink::TRIVY_MEMBER_PATH;
@@ -111,15 +111,32 @@ impl Session {
         self.state.as_ref().map(|s| s.highest_sequence)
     }
 
+    /// The trust root, verified against the effective clock, and never older than the one the
+    /// store already used.
+    fn trust(&self, opts: &TrustOptions, now: Timestamp) -> Result<Verified<TrustRoot>> {
+        let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
+            .map_err(Error::TrustRoot)?;
+        if let Some(s) = &self.state {
+            if trust.version < s.trust_root_version {
+                return Err(Error::TrustRootRollback {
+                    version: trust.version,
+                    store_version: s.trust_root_version,
+                });
+            }
+        }
+        Ok(trust)
+    }
+
     /// One audited import attempt.
     fn import_audited(
         &mut self,
         opts: &TrustOptions,
-        kit: &Path,
+        source: KitSource,
         progress: &mut dyn Progress,
     ) -> Result<ImportReport> {
         let mut attempt = Attempt::default();
-        let result = self.import_one(opts, kit, progress, &mut attempt);
+        let kit_path = source.path().to_path_buf();
+        let result = self.import_one(opts, source, progress, &mut attempt);
         let mut entry = Entry {
             action: "import",
             outcome: match &result {
@@ -128,7 +145,7 @@ impl Session {
                 Err(e) if matches!(e.class(), Class::Policy | Class::Trust) => "refused",
                 Err(_) => "failed",
             },
-            kit: Some(kit.display().to_string()),
+            kit: Some(kit_path.display().to_string()),
             kit_sha256: attempt.kit_sha256.map(|d| d.to_hex()),
             sequence: attempt.sequence,
             generation: attempt.generation,
@@ -146,26 +163,31 @@ impl Session {
         }
     }
 
+    fn verify_options(&self, opts: &TrustOptions, now: Timestamp) -> VerifyOptions {
+        VerifyOptions {
+            now,
+            skew_secs: opts.skew_secs,
+            allow_expired: opts.allow_expired,
+            limits: opts.limits.clone(),
+        }
+    }
+
     fn import_one(
         &mut self,
         opts: &TrustOptions,
-        kit: &Path,
+        source: KitSource,
         progress: &mut dyn Progress,
         attempt: &mut Attempt,
     ) -> Result<ImportReport> {
         let now = self.effective_now();
-        let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
-            .map_err(Error::TrustRoot)?;
-        if let Some(s) = &self.state {
-            if trust.version < s.trust_root_version {
-                return Err(Error::TrustRootRollback {
-                    version: trust.version,
-                    store_version: s.trust_root_version,
-                });
+        let trust = self.trust(opts, now)?;
+        let opened = match source {
+            KitSource::Path(path) => {
+                kit::open(path, Links::Follow, &trust, &self.verify_options(opts, now))?
             }
-        }
-        let pre = kit::preflight(kit, &trust, &opts.limits)?;
-        let m = &pre.manifest;
+            KitSource::Opened(opened) => opened,
+        };
+        let m = &opened.header.manifest;
         attempt.sequence = Some(m.sequence);
         if let Some(s) = &self.state {
             if m.channel != s.channel {
@@ -181,23 +203,35 @@ impl Session {
                 });
             }
             if m.sequence == s.highest_sequence {
-                let file = File::open(kit).map_err(|e| Error::io("opening the kit", kit, e))?;
-                let (digest, size) = Sha256::of_reader(std::io::BufReader::new(file))
-                    .map_err(|e| Error::io("reading the kit", kit, e))?;
-                if digest == s.kit_sha256 {
-                    attempt.kit_sha256 = Some(digest);
-                    return Ok(already_imported(kit, m, s, digest, size, attempt));
+                // The signed manifest is the kit's identity: the same one is already here
+                // (whatever unsigned container bytes surround it), another one is proof that
+                // the signer equivocated. Either way nothing past the envelope is read.
+                match s.manifest_sha256 {
+                    Some(d) if d == opened.header.manifest_sha256 => {
+                        let current = self.store.current()?;
+                        return Ok(already_imported(&opened.path, m, s, current, attempt));
+                    }
+                    Some(d) => {
+                        return Err(Error::Equivocation {
+                            sequence: m.sequence,
+                            imported: d.to_hex(),
+                            found: opened.header.manifest_sha256.to_hex(),
+                        })
+                    }
+                    // A store written before manifest digests were recorded: decided after the
+                    // full pass, by the kit file digest.
+                    None => {}
                 }
-                // Same sequence, other bytes: verify fully first, so a damaged copy is reported
-                // as a verification failure and only a valid other kit as equivocation.
             }
         }
+        crate::provenance::check_manifest(m)?;
+        self.check_free_space(&opened)?;
         let staging =
             self.store
                 .staging_dir()
                 .join(format!("import-{}-{}", m.sequence, std::process::id()));
         fsx::create_dir_new(&staging)?;
-        match self.stage_and_activate(opts, kit, &trust, &pre, &staging, progress, attempt, now) {
+        match self.stage_and_activate(opts, &trust, opened, &staging, progress, attempt) {
             Ok(report) => Ok(report),
             Err(e) => {
                 if staging.exists() {
@@ -208,86 +242,104 @@ impl Session {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Refuse before staging when the store's file system cannot hold what the signed manifest
+    /// declares (members, the unpacked Trivy DB, the metadata), so an honest but huge kit fails
+    /// cleanly instead of filling the disk half-way.
+    fn check_free_space(&self, opened: &kit::OpenedKit) -> Result<()> {
+        let m = &opened.header.manifest;
+        let members: u64 = m
+            .members
+            .iter()
+            .map(|x| x.uncompressed.size)
+            .fold(0u64, u64::saturating_add);
+        let unpacked: u64 = 0;
+        let needed = members
+            .saturating_add(unpacked)
+            .saturating_add(2 * opened.header.envelope.len() as u64)
+            .saturating_add(FREE_SPACE_MARGIN);
+        let dir = self.store.staging_dir();
+        let available =
+            fs4::available_space(&dir).map_err(|e| Error::io("measuring free space", &dir, e))?;
+        if needed > available {
+            return Err(Error::InsufficientSpace {
+                path: dir,
+                needed,
+                available,
+            });
+        }
+        Ok(())
+    }
+
     fn stage_and_activate(
         &mut self,
         opts: &TrustOptions,
-        kit: &Path,
         trust: &Verified<TrustRoot>,
-        pre: &Preflight,
+        mut opened: kit::OpenedKit,
         staging: &Path,
         progress: &mut dyn Progress,
         attempt: &mut Attempt,
-        now: Timestamp,
     ) -> Result<ImportReport> {
-        let vopts = VerifyOptions {
-            now,
-            skew_secs: opts.skew_secs,
-            allow_expired: opts.allow_expired,
-            limits: opts.limits.clone(),
-        };
-        let streamed = kit::stream(
-            kit,
+        // The signed envelope goes to disk first and leaves memory before the members stream.
+        let meta = staging.join(".ouk");
+        fsx::create_dir_new(&meta)?;
+        let envelope = std::mem::take(&mut opened.header.envelope);
+        write_new(&meta.join("manifest.dsse.json"), &envelope)?;
+        drop(envelope);
+        write_new(
+            &meta.join("manifest.json"),
+            &opened.header.manifest.to_payload(),
+        )?;
+        let kit_path = opened.path.clone();
+        let (header, streamed) = kit::stream(
+            opened,
             trust,
-            &vopts,
-            pre,
+            &opts.limits,
             Some(staging.to_path_buf()),
             progress,
         )?;
-        let v = &streamed.verified;
-        let m = &*v.manifest;
-        attempt.kit_sha256 = Some(v.kit_sha256);
-        attempt.accepted_expired = v.expired;
+        let m = &*header.manifest;
+        let facts = streamed.kit;
+        attempt.kit_sha256 = Some(facts.kit_sha256);
+        attempt.accepted_expired = header.expired;
         if let Some(s) = &self.state {
-            if m.sequence == s.highest_sequence
-                && s.manifest_sha256 == Some(Sha256::of(&m.to_payload()))
-            {
-                // The same signed kit in a container that differs only in unsigned bytes: nothing
-                // to do, and certainly not an equivocation.
-                self.store.discard(staging)?;
-                return Ok(already_imported(
-                    kit,
-                    m,
-                    s,
-                    v.kit_sha256,
-                    v.kit_size,
-                    attempt,
-                ));
-            }
+            // Only for stores without a recorded manifest digest (see import_one).
             if m.sequence == s.highest_sequence {
+                if facts.kit_sha256 == s.kit_sha256 {
+                    self.store.discard(staging)?;
+                    let current = self.store.current()?;
+                    return Ok(already_imported(&kit_path, m, s, current, attempt));
+                }
                 return Err(Error::Equivocation {
                     sequence: m.sequence,
                     imported: s.kit_sha256.to_hex(),
-                    found: v.kit_sha256.to_hex(),
+                    found: facts.kit_sha256.to_hex(),
                 });
             }
         }
-        // Trivy DB: installed only now that the whole kit verified, before activation.
+        // Trivy DB: installed only now that the whole kit verified, before activation. Chosen by
+        // path and media type together (check_trivy_placement refused anything else there).
         let trivy = m
             .members
             .iter()
-            .find(|x| x.media_type == TRIVY_DB_MEDIA_TYPE && x.role == MemberRole::Payload);
+            .find(|x| x.path.as_str() == TRIVY_MEMBER_PATH && x.media_type == TRIVY_DB_MEDIA_TYPE);
         let trivy_db = match trivy {
-            Some(member) if member.path.as_str() == TRIVY_MEMBER_PATH => {
+            Some(member) => {
                 let archive = staging.join(TRIVY_MEMBER_PATH);
                 let file = File::open(&archive).map_err(|e| Error::io("opening", &archive, e))?;
                 failpoint!("import::trivy", &archive);
+                let limits = ouk_trivy::DbLimits::default();
                 ouk_trivy::install_db_tar_gz(
                     std::io::BufReader::new(file),
                     &staging.join("trivy"),
-                    &ouk_trivy::DbLimits::default(),
+                    &limits,
                 )
                 .map_err(Error::Trivy)?;
+                let _ = member;
                 Some(format!("trivy/db/{}", ouk_trivy::DB_FILE))
-            }
-            Some(member) => {
-                return Err(Error::TrivyMisplaced {
-                    path: ouk_format::error::Name::new(member.path.as_str()),
-                })
             }
             None => None,
         };
-        let name = generation_name(m.sequence, &v.kit_sha256);
+        let name = generation_name(m.sequence, &facts.kit_sha256);
         attempt.generation = Some(name.clone());
         let info = GenerationInfo {
             format: GENERATION_FORMAT.to_owned(),
@@ -295,20 +347,18 @@ impl Session {
             sequence: m.sequence,
             channel: m.channel.clone(),
             kit_id: m.kit_id.clone(),
-            kit_sha256: v.kit_sha256,
-            kit_size: v.kit_size,
+            kit_sha256: facts.kit_sha256,
+            kit_size: facts.kit_size,
             created_at: m.created_at,
             expires_at: m.expires_at,
             imported_at: self.now,
             builder_id: m.builder.id.clone(),
             trust_root_version: trust.version,
             trust_root_expires: trust.expires,
-            accepted_expired: v.expired,
+            accepted_expired: header.expired,
             members: m.members.len(),
             trivy_db: trivy_db.is_some(),
         };
-        let meta = staging.join(".ouk");
-        fsx::create_dir_new(&meta)?;
         let statement = streamed
             .findings
             .statement
@@ -316,16 +366,8 @@ impl Session {
             .ok_or(Error::Internal("no statement"))?;
         let info_json = serde_json::to_vec_pretty(&info)
             .map_err(|_| Error::Internal("generation record serialisation"))?;
-        for (file, bytes) in [
-            ("manifest.json", &m.to_payload()[..]),
-            ("manifest.dsse.json", &pre.envelope[..]),
-            ("statement.json", statement),
-            ("generation.json", &info_json[..]),
-        ] {
-            let path = meta.join(file);
-            let mut f = fsx::create_file_new(&path)?;
-            std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io("writing", &path, e))?;
-        }
+        write_new(&meta.join("statement.json"), statement)?;
+        write_new(&meta.join("generation.json"), &info_json)?;
         fsx::sync_tree(staging)?;
 
         // Publish: one rename into generations/, then the commit point, the `current` switch.
@@ -349,33 +391,64 @@ impl Session {
         }
         failpoint!("import::after_switch", &dest);
         let old = self.state.as_ref();
+        // The time high-water mark moves to the kit's creation time, but never past the local
+        // clock: the skew tolerance lets a kit be created slightly "in the future", and that
+        // must not push every later expiry decision ahead for good.
+        let seen = m.created_at.min(self.now);
         let new = State {
             format: STATE_FORMAT.to_owned(),
             channel: m.channel.clone(),
             highest_sequence: m.sequence,
-            kit_sha256: v.kit_sha256,
+            kit_sha256: facts.kit_sha256,
             generation: name.clone(),
-            manifest_sha256: Some(Sha256::of(&m.to_payload())),
+            manifest_sha256: Some(header.manifest_sha256),
             trust_root_version: old
                 .map_or(trust.version, |s| s.trust_root_version.max(trust.version)),
-            time_high_water: old.map_or(m.created_at, |s| s.time_high_water.max(m.created_at)),
+            time_high_water: old.map_or(seen, |s| s.time_high_water.max(seen)),
         };
         new.save(self.store.root())?;
         failpoint!("import::after_state", &dest);
         self.state = Some(new);
-        let mut summary = KitSummary::from_manifest(kit, m);
-        summary.kit_sha256 = Some(v.kit_sha256.to_hex());
-        summary.kit_size = Some(v.kit_size);
+        let mut summary = KitSummary::from_manifest(&kit_path, m);
+        summary.kit_sha256 = Some(facts.kit_sha256.to_hex());
+        summary.kit_size = Some(facts.kit_size);
         Ok(ImportReport {
             outcome: Outcome::Imported,
             kit: summary,
-            generation: name,
-            accepted_expired: v.expired,
+            generation: name.clone(),
+            current: Some(name),
+            accepted_expired: header.expired,
             highest_sequence: m.sequence,
             provenance: streamed.findings.provenance.clone(),
             sboms: streamed.findings.sboms.clone(),
             trivy_db,
         })
+    }
+}
+
+/// Bytes of free space required beyond the signed sizes (directories, records, fsync slack).
+const FREE_SPACE_MARGIN: u64 = 16 * 1024 * 1024;
+
+/// Create a file that must not exist yet and write it whole.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = fsx::create_file_new(path)?;
+    std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io("writing", path, e))
+}
+
+/// How a kit reaches an import attempt.
+enum KitSource<'a> {
+    /// A path the operator gave: opened (following a link) and authenticated by the attempt.
+    Path(&'a Path),
+    /// A kit `import --from` already opened and authenticated while choosing it.
+    Opened(kit::OpenedKit),
+}
+
+impl KitSource<'_> {
+    fn path(&self) -> &Path {
+        match self {
+            KitSource::Path(p) => p,
+            KitSource::Opened(k) => &k.path,
+        }
     }
 }
 
@@ -387,7 +460,7 @@ pub fn import(
     progress: &mut dyn Progress,
 ) -> Result<ImportReport> {
     let mut session = Session::open(ctx)?;
-    session.import_audited(opts, kit, progress)
+    session.import_audited(opts, KitSource::Path(kit), progress)
 }
 
 /// Result of `import --from DIR`: the report, and the error that decides the exit code when
@@ -400,39 +473,110 @@ pub struct ScanOutcome {
     pub error: Option<Error>,
 }
 
-/// Most directory entries looked at on a stick (a stick full of junk must not stall the timer).
-pub const MAX_SCAN_ENTRIES: usize = 10_000;
+/// Budgets of one `import --from DIR` scan. A stick is untrusted input too: junk files, hard-link
+/// farms of one large unsigned envelope or slow media must not stall the scheduled job (with the
+/// store lock held) for hours, and whatever a budget cut off is reported, never silently skipped.
+#[derive(Debug, Clone)]
+pub struct ScanBudget {
+    /// Directory entries read (names only; cheap, so generous).
+    pub max_entries: u64,
+    /// `*.ouk` files whose envelope is read and authenticated.
+    pub max_candidates: usize,
+    /// Bytes of envelopes read before authentication, over all candidates.
+    pub max_envelope_bytes: u64,
+    /// Wall-clock time for listing and authenticating candidates (the chosen kit's own
+    /// streaming pass is not cut short).
+    pub max_duration: std::time::Duration,
+}
 
-/// `import --from DIR`: import the newest valid `*.ouk` kit above the floor.
+impl Default for ScanBudget {
+    fn default() -> Self {
+        ScanBudget {
+            max_entries: 1_000_000,
+            max_candidates: 256,
+            max_envelope_bytes: 1 << 30,
+            max_duration: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+/// A kit on the medium that may be imported: the newest one stays open and authenticated (it is
+/// imported without reading its envelope again); the others are kept as descriptors only, so
+/// memory does not grow with the number of kits, and are re-authenticated from the same
+/// descriptor only if every newer one failed.
+enum Pending {
+    Open(kit::OpenedKit),
+    Closed {
+        file: File,
+        id: kit::FileId,
+        manifest_sha256: Sha256,
+    },
+}
+
+impl Pending {
+    fn close(self) -> Pending {
+        match self {
+            Pending::Open(k) => {
+                let id = k.file;
+                let manifest_sha256 = k.header.manifest_sha256;
+                Pending::Closed {
+                    file: k.into_file(),
+                    id,
+                    manifest_sha256,
+                }
+            }
+            closed => closed,
+        }
+    }
+}
+
+/// `import --from DIR`: authenticate every `*.ouk` kit on the medium, refuse to choose between
+/// two different signed kits of one sequence (equivocation, audited), and import the newest one
+/// above the floor from the descriptor it was authenticated on; if that import fails, the next
+/// newest is tried.
 pub fn import_from_dir(
     ctx: &Context,
     opts: &TrustOptions,
     dir: &Path,
+    budget: &ScanBudget,
     progress: &mut dyn Progress,
 ) -> Result<ScanOutcome> {
+    let started = std::time::Instant::now();
     let mut session = Session::open(ctx)?;
-    let trust = verify_trust_root(
-        &opts.trust_root,
-        session.effective_now(),
-        opts.skew_secs,
-        &opts.limits,
-    )
-    .map_err(Error::TrustRoot)?;
+    let now = session.effective_now();
+    let trust = session.trust(opts, now)?;
+    let vopts = session.verify_options(opts, now);
+
+    // List names only (no stat, no open): d_type is a hint we do not trust; the open below
+    // decides what a file is.
     let mut files = Vec::new();
-    let entries = fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
-    for entry in entries.take(MAX_SCAN_ENTRIES) {
+    let mut entries_seen = 0u64;
+    let mut exhausted: Option<&'static str> = None;
+    let listing = fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
+    for entry in listing {
+        if entries_seen >= budget.max_entries {
+            exhausted = Some("entry_budget");
+            break;
+        }
+        entries_seen += 1;
         let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
         let path = entry.path();
-        // Regular files only: a symlink on a stick could point anywhere.
-        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if is_file && path.extension().is_some_and(|x| x == "ouk") {
+        if path.extension().is_some_and(|x| x == "ouk") {
             files.push(path);
         }
     }
     files.sort();
+
     let floor = session.floor();
-    let mut candidates = Vec::new();
-    let mut newer: Vec<(u64, usize)> = Vec::new();
+    let state_manifest = session.state.as_ref().and_then(|s| s.manifest_sha256);
+    let state_channel = session.state.as_ref().map(|s| s.channel.clone());
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut seen_files = std::collections::BTreeMap::new();
+    let mut by_sequence: BTreeMap<u64, (Sha256, usize)> = BTreeMap::new();
+    let mut equivocation: Option<Error> = None;
+    let mut pending: Vec<(u64, usize, Pending)> = Vec::new();
+    let mut newest: Option<usize> = None;
+    let mut envelope_bytes = 0u64;
     for path in files {
         let mut c = Candidate {
             path: path.display().to_string(),
@@ -441,79 +585,160 @@ pub fn import_from_dir(
             error_kind: None,
             error: None,
         };
-        match kit::preflight(&path, &trust, &opts.limits) {
+        let over = if candidates.len() >= budget.max_candidates {
+            Some("candidate_budget")
+        } else if envelope_bytes >= budget.max_envelope_bytes {
+            Some("byte_budget")
+        } else if started.elapsed() >= budget.max_duration {
+            Some("time_budget")
+        } else {
+            None
+        };
+        if let Some(why) = over {
+            exhausted.get_or_insert(why);
+            c.status = "skipped_budget".into();
+            candidates.push(c);
+            continue;
+        }
+        let index = candidates.len();
+        // One open per file: O_NOFOLLOW|O_NONBLOCK, fstat, then the envelope from that same
+        // descriptor; hard links to a file already examined are not read again.
+        let opened = kit::open_file(&path, Links::Refuse).and_then(|(file, id)| {
+            if let Some(first) = seen_files.get(&id) {
+                return Ok(Err(*first));
+            }
+            seen_files.insert(id, index);
+            kit::open_from(&path, file, id, &trust, &vopts).map(Ok)
+        });
+        match opened {
             Err(e) => {
                 c.status = "unreadable".into();
                 c.error_kind = Some(e.kind().into());
                 c.error = Some(e.to_string());
             }
-            Ok(pre) => {
-                let m = &pre.manifest;
+            Ok(Err(_first)) => c.status = "same_file".into(),
+            Ok(Ok(k)) => {
+                envelope_bytes += k.header.envelope.len() as u64;
+                let m = &k.header.manifest;
                 c.sequence = Some(m.sequence);
-                let state = session.state.as_ref();
-                if state.is_some_and(|s| s.channel != m.channel) {
+                let digest = k.header.manifest_sha256;
+                if state_channel.as_ref().is_some_and(|ch| *ch != m.channel) {
                     c.status = "other_channel".into();
                 } else if floor.is_some_and(|f| m.sequence < f) {
                     c.status = "below_floor".into();
-                } else if floor == Some(m.sequence) {
-                    let same = File::open(&path)
-                        .and_then(|f| Sha256::of_reader(std::io::BufReader::new(f)))
-                        .ok()
-                        .zip(state)
-                        .is_some_and(|((d, _), s)| d == s.kit_sha256);
-                    c.status = if same {
-                        "already_imported".into()
+                } else if floor == Some(m.sequence) && state_manifest == Some(digest) {
+                    c.status = "already_imported".into();
+                } else if floor == Some(m.sequence) && state_manifest.is_some() {
+                    c.status = "equivocation".into();
+                    equivocation.get_or_insert(Error::Equivocation {
+                        sequence: m.sequence,
+                        imported: state_manifest.map(|d| d.to_hex()).unwrap_or_default(),
+                        found: digest.to_hex(),
+                    });
+                } else if let Some((other, other_index)) = by_sequence.get(&m.sequence).copied() {
+                    if other == digest {
+                        c.status = "duplicate".into();
                     } else {
-                        "same_sequence_other_kit".into()
-                    };
+                        c.status = "equivocation".into();
+                        candidates[other_index].status = "equivocation".into();
+                        equivocation.get_or_insert(Error::EquivocationOnMedium {
+                            sequence: m.sequence,
+                            first: PathBuf::from(&candidates[other_index].path),
+                            second: path.clone(),
+                        });
+                    }
                 } else {
+                    by_sequence.insert(m.sequence, (digest, index));
                     c.status = "pending".into();
-                    newer.push((m.sequence, candidates.len()));
+                    let sequence = m.sequence;
+                    let is_newest = newest.is_none_or(|n| sequence > pending[n].0);
+                    if is_newest {
+                        if let Some(n) = newest {
+                            let (q, i, p) = pending.swap_remove(n);
+                            pending.push((q, i, p.close()));
+                        }
+                        newest = Some(pending.len());
+                        pending.push((sequence, index, Pending::Open(k)));
+                    } else {
+                        pending.push((sequence, index, Pending::Open(k).close()));
+                    }
                 }
             }
         }
         candidates.push(c);
     }
-    newer.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+
     let mut imported = None;
-    let mut first_error = None;
-    for (_, index) in newer {
-        if imported.is_some() {
-            candidates[index].status = "not_newest".into();
-            continue;
+    let mut error = None;
+    if let Some(e) = equivocation {
+        // Evidence of a compromised or misbehaving signer: import nothing from this medium and
+        // leave the decision to a human, with the evidence in the audit log.
+        for c in candidates.iter_mut().filter(|c| c.status == "pending") {
+            c.status = "not_imported".into();
         }
-        let path = PathBuf::from(&candidates[index].path);
-        match session.import_audited(opts, &path, progress) {
-            Ok(report) => {
-                candidates[index].status = match report.outcome {
-                    Outcome::Imported => "imported".into(),
-                    Outcome::AlreadyImported => "already_imported".into(),
-                };
-                imported = Some(report);
+        let mut entry = Entry {
+            action: "import_from",
+            outcome: "refused",
+            kit: Some(dir.display().to_string()),
+            ..Entry::default()
+        };
+        entry = entry.with_error(&e);
+        session.audit.append(session.now, entry)?;
+        error = Some(e);
+    } else if !pending.is_empty() {
+        pending.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, index, slot) in pending {
+            if imported.is_some() {
+                candidates[index].status = "not_newest".into();
+                continue;
             }
-            Err(e) => {
-                candidates[index].status = "failed".into();
-                candidates[index].error_kind = Some(e.kind().into());
-                candidates[index].error = Some(e.to_string());
-                if first_error.is_none() {
-                    first_error = Some(e);
+            let path = PathBuf::from(&candidates[index].path);
+            let opened = match slot {
+                Pending::Open(k) => Ok(k),
+                Pending::Closed {
+                    file,
+                    id,
+                    manifest_sha256,
+                } => kit::reopen(&path, file, id, &trust, &vopts).and_then(|k| {
+                    if k.header.manifest_sha256 == manifest_sha256 {
+                        Ok(k)
+                    } else {
+                        Err(Error::KitChangedOnMedium { path: path.clone() })
+                    }
+                }),
+            };
+            let result =
+                opened.and_then(|k| session.import_audited(opts, KitSource::Opened(k), progress));
+            match result {
+                Ok(report) => {
+                    candidates[index].status = match report.outcome {
+                        Outcome::Imported => "imported".into(),
+                        Outcome::AlreadyImported => "already_imported".into(),
+                    };
+                    imported = Some(report);
+                    error = None;
+                }
+                Err(e) => {
+                    candidates[index].status = "failed".into();
+                    candidates[index].error_kind = Some(e.kind().into());
+                    candidates[index].error = Some(e.to_string());
+                    error.get_or_insert(e);
                 }
             }
         }
-    }
-    let error = match (&imported, first_error) {
-        (Some(_), _) => None,
-        (None, Some(e)) => Some(e),
-        (None, None) => Some(Error::NothingNew {
+    } else {
+        error = Some(Error::NothingNew {
             dir: dir.to_path_buf(),
             floor: floor.unwrap_or(0),
-        }),
-    };
+        });
+    }
     Ok(ScanOutcome {
         report: ScanReport {
             dir: dir.display().to_string(),
             floor,
             candidates,
+            entries_seen,
+            budget_exhausted: exhausted.map(str::to_owned),
             imported,
         },
         error,
@@ -527,63 +752,74 @@ pub fn verify(
     kit: &Path,
     progress: &mut dyn Progress,
 ) -> Result<VerifyReport> {
+    verify_once(now, opts, kit, progress).map(|(report, _)| report)
+}
+
+/// The one pass behind `verify` and `inspect`: also hands back the verified statement.
+fn verify_once(
+    now: Timestamp,
+    opts: &TrustOptions,
+    kit: &Path,
+    progress: &mut dyn Progress,
+) -> Result<(VerifyReport, (KitHeader, Option<Vec<u8>>))> {
     let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
         .map_err(Error::TrustRoot)?;
-    let pre = kit::preflight(kit, &trust, &opts.limits)?;
     let vopts = VerifyOptions {
         now,
         skew_secs: opts.skew_secs,
         allow_expired: opts.allow_expired,
         limits: opts.limits.clone(),
     };
-    let streamed = kit::stream(kit, &trust, &vopts, &pre, None, progress)?;
-    let v = &streamed.verified;
-    let mut summary = KitSummary::from_manifest(kit, &v.manifest);
-    summary.kit_sha256 = Some(v.kit_sha256.to_hex());
-    summary.kit_size = Some(v.kit_size);
-    Ok(VerifyReport {
+    let opened = kit::open(kit, Links::Follow, &trust, &vopts)?;
+    let (header, streamed) = kit::stream(opened, &trust, &opts.limits, None, progress)?;
+    let mut summary = KitSummary::from_manifest(kit, &header.manifest);
+    summary.kit_sha256 = Some(streamed.kit.kit_sha256.to_hex());
+    summary.kit_size = Some(streamed.kit.kit_size);
+    let report = VerifyReport {
         verified: true,
         kit: summary,
-        expired: v.expired,
+        expired: header.expired,
         trust_root_version: trust.version,
         provenance: streamed
             .findings
             .provenance
             .ok_or(Error::Internal("no provenance summary"))?,
         sboms: streamed.findings.sboms,
-    })
+    };
+    Ok((report, (header, streamed.findings.statement)))
 }
 
 /// `inspect KIT`: show the manifest. Without a trust root nothing is authenticated (the report
-/// says `verified: false`); with one, the kit is fully verified first.
+/// says `verified: false`); with one, the kit is fully verified first, in the same single pass
+/// as `verify`, and what is shown is what was verified.
 pub fn inspect(
     now: Timestamp,
     trust: Option<&TrustOptions>,
     kit: &Path,
     with_provenance: bool,
 ) -> Result<InspectReport> {
-    let limits = trust.map(|t| t.limits.clone()).unwrap_or_default();
-    let (env, unverified) = kit::read_unverified(kit, &limits)?;
-    let signatures = env.signatures().len();
-    let (manifest, verified, statement, provenance) = match trust {
+    let (manifest, signatures, verified, statement, provenance) = match trust {
         Some(opts) => {
-            let v = verify(now, opts, kit, &mut NoProgress)?;
-            let (_, m) = kit::read_unverified(kit, &limits)?;
-            // The verified run above used the same file; re-read only to display members.
-            let att = kit::read_attestation_unverified(kit, &m, &limits)?;
-            let trust_root = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &limits)
-                .map_err(Error::TrustRoot)?;
-            let statement = match att {
-                Some(env) => Some(crate::provenance::verify_attestation(
-                    &env,
-                    &trust_root,
-                    &limits,
-                )?),
-                None => None,
-            };
-            (m, true, statement, Some(v.provenance))
+            let (report, (header, statement)) = verify_once(now, opts, kit, &mut NoProgress)?;
+            let signatures = ouk_format::dsse::Envelope::parse(
+                &header.envelope,
+                ouk_format::error::Document::Manifest,
+                &opts.limits,
+            )?
+            .signatures()
+            .len();
+            let manifest: Manifest = (*header.manifest).clone();
+            (
+                manifest,
+                signatures,
+                true,
+                statement,
+                Some(report.provenance),
+            )
         }
         None => {
+            let limits = Limits::default();
+            let (env, unverified) = kit::read_unverified(kit, &limits)?;
             let statement = if with_provenance {
                 kit::read_attestation_unverified(kit, &unverified, &limits)?
                     .and_then(|env| {
@@ -598,7 +834,7 @@ pub fn inspect(
             } else {
                 None
             };
-            (unverified, false, statement, None)
+            (unverified, env.signatures().len(), false, statement, None)
         }
     };
     let member_list = manifest
@@ -702,6 +938,66 @@ pub fn rollback(ctx: &Context, sequence: u64) -> Result<RollbackReport> {
     Ok(report)
 }
 
+/// Longest reason kept in the audit log for a manual action.
+const MAX_REASON_BYTES: usize = 500;
+
+/// `reset-floor --to N --reason TEXT`: lower the anti-rollback floor. The only way out after a
+/// signer (compromised, or simply wrong) published a kit with an absurd sequence such as 2^53:
+/// without it one signed kit would block the channel forever. It only ever lowers the floor,
+/// needs a reason, and is audited with the old and new value; the active generation is
+/// unchanged, and the next kit must have a sequence above `to`.
+pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorReport> {
+    let mut s = Session::open(ctx)?;
+    let result = (|| {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::ResetFloorRefused {
+                reason: "a reason is required",
+            });
+        }
+        let Some(state) = s.state.as_ref() else {
+            return Err(Error::ResetFloorRefused {
+                reason: "the store has never imported a kit",
+            });
+        };
+        if to >= state.highest_sequence {
+            return Err(Error::ResetFloorRefused {
+                reason: "the new floor must be lower than the current one",
+            });
+        }
+        let previous = state.highest_sequence;
+        let mut new = state.clone();
+        new.highest_sequence = to;
+        // The kit identity recorded belongs to the old floor's kit; with a lower floor it no
+        // longer names "the kit at the floor".
+        new.manifest_sha256 = None;
+        new.save(s.store.root())?;
+        s.state = Some(new);
+        Ok(ResetFloorReport {
+            previous_floor: previous,
+            floor: to,
+        })
+    })();
+    let mut note: String = reason.trim().chars().take(MAX_REASON_BYTES).collect();
+    if let Ok(r) = &result {
+        note = format!("floor {} -> {}: {note}", r.previous_floor, r.floor);
+    }
+    let mut entry = Entry {
+        action: "reset_floor",
+        outcome: if result.is_ok() { "lowered" } else { "refused" },
+        sequence: Some(to),
+        note: Some(note),
+        ..Entry::default()
+    };
+    if let Err(e) = &result {
+        entry = entry.with_error(e);
+    }
+    let audited = s.audit.append(s.now, entry);
+    let report = result?;
+    audited?;
+    Ok(report)
+}
+
 /// `gc --keep N`: remove all but the N newest generations (the active one is always kept).
 pub fn gc(ctx: &Context, keep: usize) -> Result<GcReport> {
     let mut s = Session::open(ctx)?;
@@ -741,23 +1037,23 @@ pub fn audit_verify(store: &Path) -> Result<AuditReport> {
     audit::verify(store)
 }
 
-/// The report for a kit that is already the store's highest one: nothing changes.
+/// The report for a kit that is already the store's highest one: nothing changes. It names the
+/// generation that holds the kit and, separately, the active one (they differ after `rollback`).
 fn already_imported(
     kit: &Path,
     m: &Manifest,
     s: &State,
-    kit_sha256: Sha256,
-    kit_size: u64,
+    current: Option<String>,
     attempt: &mut Attempt,
 ) -> ImportReport {
     attempt.generation = Some(s.generation.clone());
     let mut summary = KitSummary::from_manifest(kit, m);
-    summary.kit_sha256 = Some(kit_sha256.to_hex());
-    summary.kit_size = Some(kit_size);
+    summary.kit_sha256 = Some(s.kit_sha256.to_hex());
     ImportReport {
         outcome: Outcome::AlreadyImported,
         kit: summary,
         generation: s.generation.clone(),
+        current,
         accepted_expired: false,
         highest_sequence: s.highest_sequence,
         provenance: None,

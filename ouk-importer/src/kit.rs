@@ -1,24 +1,24 @@
-//! Reading one kit file: the authenticated manifest pre-read, and the single streaming pass.
+//! Opening one kit file and running the single verification pass over it.
 //!
-//! Why a pre-read: `verify_kit` hands the trusted manifest back only at the very end, but policy
-//! (rollback floor, channel) and the provenance subjects are needed *before* members stream. So
-//! the importer first reads the envelope (bounded, the first container entry only), checks it
-//! against the `kit` role itself, and uses that manifest to plan; after the streaming pass the
-//! verified manifest must be identical, else the file changed underneath us ([`Error::KitChanged`]).
+//! Every command that reads a kit (import, `import --from`, verify, inspect) goes through
+//! [`open`] then [`stream`]: the file is opened once, without blocking on a FIFO and without
+//! following a planted link where the caller says so; `fstat` on the open descriptor decides that
+//! it is a regular file; [`KitReader::open`] authenticates the size-capped envelope; the caller
+//! applies policy to the [`KitHeader`]; [`stream`] then verifies every member from the same open
+//! descriptor. There is no second parse of the manifest and no second verification path.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use ouk_format::archive::members::member_entry_name;
 use ouk_format::archive::reader::{
-    read_envelope_bytes, read_manifest_unverified, verify_kit, VerifiedKit, VerifyOptions,
+    read_manifest_unverified, KitHeader, KitReader, StreamError, StreamedKit, VerifyOptions,
 };
 use ouk_format::dsse::Envelope;
-use ouk_format::error::Document;
 use ouk_format::manifest::{Manifest, MemberRole};
-use ouk_format::media_types::MANIFEST_PAYLOAD_TYPE;
-use ouk_format::trust_root::{RoleName, TrustRoot};
+use ouk_format::trust_root::TrustRoot;
 use ouk_format::verified::Verified;
 use ouk_format::Limits;
 
@@ -26,93 +26,203 @@ use crate::error::{Error, Result};
 use crate::sink::{Findings, KitSink};
 use crate::Progress;
 
-/// The manifest envelope as read before streaming, with its signature already checked.
-#[derive(Debug, Clone)]
-pub struct Preflight {
-    /// The envelope exactly as it is in the kit (kept in the generation, verifiable again later).
-    pub envelope: Vec<u8>,
-    /// The manifest, authenticated by the `kit` role threshold (not yet time/builder-checked).
-    pub manifest: Manifest,
+/// Whether a symlink at the kit path may be followed: yes for a path the operator typed, no for
+/// files found while scanning a stick (a link there could point anywhere on the host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Follow a symlink (explicit path).
+    Follow,
+    /// Refuse a symlink (`import --from`).
+    Refuse,
 }
 
-fn open(kit: &Path) -> Result<BufReader<File>> {
-    let f = File::open(kit).map_err(|e| Error::io("opening the kit", kit, e))?;
-    Ok(BufReader::with_capacity(256 * 1024, f))
+/// Which file an open kit is, for spotting hard links to one file on a stick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
 }
 
-/// Read the manifest envelope unverified (for `inspect` without a trust root).
-pub fn read_unverified(kit: &Path, limits: &Limits) -> Result<(Envelope, Manifest)> {
-    let (env, manifest) = read_manifest_unverified(open(kit)?, limits)?;
-    Ok((env, manifest.0))
+/// A kit whose envelope is authenticated and whose members are still unread.
+#[derive(Debug)]
+pub struct OpenedKit {
+    /// Where it was opened from (for messages and the audit log).
+    pub path: PathBuf,
+    /// Which file it is.
+    pub file: FileId,
+    /// What the signed envelope says.
+    pub header: KitHeader,
+    reader: KitReader<BufReader<File>>,
 }
 
-/// Read the envelope and authenticate it with the trust root's `kit` role.
-pub fn preflight(kit: &Path, trust: &TrustRoot, limits: &Limits) -> Result<Preflight> {
-    // Authenticate before parsing: only the size-capped DSSE envelope is parsed before the
-    // signature check; the manifest payload only after it.
-    let bytes = read_envelope_bytes(open(kit)?, limits)?;
-    let env = Envelope::parse(&bytes, Document::Manifest, limits)?;
-    let payload = env.verify(
-        MANIFEST_PAYLOAD_TYPE,
-        Document::Manifest,
-        RoleName::Kit.as_str(),
-        &trust.role_keys(RoleName::Kit),
-        trust.roles.kit.threshold as usize,
-    )?;
-    let manifest = Manifest::from_payload(payload, limits)?;
-    Ok(Preflight {
-        envelope: bytes,
-        manifest,
+/// Open a kit file for reading: `O_NONBLOCK` so a FIFO cannot hang us (the lock may be held),
+/// `O_NOFOLLOW` when links are refused, then `fstat` on the descriptor (not the path, which could
+/// have been swapped since a directory listing) must say "regular file".
+pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                Error::KitNotRegularFile {
+                    path: path.to_path_buf(),
+                    what: "a symbolic link",
+                }
+            } else {
+                Error::io("opening the kit", path, e)
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("inspecting the kit", path, e))?;
+    if !meta.file_type().is_file() {
+        return Err(Error::KitNotRegularFile {
+            path: path.to_path_buf(),
+            what: describe_type(&meta),
+        });
+    }
+    Ok((
+        file,
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        },
+    ))
+}
+
+fn describe_type(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Stage one: open the file and authenticate its envelope against `trust` (kit threshold,
+/// builder, creation and expiry times). Nothing beyond the capped envelope is read.
+pub fn open(
+    path: &Path,
+    links: Links,
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+) -> Result<OpenedKit> {
+    let (file, id) = open_file(path, links)?;
+    open_from(path, file, id, trust, opts)
+}
+
+/// [`open`] on a file the caller already opened with [`open_file`] (so what was checked is what
+/// is read).
+pub fn open_from(
+    path: &Path,
+    file: File,
+    id: FileId,
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+) -> Result<OpenedKit> {
+    let (header, reader) =
+        KitReader::open(BufReader::with_capacity(256 * 1024, file), trust, opts)?;
+    Ok(OpenedKit {
+        path: path.to_path_buf(),
+        file: id,
+        header,
+        reader,
     })
+}
+
+impl OpenedKit {
+    /// Close the kit down to its descriptor (dropping the envelope and manifest from memory),
+    /// to be reopened from the same descriptor with [`reopen`].
+    pub fn into_file(self) -> File {
+        self.reader.into_inner().into_inner()
+    }
+}
+
+/// Authenticate a kit again from a descriptor [`OpenedKit::into_file`] gave back: the same file
+/// (no path lookup in between), read again from its first byte.
+pub fn reopen(
+    path: &Path,
+    mut file: File,
+    id: FileId,
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+) -> Result<OpenedKit> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io("rewinding the kit", path, e))?;
+    open_from(path, file, id, trust, opts)
 }
 
 /// Outcome of the streaming pass.
 #[derive(Debug)]
 pub struct Streamed {
-    /// What `verify_kit` returned.
-    pub verified: VerifiedKit,
+    /// Container-level facts (whole-file digest and size).
+    pub kit: StreamedKit,
     /// Attestation and SBOM results.
     pub findings: Findings,
 }
 
-/// The one streaming pass: verify everything, write members under `staging` when given, check
-/// provenance and SBOMs as they pass. On error the caller discards `staging`.
+/// Stage two: verify every member of an opened kit, write members under `staging` when given,
+/// check provenance and SBOMs as they pass. On error the caller discards `staging`.
 pub fn stream(
-    kit: &Path,
+    kit: OpenedKit,
     trust: &Verified<TrustRoot>,
-    opts: &VerifyOptions,
-    pre: &Preflight,
+    limits: &Limits,
     staging: Option<PathBuf>,
     progress: &mut dyn Progress,
-) -> Result<Streamed> {
-    crate::provenance::check_manifest(&pre.manifest)?;
-    let total = pre
+) -> Result<(KitHeader, Streamed)> {
+    let OpenedKit { header, reader, .. } = kit;
+    crate::provenance::check_manifest(&header.manifest)?;
+    let total = header
         .manifest
         .members
         .iter()
         .map(|m| m.uncompressed.size)
         .sum();
     progress.start(total);
-    let reader = open(kit)?;
-    let mut sink = KitSink::new(staging, &pre.manifest, trust, &opts.limits, progress);
-    let result = verify_kit(reader, trust, opts, &mut sink);
-    let verified = match result {
-        Ok(v) => v,
-        Err(e) => return Err(sink.failure.take().unwrap_or(Error::Format(e))),
-    };
-    let findings = std::mem::take(&mut sink.findings);
-    drop(sink);
+    let mut sink = KitSink::new(staging, &header.manifest, trust, limits, progress);
+    let streamed = reader
+        .stream(&header.manifest, &mut sink)
+        .map_err(|e| match e {
+            StreamError::Kit(e) => Error::Format(e),
+            StreamError::Sink(e) => e,
+        })?;
+    let findings = sink.finish()?;
     progress.finish();
-    if *verified.manifest != pre.manifest {
-        return Err(Error::KitChanged {
-            path: kit.to_path_buf(),
-        });
-    }
     if findings.statement.is_none() {
         // check_manifest guarantees an attestation member, and end() of that member sets it.
         return Err(Error::Internal("attestation member was not checked"));
     }
-    Ok(Streamed { verified, findings })
+    Ok((
+        header,
+        Streamed {
+            kit: streamed,
+            findings,
+        },
+    ))
+}
+
+/// Read the manifest envelope unverified (for `inspect` without a trust root).
+pub fn read_unverified(kit: &Path, limits: &Limits) -> Result<(Envelope, Manifest)> {
+    let (file, _) = open_file(kit, Links::Follow)?;
+    let (env, manifest) = read_manifest_unverified(BufReader::new(file), limits)?;
+    Ok((env, manifest.0))
 }
 
 /// The attestation member's content read WITHOUT verification (for `inspect --provenance`
@@ -131,7 +241,8 @@ pub fn read_attestation_unverified(
     };
     let cap = crate::provenance::MAX_ATTESTATION_BYTES;
     let want = member_entry_name(&att.path);
-    let mut archive = tar::Archive::new(open(kit)?);
+    let (file, _) = open_file(kit, Links::Follow)?;
+    let mut archive = tar::Archive::new(BufReader::new(file));
     let entries = archive
         .entries()
         .map_err(|e| Error::io("reading the kit", kit, e))?

@@ -61,6 +61,10 @@ enum Command {
         /// Scan this directory (a mounted stick) for `*.ouk` kits and import the newest valid one.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        /// With --from: seconds allowed for listing and authenticating the kits on the medium
+        /// (what is left unexamined is reported).
+        #[arg(long, value_name = "SECS", default_value_t = 600, requires = "from")]
+        scan_timeout: u64,
         /// Trust root file.
         #[arg(long, value_name = "FILE")]
         trust_root: PathBuf,
@@ -90,6 +94,20 @@ enum Command {
         /// Sequence of the generation to activate.
         #[arg(long = "to", value_name = "SEQUENCE")]
         to: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Lower the anti-rollback floor (audited administrator recovery, e.g. after a compromised
+    /// signer published an absurdly high sequence): kits above the new floor import again.
+    ResetFloor {
+        /// The new floor: the next kit must have a higher sequence.
+        #[arg(long = "to", value_name = "SEQUENCE")]
+        to: u64,
+        /// Why (recorded in the audit log; required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
@@ -192,6 +210,7 @@ fn main() -> ExitCode {
         | Command::Status { out, .. }
         | Command::List { out, .. }
         | Command::Rollback { out, .. }
+        | Command::ResetFloor { out, .. }
         | Command::Gc { out, .. } => out.json,
         Command::Audit {
             command: AuditCommand::Verify { out, .. },
@@ -410,6 +429,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Import {
             kit,
             from,
+            scan_timeout,
             trust_root,
             store,
             time,
@@ -419,7 +439,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let ctx = context(&store);
             let mut bar = Bar::new(&out);
             if let Some(dir) = from {
-                let outcome = ouk_importer::import_from_dir(&ctx, &opts, &dir, &mut bar)?;
+                let budget = ouk_importer::ScanBudget {
+                    max_duration: std::time::Duration::from_secs(scan_timeout),
+                    ..ouk_importer::ScanBudget::default()
+                };
+                let outcome = ouk_importer::import_from_dir(&ctx, &opts, &dir, &budget, &mut bar)?;
                 emit(&out, &outcome.report, || scan_text(&outcome.report));
                 return match outcome.error {
                     None => Ok(0),
@@ -445,10 +469,20 @@ fn run(cli: Cli) -> Result<u8, Error> {
                         ""
                     }
                 ),
-                ouk_importer::report::Outcome::AlreadyImported => format!(
-                    "already imported: kit {} sequence {} is generation {}; nothing changed\n",
-                    r.kit.kit_id, r.kit.sequence, r.generation
-                ),
+                ouk_importer::report::Outcome::AlreadyImported => {
+                    let active = match r.current.as_deref() {
+                        Some(c) if c == r.generation => String::new(),
+                        Some(c) => format!(
+                            " (not active: current is {c}; `rollback --to {}` re-activates it)",
+                            r.kit.sequence
+                        ),
+                        None => " (no generation is active)".to_owned(),
+                    };
+                    format!(
+                        "already imported: kit {} sequence {} is generation {}{active}; nothing changed\n",
+                        r.kit.kit_id, r.kit.sequence, r.generation
+                    )
+                }
             });
             Ok(0)
         }
@@ -523,6 +557,21 @@ fn run(cli: Cli) -> Result<u8, Error> {
             });
             Ok(0)
         }
+        Command::ResetFloor {
+            to,
+            reason,
+            store,
+            out,
+        } => {
+            let r = ouk_importer::reset_floor(&context(&store), to, &reason)?;
+            emit(&out, &r, || {
+                format!(
+                    "anti-rollback floor lowered from {} to {} (audited); the next kit must have a sequence above {}\n",
+                    r.previous_floor, r.floor, r.floor
+                )
+            });
+            Ok(0)
+        }
         Command::Gc { keep, store, out } => {
             let keep = usize::try_from(keep).unwrap_or(usize::MAX);
             let r = ouk_importer::gc(&context(&store), keep)?;
@@ -558,6 +607,12 @@ fn scan_text(r: &ScanReport) -> String {
             c.status,
             c.sequence.map_or("-".into(), |q| q.to_string()),
             c.path
+        ));
+    }
+    if let Some(why) = &r.budget_exhausted {
+        s.push_str(&format!(
+            "scan stopped early ({why}) after {} directory entries; files marked skipped_budget were not examined\n",
+            r.entries_seen
         ));
     }
     if let Some(i) = &r.imported {

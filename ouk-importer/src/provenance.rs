@@ -14,12 +14,13 @@
 use ouk_format::dsse::Envelope;
 use ouk_format::error::{Document, Name};
 use ouk_format::manifest::{Manifest, Member, MemberRole};
-use ouk_format::media_types::{ATTESTATION_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE};
+use ouk_format::media_types::{ATTESTATION_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, TRIVY_DB_MEDIA_TYPE};
 use ouk_format::trust_root::{RoleName, TrustRoot};
 use ouk_format::Limits;
 use ouk_provenance::{ProvenanceSummary, SbomFormat, Sha256Hex, Subject};
 
 use crate::error::{Error, Result};
+use crate::sink::TRIVY_MEMBER_PATH;
 
 /// Largest attestation member captured in memory (a statement lists one subject per member; the
 /// provenance crate's own cap is 8 MiB of payload, base64 inflates by 4/3).
@@ -27,14 +28,23 @@ pub const MAX_ATTESTATION_BYTES: u64 = 12 * 1024 * 1024;
 /// Largest SBOM member validated (in memory) at import.
 pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Manifest-level rules: one attestation with the DSSE media type; every payload member links
-/// an SBOM member.
+/// Manifest-level rules, checked on the authenticated manifest before any member streams: one
+/// attestation, first, with the DSSE media type; every payload member links an SBOM member;
+/// only the Trivy DB archive lives under `trivy/`.
 pub fn check_manifest(manifest: &Manifest) -> Result<()> {
     let attestation = manifest
         .members
         .iter()
         .find(|m| m.role == MemberRole::Attestation)
         .ok_or(Error::MissingAttestation)?;
+    // First, so that a bad attestation refuses the kit before a payload byte is staged or an
+    // SBOM parsed (only the attestation's own bounded bytes are read before it is checked).
+    if !std::ptr::eq(attestation, &manifest.members[0]) {
+        return Err(Error::AttestationNotFirst {
+            path: Name::new(attestation.path.as_str()),
+        });
+    }
+    check_trivy_placement(manifest)?;
     if attestation.media_type != ATTESTATION_MEDIA_TYPE {
         return Err(Error::AttestationMediaType {
             path: Name::new(attestation.path.as_str()),
@@ -119,4 +129,23 @@ pub fn check_sbom(member: &Member, bytes: &[u8]) -> Result<SbomFormat> {
         path: Name::new(member.path.as_str()),
         source,
     })
+}
+
+/// The Trivy DB is chosen by path AND media type together: the archive must be exactly
+/// [`TRIVY_MEMBER_PATH`] with [`TRIVY_DB_MEDIA_TYPE`] and role payload, and nothing else may be
+/// at or under `trivy/` (where the importer installs the checked DB): otherwise a plain member at
+/// `trivy/db/trivy.db` would become the active DB without ever being checked.
+pub fn check_trivy_placement(manifest: &Manifest) -> Result<()> {
+    for m in &manifest.members {
+        let path = m.path.as_str();
+        let is_db_type = m.media_type == TRIVY_DB_MEDIA_TYPE;
+        let in_trivy_dir = path == "trivy" || path.starts_with("trivy/");
+        let is_the_db = path == TRIVY_MEMBER_PATH && is_db_type && m.role == MemberRole::Payload;
+        if (is_db_type || in_trivy_dir) && !is_the_db {
+            return Err(Error::TrivyMisplaced {
+                path: Name::new(path),
+            });
+        }
+    }
+    Ok(())
 }

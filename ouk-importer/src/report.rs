@@ -134,8 +134,12 @@ pub struct ImportReport {
     pub outcome: Outcome,
     /// The kit.
     pub kit: KitSummary,
-    /// The generation (new, or the existing one for `already_imported`).
+    /// The generation (new, or the one that holds this kit for `already_imported`).
     pub generation: String,
+    /// The active generation after the command; differs from `generation` when an operator
+    /// rolled back to an older one (`already_imported` then does not re-activate anything).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
     /// An expired kit was accepted because of `--allow-expired` (audited).
     pub accepted_expired: bool,
     /// Anti-rollback floor after the import.
@@ -160,7 +164,8 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
     /// `imported`, `already_imported`, `below_floor`, `not_newest`, `other_channel`,
-    /// `unreadable`, `failed`.
+    /// `unreadable`, `failed`, `same_file` (a hard link to a file already looked at),
+    /// `equivocation`, `skipped_budget`.
     pub status: String,
     /// Error kind, for `unreadable`/`failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,6 +184,12 @@ pub struct ScanReport {
     pub floor: Option<u64>,
     /// Every kit file considered.
     pub candidates: Vec<Candidate>,
+    /// Directory entries looked at (all of them unless a budget stopped the scan).
+    pub entries_seen: u64,
+    /// Why the scan stopped early (`entry_budget`, `candidate_budget`, `byte_budget`,
+    /// `time_budget`), when it did: what was not looked at is then reported, never hidden.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_exhausted: Option<String>,
     /// The import that succeeded.
     pub imported: Option<ImportReport>,
 }
@@ -219,6 +230,15 @@ pub struct RollbackReport {
     pub highest_sequence: u64,
     /// The activated kit is past its expiry.
     pub expired: bool,
+}
+
+/// `reset-floor`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetFloorReport {
+    /// The floor before.
+    pub previous_floor: u64,
+    /// The floor now.
+    pub floor: u64,
 }
 
 /// `gc`.

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use ouk_format::archive::reader::MemberSink;
 use ouk_format::error::Name;
 use ouk_format::manifest::{Manifest, Member, MemberRole};
-use ouk_format::media_types::TRIVY_DB_MEDIA_TYPE;
 use ouk_format::trust_root::TrustRoot;
 use ouk_format::Limits;
 use ouk_provenance::{ProvenanceSummary, SbomFormat};
@@ -54,10 +53,7 @@ pub struct KitSink<'a> {
     progress: &'a mut dyn Progress,
     file: Option<(File, PathBuf)>,
     capture: Capture,
-    /// The importer's own error behind an `Io` error handed to the format crate.
-    pub failure: Option<Error>,
-    /// Results so far.
-    pub findings: Findings,
+    findings: Findings,
 }
 
 impl<'a> KitSink<'a> {
@@ -78,22 +74,18 @@ impl<'a> KitSink<'a> {
             progress,
             file: None,
             capture: Capture::None,
-            failure: None,
             findings: Findings::default(),
         }
     }
 
-    /// Keep the importer error, hand the format crate a plain I/O error (it only stops the pass).
-    fn fail(&mut self, e: Error) -> ouk_format::Error {
-        let kind = match &e {
-            Error::Io { source, .. } => source.kind(),
-            _ => std::io::ErrorKind::Other,
-        };
-        self.failure = Some(e);
-        ouk_format::Error::Io {
-            during: "writing the kit into the store",
-            kind,
+    /// What the pass found, once every member streamed.
+    pub fn finish(self) -> Result<Findings> {
+        if self.file.is_some() {
+            return Err(Error::Internal(
+                "a member was still open at the end of the pass",
+            ));
         }
+        Ok(self.findings)
     }
 
     fn begin_inner(&mut self, member: &Member) -> Result<()> {
@@ -118,11 +110,6 @@ impl<'a> KitSink<'a> {
                 MemberRole::Attestation => Capture::Attestation(buf),
                 _ => Capture::Sbom(buf),
             };
-        }
-        if member.media_type == TRIVY_DB_MEDIA_TYPE && member.path.as_str() != TRIVY_MEMBER_PATH {
-            return Err(Error::TrivyMisplaced {
-                path: Name::new(member.path.as_str()),
-            });
         }
         if let Some(root) = &self.staging {
             let path = create_parents(root, member)?;
@@ -200,15 +187,17 @@ fn create_parents(root: &Path, member: &Member) -> Result<PathBuf> {
 }
 
 impl MemberSink for KitSink<'_> {
-    fn begin(&mut self, member: &Member) -> Result<(), ouk_format::Error> {
-        self.begin_inner(member).map_err(|e| self.fail(e))
+    type Error = Error;
+
+    fn begin(&mut self, member: &Member) -> Result<()> {
+        self.begin_inner(member)
     }
 
-    fn write(&mut self, data: &[u8]) -> Result<(), ouk_format::Error> {
-        self.write_inner(data).map_err(|e| self.fail(e))
+    fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.write_inner(data)
     }
 
-    fn end(&mut self, member: &Member) -> Result<(), ouk_format::Error> {
-        self.end_inner(member).map_err(|e| self.fail(e))
+    fn end(&mut self, member: &Member) -> Result<()> {
+        self.end_inner(member)
     }
 }

@@ -144,10 +144,10 @@ fn expired_and_older_trust_roots_refused() {
 }
 
 #[test]
-fn clock_set_back_cannot_revive_expired_kit() {
-    // Kit 1 was created "tomorrow" (accepted thanks to a 2-day skew): the store now knows time is
-    // at least tomorrow. Kit 2 expires in an hour by the system clock, so against the system clock
-    // it is fresh; against the high-water mark it is expired and must be refused.
+fn clock_skew_does_not_ratchet_the_time_high_water_mark() {
+    // Kit 1 was created "tomorrow" (accepted thanks to a 2-day skew). The high-water mark must
+    // not jump to tomorrow: one kit could otherwise age every later kit by up to the skew, for
+    // good. It moves to the local clock at most.
     let env = Env::new();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -158,10 +158,37 @@ fn clock_set_back_cannot_revive_expired_kit() {
     expect(&env.import(&env.kit(&b1), &["--clock-skew", "172800"]), 0);
     let st: serde_json::Value =
         serde_json::from_slice(&std::fs::read(env.store.join("state.json")).unwrap()).unwrap();
-    assert_eq!(
-        st["time_high_water"],
-        ouk_format::time::Timestamp::from_unix(now + 86_400).to_string()
+    let mark = ouk_format::time::Timestamp::parse(st["time_high_water"].as_str().unwrap())
+        .unwrap()
+        .unix();
+    assert!(
+        mark >= now && mark < now + 600,
+        "high-water mark {mark}, now {now}"
     );
+    // A kit that expires in an hour is fresh: the future-dated kit did not age it.
+    let mut b2 = Build::new(2);
+    b2.created_at = now - 7200;
+    b2.expires_at = now + 3600;
+    expect(&env.import(&env.kit(&b2), &[]), 0);
+}
+
+#[test]
+fn clock_set_back_cannot_revive_expired_kit() {
+    // The store saw time T (an earlier import); the system clock has since been set back a day.
+    // A kit that expired before T but is fresh by the wrong clock must be refused.
+    let env = Env::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
+    // Simulate the clock moving back: the recorded high-water mark is a day ahead of the clock.
+    let path = env.store.join("state.json");
+    let mut st: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    st["time_high_water"] = ouk_format::time::Timestamp::from_unix(now + 86_400)
+        .to_string()
+        .into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&st).unwrap()).unwrap();
     let mut b2 = Build::new(2);
     b2.created_at = now - 7200;
     b2.expires_at = now + 3600;

@@ -1,25 +1,30 @@
-//! Reading kits: a staged, streaming verifier.
+//! Reading kits: the one staged, streaming verifier every import path goes through.
 //!
-//! Order of operations (spec §"Verification algorithm"):
-//! 1. The first entry must be the manifest envelope; it is read with a hard size cap and nothing
-//!    else is read until its signature meets the `kit` threshold and the manifest validates.
-//! 2. Each following entry must be exactly the next manifest member (name, type, size), else the
-//!    kit is refused before its data is read.
-//! 3. A member's compressed bytes are read in `chunk_size` chunks; each chunk is hashed and
+//! [`KitReader::open`] is stage one: it reads the first container entry (the manifest envelope,
+//! size-capped before a byte of it is read), checks its signatures against the `kit` role
+//! threshold, then the manifest's structure, builder and times, and returns a [`KitHeader`] with
+//! the exact envelope bytes and the authenticated manifest. Nothing after the envelope has been
+//! read at that point, so the caller can apply policy (rollback floor, equivocation, free space)
+//! and refuse a kit before a single payload byte is read.
+//!
+//! [`KitReader::stream`] is stage two, on the same open reader (the file is opened once):
+//! 1. Each following entry must be exactly the next manifest member (name, type, canonical
+//!    header, size), else the kit is refused before its data is read.
+//! 2. A member's compressed bytes are read in `chunk_size` chunks; each chunk is hashed and
 //!    compared with its signed digest *before* it is handed to zstd (authenticate, then
 //!    decompress). The whole-member digest is checked at the end of the member.
-//! 4. zstd output is cut off at the declared size; its sha256 is compared at the end. Only then is
+//! 3. zstd output is cut off at the declared size; its sha256 is compared at the end. Only then is
 //!    the member handed to the sink as complete ([`MemberSink::end`]).
-//! 5. After the last member only the end-of-archive zero blocks may follow.
+//! 4. After the last member only the end-of-archive zero blocks may follow.
 //!
-//! Reading and chunk authentication run on one thread, decompression and content hashing on the
-//! caller's thread; they are connected by a bounded channel, so memory stays at a few chunks
-//! whatever the kit size.
+//! Reading and chunk authentication run on one thread, decompression on the caller's thread and
+//! content hashing on a third; they are connected by bounded channels sized in bytes, so memory
+//! stays at a few chunks whatever the kit size.
 
-use std::cell::Cell;
 use std::io::{self, BufRead, Read};
-use std::rc::Rc;
-use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use crate::digest::{Hasher, Sha256};
 use crate::dsse::Envelope;
@@ -37,13 +42,18 @@ use super::members::{member_entry_name, MANIFEST_ENTRY};
 /// whose final digests are not yet confirmed (each chunk of compressed input was already
 /// authenticated); only after [`MemberSink::end`] is the member complete. On any error the caller
 /// must discard everything the sink received.
+///
+/// The sink has its own error type so the caller gets its own errors back unchanged
+/// ([`StreamError::Sink`]) instead of a kit error standing in for them.
 pub trait MemberSink {
+    /// What the sink can fail with.
+    type Error;
     /// A member starts.
-    fn begin(&mut self, member: &Member) -> Result<(), Error>;
+    fn begin(&mut self, member: &Member) -> Result<(), Self::Error>;
     /// Decompressed bytes of the current member.
-    fn write(&mut self, data: &[u8]) -> Result<(), Error>;
+    fn write(&mut self, data: &[u8]) -> Result<(), Self::Error>;
     /// The current member matched all its digests.
-    fn end(&mut self, member: &Member) -> Result<(), Error>;
+    fn end(&mut self, member: &Member) -> Result<(), Self::Error>;
 }
 
 /// A sink that discards content: `verify` without unpacking.
@@ -51,14 +61,65 @@ pub trait MemberSink {
 pub struct NullSink;
 
 impl MemberSink for NullSink {
-    fn begin(&mut self, _: &Member) -> Result<(), Error> {
+    type Error = std::convert::Infallible;
+    fn begin(&mut self, _: &Member) -> Result<(), Self::Error> {
         Ok(())
     }
-    fn write(&mut self, _: &[u8]) -> Result<(), Error> {
+    fn write(&mut self, _: &[u8]) -> Result<(), Self::Error> {
         Ok(())
     }
-    fn end(&mut self, _: &Member) -> Result<(), Error> {
+    fn end(&mut self, _: &Member) -> Result<(), Self::Error> {
         Ok(())
+    }
+}
+
+/// Why streaming stopped: the kit failed a check, or the caller's sink refused.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The kit failed verification (or could not be read).
+    Kit(Error),
+    /// The sink returned an error; it is handed back untouched.
+    Sink(E),
+}
+
+impl<E> From<Error> for StreamError<E> {
+    fn from(e: Error) -> Self {
+        StreamError::Kit(e)
+    }
+}
+
+impl<E: Into<Error>> StreamError<E> {
+    /// When the sink's errors are kit errors (or it cannot fail), either side is a kit error.
+    pub fn into_kit(self) -> Error {
+        match self {
+            StreamError::Kit(e) => e,
+            StreamError::Sink(e) => e.into(),
+        }
+    }
+}
+
+/// A sink that cannot fail never produces a kit error.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for StreamError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamError::Kit(e) => e.fmt(f),
+            StreamError::Sink(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for StreamError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StreamError::Kit(e) => Some(e),
+            StreamError::Sink(e) => Some(e),
+        }
     }
 }
 
@@ -75,7 +136,36 @@ pub struct VerifyOptions {
     pub limits: Limits,
 }
 
-/// What a successful verification yields.
+/// Stage one's result: what the signed envelope says, authenticated, before any member is read.
+///
+/// The manifest is [`Verified`] in the sense that a threshold of `kit` keys signed it and it
+/// passed structural, builder and time checks; its members are only confirmed one by one as
+/// [`KitReader::stream`] reaches them.
+#[derive(Debug, Clone)]
+pub struct KitHeader {
+    /// The envelope exactly as it is in the kit (kept next to what is installed, so it can be
+    /// verified again later without re-serialising anything).
+    pub envelope: Vec<u8>,
+    /// The authenticated manifest.
+    pub manifest: Verified<Manifest>,
+    /// sha256 of the manifest's deterministic serialisation (`Manifest::to_payload`): the kit's
+    /// identity for idempotence and equivocation (two containers of one signed manifest are the
+    /// same kit).
+    pub manifest_sha256: Sha256,
+    /// Whether the kit was past `expires_at` and accepted only because `allow_expired` was set.
+    pub expired: bool,
+}
+
+/// Stage two's result: the container-level facts only known after the last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamedKit {
+    /// sha256 of the whole kit file as read.
+    pub kit_sha256: Sha256,
+    /// Size of the whole kit file as read.
+    pub kit_size: u64,
+}
+
+/// What [`verify_kit`] yields: header and container facts together.
 #[derive(Debug, Clone)]
 pub struct VerifiedKit {
     /// The manifest, now trusted.
@@ -88,8 +178,150 @@ pub struct VerifiedKit {
     pub expired: bool,
 }
 
+/// An open kit whose envelope has been authenticated and whose members have not been read yet.
+///
+/// Dropping it without calling [`KitReader::stream`] reads nothing more.
+pub struct KitReader<R> {
+    stream: KitStream<R>,
+    padding: Arc<PaddingCheck>,
+    mtime: u64,
+    plan: Vec<Expected>,
+    chunk_size: u32,
+    limits: Limits,
+}
+
+impl<R> std::fmt::Debug for KitReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KitReader")
+            .field("position", &self.stream.pos)
+            .field("members", &self.plan.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read + Send> KitReader<R> {
+    /// Stage one: read and authenticate the envelope. Reads at most one 512-byte header, the
+    /// envelope (capped at `max_envelope_bytes` before it is read) and its padding.
+    pub fn open(
+        kit: R,
+        trust: &Verified<TrustRoot>,
+        opts: &VerifyOptions,
+    ) -> Result<(KitHeader, KitReader<R>), Error> {
+        let padding = Arc::new(PaddingCheck::default());
+        let mut stream = KitStream {
+            inner: kit,
+            hasher: Hasher::new(),
+            pos: 0,
+            padding: Arc::clone(&padding),
+        };
+        let (envelope, mtime) = read_first_entry(&mut stream, &opts.limits)?;
+        let (manifest, manifest_sha256, expired) = authenticate_manifest(&envelope, trust, opts)?;
+        let plan = manifest
+            .members
+            .iter()
+            .map(|m| Expected {
+                entry_name: member_entry_name(&m.path),
+                path: Name::new(m.path.as_str()),
+                size: m.compressed.size,
+                sha256: m.compressed.sha256,
+                chunks: m.compressed.chunks.clone(),
+            })
+            .collect();
+        let chunk_size = manifest.chunk_size;
+        let header = KitHeader {
+            envelope,
+            manifest,
+            manifest_sha256,
+            expired,
+        };
+        let reader = KitReader {
+            stream,
+            padding,
+            mtime,
+            plan,
+            chunk_size,
+            limits: opts.limits.clone(),
+        };
+        Ok((header, reader))
+    }
+
+    /// Stage two: stream every member of `manifest` (the one [`KitReader::open`] returned) into
+    /// `sink`, authenticating each chunk before it is decompressed.
+    pub fn stream<S: MemberSink + ?Sized>(
+        self,
+        manifest: &Verified<Manifest>,
+        sink: &mut S,
+    ) -> Result<StreamedKit, StreamError<S::Error>> {
+        if manifest.members.len() != self.plan.len() {
+            return Err(StreamError::Kit(protocol()));
+        }
+        // Chunks in flight between the reader and the decompressor, sized in bytes (a 16 MiB
+        // chunk size must not multiply into hundreds of MiB of queue).
+        let depth = (IN_FLIGHT_BYTES / self.chunk_size.max(1) as usize).clamp(1, 8);
+        let (tx, rx) = sync_channel::<Msg>(depth);
+        let (hash_tx, hash_in) = sync_channel::<HashMsg>(HASH_QUEUE);
+        let (digest_tx, digest_rx) = sync_channel::<(Sha256, u64)>(1);
+        let (recycle_tx, recycled) = sync_channel::<Vec<u8>>(HASH_QUEUE + 2);
+        let window_log_max = self.limits.max_zstd_window_log;
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || self.read_members(tx));
+            scope.spawn(move || content_hasher(hash_in, digest_tx, recycle_tx));
+            let hasher = ContentHasher {
+                tx: hash_tx,
+                rx: digest_rx,
+                recycled,
+            };
+            let result = drive(&rx, manifest, window_log_max, sink, &hasher);
+            drop(hasher);
+            drop(rx);
+            // A panic in the reader thread is our bug, not the kit's; surface it as an I/O
+            // failure rather than unwinding through the caller.
+            if reader.join().is_err() && result.is_ok() {
+                return Err(StreamError::Kit(Error::Io {
+                    during: "reading the kit (reader thread failed)",
+                    kind: io::ErrorKind::Other,
+                }));
+            }
+            result
+        })
+    }
+
+    /// Give the underlying reader back without reading further (a caller that decided not to
+    /// stream this kit now may rewind it and [`KitReader::open`] it again later).
+    pub fn into_inner(self) -> R {
+        self.stream.inner
+    }
+
+    /// The reader thread: members in plan order, then the end of the archive.
+    fn read_members(self, tx: SyncSender<Msg>) {
+        if let Err(e) = read_container(self, &tx) {
+            let _ = tx.send(Msg::Fail(e));
+        }
+    }
+}
+
+/// Verify a whole kit in one call (open, then stream). For callers that need no policy between
+/// the two stages.
+pub fn verify_kit<R: Read + Send, S: MemberSink + ?Sized>(
+    kit: R,
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+    sink: &mut S,
+) -> Result<VerifiedKit, StreamError<S::Error>> {
+    let (header, reader) = KitReader::open(kit, trust, opts)?;
+    let streamed = reader.stream(&header.manifest, sink)?;
+    Ok(VerifiedKit {
+        manifest: header.manifest,
+        kit_sha256: streamed.kit_sha256,
+        kit_size: streamed.kit_size,
+        expired: header.expired,
+    })
+}
+
+/// Bytes of authenticated chunks queued between the reader and the decompressor.
+const IN_FLIGHT_BYTES: usize = 4 << 20;
+
 enum Msg {
-    Envelope(Vec<u8>),
     Begin(usize),
     Chunk(Vec<u8>),
     End,
@@ -106,98 +338,39 @@ struct Expected {
     chunks: Vec<Sha256>,
 }
 
-/// Verify a kit read from `kit`, streaming each member's content into `sink`.
-pub fn verify_kit<R: Read + Send>(
-    kit: R,
-    trust: &Verified<TrustRoot>,
-    opts: &VerifyOptions,
-    sink: &mut dyn MemberSink,
-) -> Result<VerifiedKit, Error> {
-    let (tx, rx) = sync_channel::<Msg>(4);
-    let (plan_tx, plan_rx) = std::sync::mpsc::channel::<(Vec<Expected>, u32)>();
-    let (hash_tx, hash_in) = sync_channel::<HashMsg>(HASH_QUEUE);
-    let (digest_tx, digest_rx) = sync_channel::<(Sha256, u64)>(1);
-    let (recycle_tx, recycled) = sync_channel::<Vec<u8>>(HASH_QUEUE + 2);
-    let limits = opts.limits.clone();
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_container(kit, &limits, tx, plan_rx));
-        scope.spawn(move || content_hasher(hash_in, digest_tx, recycle_tx));
-        let hasher = ContentHasher {
-            tx: hash_tx,
-            rx: digest_rx,
-            recycled,
-        };
-        let result = drive(&rx, plan_tx, trust, opts, sink, &hasher);
-        drop(hasher);
-        drop(rx);
-        // A panic in the reader thread is our bug, not the kit's; surface it as an I/O failure
-        // rather than unwinding through the caller.
-        if reader.join().is_err() && result.is_ok() {
-            return Err(Error::Io {
-                during: "reading the kit (reader thread failed)",
-                kind: io::ErrorKind::Other,
-            });
-        }
-        result
-    })
-}
-
-fn drive(
+fn drive<S: MemberSink + ?Sized>(
     rx: &Receiver<Msg>,
-    plan_tx: Sender<(Vec<Expected>, u32)>,
-    trust: &Verified<TrustRoot>,
-    opts: &VerifyOptions,
-    sink: &mut dyn MemberSink,
+    manifest: &Manifest,
+    window_log_max: u32,
+    sink: &mut S,
     hasher: &ContentHasher,
-) -> Result<VerifiedKit, Error> {
-    let envelope = match recv(rx)? {
-        Msg::Envelope(bytes) => bytes,
-        Msg::Fail(e) => return Err(e),
-        _ => return Err(protocol()),
-    };
-    let (manifest, expired) = authenticate_manifest(&envelope, trust, opts)?;
-    let plan = manifest
-        .members
-        .iter()
-        .map(|m| Expected {
-            entry_name: member_entry_name(&m.path),
-            path: Name::new(m.path.as_str()),
-            size: m.compressed.size,
-            sha256: m.compressed.sha256,
-            chunks: m.compressed.chunks.clone(),
-        })
-        .collect();
-    plan_tx
-        .send((plan, manifest.chunk_size))
-        .map_err(|_| protocol())?;
+) -> Result<StreamedKit, StreamError<S::Error>> {
     for (index, member) in manifest.members.iter().enumerate() {
         match recv(rx)? {
             Msg::Begin(i) if i == index => {}
-            Msg::Fail(e) => return Err(e),
-            _ => return Err(protocol()),
+            Msg::Fail(e) => return Err(e.into()),
+            _ => return Err(protocol().into()),
         }
-        sink.begin(member)?;
-        decode_member(rx, member, opts.limits.max_zstd_window_log, sink, hasher)?;
-        sink.end(member)?;
+        sink.begin(member).map_err(StreamError::Sink)?;
+        decode_member(rx, member, window_log_max, sink, hasher)?;
+        sink.end(member).map_err(StreamError::Sink)?;
     }
     match recv(rx)? {
-        Msg::Done { sha256, size } => Ok(VerifiedKit {
-            manifest,
+        Msg::Done { sha256, size } => Ok(StreamedKit {
             kit_sha256: sha256,
             kit_size: size,
-            expired,
         }),
-        Msg::Fail(e) => Err(e),
-        _ => Err(protocol()),
+        Msg::Fail(e) => Err(e.into()),
+        _ => Err(protocol().into()),
     }
 }
 
-/// Steps 1 of the algorithm: envelope → kit-role threshold → manifest structure → builder → time.
+/// Stage one's checks: envelope → kit-role threshold → manifest structure → builder → time.
 fn authenticate_manifest(
     envelope: &[u8],
     trust: &Verified<TrustRoot>,
     opts: &VerifyOptions,
-) -> Result<(Verified<Manifest>, bool), Error> {
+) -> Result<(Verified<Manifest>, Sha256, bool), Error> {
     let envelope = Envelope::parse(envelope, Document::Manifest, &opts.limits)?;
     let keys = trust.role_keys(RoleName::Kit);
     let payload = envelope.verify(
@@ -208,6 +381,9 @@ fn authenticate_manifest(
         trust.roles.kit.threshold as usize,
     )?;
     let manifest = Manifest::from_payload(payload, &opts.limits)?;
+    drop(envelope);
+    // Identity of the signed content, independent of how the payload JSON was spelled.
+    let manifest_sha256 = Sha256::of(&manifest.to_payload());
     if !trust.allows_builder(&manifest.builder.id) {
         return Err(Error::BuilderNotAllowed {
             builder: Name::new(&manifest.builder.id),
@@ -224,17 +400,17 @@ fn authenticate_manifest(
             expires: manifest.expires_at.to_string(),
         });
     }
-    Ok((Verified::new(manifest), expired))
+    Ok((Verified::new(manifest), manifest_sha256, expired))
 }
 
 /// Decompress one member from authenticated chunks, capping output at the declared size.
-fn decode_member(
+fn decode_member<S: MemberSink + ?Sized>(
     rx: &Receiver<Msg>,
     member: &Member,
     window_log_max: u32,
-    sink: &mut dyn MemberSink,
+    sink: &mut S,
     hasher: &ContentHasher,
-) -> Result<(), Error> {
+) -> Result<(), StreamError<S::Error>> {
     let path = || Name::new(member.path.as_str());
     let mut feed = ChunkFeed {
         rx,
@@ -258,10 +434,10 @@ fn decode_member(
         };
         let mut decoder = match zstd::stream::read::Decoder::with_buffer(&mut feed) {
             Ok(d) => d,
-            Err(e) => return Err(Error::io("starting the decompressor", &e)),
+            Err(e) => return Err(Error::io("starting the decompressor", &e).into()),
         };
         if let Err(e) = decoder.window_log_max(window_log_max) {
-            return Err(Error::io("configuring the decompressor", &e));
+            return Err(Error::io("configuring the decompressor", &e).into());
         }
         loop {
             if filled == batch.len() {
@@ -274,17 +450,19 @@ fn decode_member(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     drop(decoder);
-                    return Err(decode_err(&mut feed, e));
+                    return Err(decode_err(&mut feed, e).into());
                 }
             };
             if produced + n as u64 > declared {
                 return Err(Error::UncompressedSizeMismatch {
                     path: path(),
                     expected: declared,
-                });
+                }
+                .into());
             }
             produced += n as u64;
-            sink.write(&batch[filled..filled + n])?;
+            sink.write(&batch[filled..filled + n])
+                .map_err(StreamError::Sink)?;
             filled += n;
         }
     }
@@ -294,17 +472,22 @@ fn decode_member(
         let leftover = match feed.fill_buf() {
             Ok(more) => !more.is_empty(),
             Err(e) => {
-                return Err(feed.failure.take().unwrap_or_else(|| Error::Decompression {
-                    path: path(),
-                    reason: Name::new(&e.to_string()),
-                }))
+                return Err(feed
+                    .failure
+                    .take()
+                    .unwrap_or_else(|| Error::Decompression {
+                        path: path(),
+                        reason: Name::new(&e.to_string()),
+                    })
+                    .into())
             }
         };
         if leftover {
             return Err(Error::Decompression {
                 path: path(),
                 reason: Name::new("data after the end of the zstd stream"),
-            });
+            }
+            .into());
         }
     }
     batch.truncate(filled);
@@ -314,10 +497,11 @@ fn decode_member(
         return Err(Error::UncompressedSizeMismatch {
             path: path(),
             expected: declared,
-        });
+        }
+        .into());
     }
     if sha != member.uncompressed.sha256 {
-        return Err(Error::UncompressedDigestMismatch { path: path() });
+        return Err(Error::UncompressedDigestMismatch { path: path() }.into());
     }
     Ok(())
 }
@@ -325,8 +509,7 @@ fn decode_member(
 /// Bytes per batch handed to the content-hashing thread.
 const HASH_BATCH: usize = 1 << 20;
 /// Batches in flight to the hashing thread (bounds memory at about this many MiB).
-const HASH_QUEUE: usize = 6;
-
+const HASH_QUEUE: usize = 4;
 enum HashMsg {
     Data(Vec<u8>),
     End,
@@ -445,7 +628,7 @@ fn protocol() -> Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reader thread.
+// Reading the container.
 
 /// A reader that hashes everything read through it (the whole-kit digest) and checks that the
 /// padding after each entry's data is zero. tar-rs skips padding unread; unchecked, it would be an
@@ -455,27 +638,31 @@ struct KitStream<R> {
     inner: R,
     hasher: Hasher,
     pos: u64,
-    padding: Rc<PaddingCheck>,
+    padding: Arc<PaddingCheck>,
 }
 
 /// The byte range that must be zero (the current entry's padding) and whether it was not.
+/// Shared between the stream and the tar-level code (atomics only so the pair can move to the
+/// reader thread; one thread uses it at a time).
 #[derive(Default)]
 struct PaddingCheck {
-    range: Cell<(u64, u64)>,
-    violated: Cell<bool>,
+    from: AtomicU64,
+    to: AtomicU64,
+    violated: AtomicBool,
     /// The underlying reader reported end of file: a tar error after that is a truncation.
-    eof: Cell<bool>,
+    eof: AtomicBool,
 }
 
 impl PaddingCheck {
     /// Register the padding after an entry whose data ends at `end`.
     fn expect_zero_after(&self, end: u64) {
-        self.range.set((end, end.next_multiple_of(512)));
+        self.from.store(end, Ordering::Relaxed);
+        self.to.store(end.next_multiple_of(512), Ordering::Relaxed);
     }
 
     /// Map a tar-layer error, knowing whether the kit ended early.
     fn tar_error(&self, during: &str, e: io::Error) -> Error {
-        if self.eof.get() {
+        if self.eof.load(Ordering::Relaxed) {
             Error::Truncated {
                 during: Name::new(during),
             }
@@ -485,7 +672,7 @@ impl PaddingCheck {
     }
 
     fn check(&self) -> Result<(), Error> {
-        if self.violated.get() {
+        if self.violated.load(Ordering::Relaxed) {
             return Err(Error::TarFormat {
                 reason: Name::new("non-zero padding after an entry"),
             });
@@ -498,31 +685,21 @@ impl<R: Read> Read for KitStream<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
-            self.padding.eof.set(true);
+            self.padding.eof.store(true, Ordering::Relaxed);
         }
         self.hasher.update(&buf[..n]);
-        let (from, to) = self.padding.range.get();
+        let from = self.padding.from.load(Ordering::Relaxed);
+        let to = self.padding.to.load(Ordering::Relaxed);
         let start = from.max(self.pos);
         let end = to.min(self.pos + n as u64);
         if start < end {
             let slice = &buf[(start - self.pos) as usize..(end - self.pos) as usize];
             if slice.iter().any(|&b| b != 0) {
-                self.padding.violated.set(true);
+                self.padding.violated.store(true, Ordering::Relaxed);
             }
         }
         self.pos += n as u64;
         Ok(n)
-    }
-}
-
-fn read_container<R: Read>(
-    kit: R,
-    limits: &Limits,
-    tx: SyncSender<Msg>,
-    plan_rx: Receiver<(Vec<Expected>, u32)>,
-) {
-    if let Err(e) = read_container_inner(kit, limits, &tx, plan_rx) {
-        let _ = tx.send(Msg::Fail(e));
     }
 }
 
@@ -542,9 +719,8 @@ fn tar_error(during: &str, e: io::Error) -> Error {
 }
 
 /// Type and name checks shared by every entry: plain ustar regular files only.
-fn check_entry<R: Read>(entry: &tar::Entry<'_, R>) -> Result<Vec<u8>, Error> {
-    let header = entry.header();
-    let name = entry.path_bytes().into_owned();
+fn check_header(header: &tar::Header) -> Result<Vec<u8>, Error> {
+    let name = header.path_bytes().into_owned();
     let entry_type = header.entry_type();
     if !matches!(entry_type, tar::EntryType::Regular) || header.as_ustar().is_none() {
         return Err(Error::ForbiddenEntryType {
@@ -558,14 +734,14 @@ fn check_entry<R: Read>(entry: &tar::Entry<'_, R>) -> Result<Vec<u8>, Error> {
 /// Every header byte must be the one the writer produces for this name and size (with the kit's
 /// single mtime): otherwise unused header fields (mode, owner, link name, ...) would be an
 /// unauthenticated side channel and would make one signed kit exist as many different files.
-fn check_canonical<R: Read>(
-    entry: &tar::Entry<'_, R>,
+fn check_canonical(
+    header: &tar::Header,
     name: &str,
+    size: u64,
     mtime: &mut Option<u64>,
 ) -> Result<(), Error> {
-    let header = entry.header();
     let this = header.mtime().map_err(|e| tar_error("a header", e))?;
-    let expected = super::writer::canonical_header(name, entry.size(), this)?;
+    let expected = super::writer::canonical_header(name, size, this)?;
     let uniform = mtime.is_none_or(|m| m == this);
     if !uniform || expected.as_bytes() != header.as_bytes() {
         return Err(Error::TarFormat {
@@ -576,28 +752,55 @@ fn check_canonical<R: Read>(
     Ok(())
 }
 
-/// Read the first entry, which must be the manifest envelope, with its size capped before a byte
-/// of it is read. Returns its bytes, the offset where its data ends and its mtime.
-fn read_first_entry<R: Read>(
-    entries: &mut tar::Entries<'_, R>,
-    limits: &Limits,
-    tar_error: &dyn Fn(&str, io::Error) -> Error,
-) -> Result<(Vec<u8>, u64, u64), Error> {
-    let mut first = match entries.next() {
-        Some(e) => e.map_err(|e| tar_error("the manifest envelope header", e))?,
-        None => {
-            return Err(Error::Truncated {
-                during: Name::new("the manifest envelope header"),
-            })
+/// Fill `buf` completely, or report the kit as truncated `during` something.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8], during: &str) -> Result<(), Error> {
+    r.read_exact(buf).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::Truncated {
+                during: Name::new(during),
+            }
+        } else {
+            Error::io("reading the kit", &e)
         }
-    };
-    let name = check_entry(&first)?;
+    })
+}
+
+/// Read the first entry, which must be the manifest envelope, straight off the stream (no tar
+/// iterator, so the same stream can be handed to stage two): header checks in tar-rs's order
+/// (end marker, checksum, type, name), the size capped before a byte of data is read, then the
+/// data and its zero padding. Returns the envelope bytes and the kit's mtime.
+fn read_first_entry<R: Read>(
+    stream: &mut KitStream<R>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, u64), Error> {
+    const DURING_HEADER: &str = "the manifest envelope header";
+    let mut block = [0u8; 512];
+    read_full(stream, &mut block, DURING_HEADER)?;
+    if block.iter().all(|&b| b == 0) {
+        return Err(Error::Truncated {
+            during: Name::new(DURING_HEADER),
+        });
+    }
+    let header = tar::Header::from_byte_slice(&block);
+    let stored = header.cksum().map_err(|e| tar_error(DURING_HEADER, e))?;
+    let computed = block[..148]
+        .iter()
+        .chain(&block[156..])
+        .fold(8 * 32u32, |sum, &b| sum + u32::from(b));
+    if stored != computed {
+        return Err(Error::TarFormat {
+            reason: Name::new("archive header checksum mismatch"),
+        });
+    }
+    let name = check_header(header)?;
     if name != MANIFEST_ENTRY.as_bytes() {
         return Err(Error::ManifestNotFirst {
             found: Name::from_bytes(&name),
         });
     }
-    let size = first.size();
+    let size = header
+        .entry_size()
+        .map_err(|e| tar_error(DURING_HEADER, e))?;
     if size > limits.max_envelope_bytes {
         return Err(Error::LimitExceeded {
             what: "signed envelope size",
@@ -605,55 +808,41 @@ fn read_first_entry<R: Read>(
         });
     }
     let mut mtime = None;
-    check_canonical(&first, MANIFEST_ENTRY, &mut mtime)?;
-    let mut bytes = Vec::with_capacity(size as usize);
-    (&mut first)
-        .take(size)
-        .read_to_end(&mut bytes)
-        .map_err(|e| tar_error("the manifest envelope", e))?;
-    if (bytes.len() as u64) < size {
-        return Err(Error::Truncated {
-            during: Name::new("the manifest envelope"),
+    check_canonical(header, MANIFEST_ENTRY, size, &mut mtime)?;
+    let mut bytes = vec![0u8; size as usize];
+    read_full(stream, &mut bytes, "the manifest envelope")?;
+    let mut pad = vec![0u8; (size.next_multiple_of(512) - size) as usize];
+    read_full(stream, &mut pad, "the manifest envelope")?;
+    if pad.iter().any(|&b| b != 0) {
+        return Err(Error::TarFormat {
+            reason: Name::new("non-zero padding after an entry"),
         });
     }
-    let end = first.raw_file_position() + size;
-    Ok((bytes, end, mtime.unwrap_or_default()))
+    Ok((bytes, mtime.unwrap_or_default()))
 }
 
-fn read_container_inner<R: Read>(
-    kit: R,
-    limits: &Limits,
-    tx: &SyncSender<Msg>,
-    plan_rx: Receiver<(Vec<Expected>, u32)>,
-) -> Result<(), Error> {
+fn read_container<R: Read>(kit: KitReader<R>, tx: &SyncSender<Msg>) -> Result<(), Error> {
+    let KitReader {
+        stream,
+        padding,
+        mtime,
+        plan,
+        chunk_size,
+        limits,
+    } = kit;
     let send = |m: Msg| tx.send(m).map_err(|_| protocol());
-    let padding = Rc::new(PaddingCheck::default());
     let te = |during: &str, e: io::Error| padding.tar_error(during, e);
-    let mut archive = tar::Archive::new(KitStream {
-        inner: kit,
-        hasher: Hasher::new(),
-        pos: 0,
-        padding: Rc::clone(&padding),
-    });
-    let mut mtime: Option<u64>;
+    // tar-rs counts positions from where it starts: just after the envelope and its padding.
+    let base = stream.pos;
+    let mut archive = tar::Archive::new(stream);
+    let mut mtime = Some(mtime);
     {
         let mut entries = archive
             .entries()
             .map_err(|e| te("opening the container", e))?
             .raw(true);
 
-        // Step 1: the envelope, size-capped.
-        let (envelope, end, first_mtime) = read_first_entry(&mut entries, limits, &te)?;
-        mtime = Some(first_mtime);
-        padding.expect_zero_after(end);
-        send(Msg::Envelope(envelope))?;
-
-        // Wait for the verdict on the manifest: nothing further is read unless it was trusted.
-        let Ok((plan, chunk_size)) = plan_rx.recv() else {
-            return Ok(());
-        };
-
-        // Steps 2-3: members in manifest order, chunk by chunk.
+        // Members in manifest order, chunk by chunk.
         let mut buf = Vec::new();
         for (index, expected) in plan.iter().enumerate() {
             let next = entries.next();
@@ -666,7 +855,7 @@ fn read_container_inner<R: Read>(
                     })
                 }
             };
-            let name = check_entry(&entry)?;
+            let name = check_header(entry.header())?;
             if name != expected.entry_name.as_bytes() {
                 let listed = plan.iter().any(|p| p.entry_name.as_bytes() == name);
                 return Err(Error::UnexpectedMember {
@@ -678,7 +867,12 @@ fn read_container_inner<R: Read>(
                     },
                 });
             }
-            check_canonical(&entry, &expected.entry_name, &mut mtime)?;
+            check_canonical(
+                entry.header(),
+                &expected.entry_name,
+                entry.size(),
+                &mut mtime,
+            )?;
             if entry.size() != expected.size {
                 return Err(Error::CompressedSizeMismatch {
                     path: expected.path.clone(),
@@ -710,11 +904,11 @@ fn read_container_inner<R: Read>(
                     path: expected.path.clone(),
                 });
             }
-            padding.expect_zero_after(entry.raw_file_position() + expected.size);
+            padding.expect_zero_after(base + entry.raw_file_position() + expected.size);
             send(Msg::End)?;
         }
 
-        // Step 5: nothing but the end-of-archive marker may follow.
+        // Nothing but the end-of-archive marker may follow.
         let next = entries.next();
         padding.check()?;
         if let Some(extra) = next {
@@ -746,42 +940,22 @@ fn read_container_inner<R: Read>(
     Ok(())
 }
 
-/// Read the first entry's bytes (the signed manifest envelope), size-capped, without parsing
-/// anything: the importer keeps these exact bytes next to what it installs.
-pub fn read_envelope_bytes<R: Read>(kit: R, limits: &Limits) -> Result<Vec<u8>, Error> {
-    let state = Rc::new(PaddingCheck::default());
-    let mut archive = tar::Archive::new(KitStream {
-        inner: kit,
-        hasher: Hasher::new(),
-        pos: 0,
-        padding: Rc::clone(&state),
-    });
-    let te = |during: &str, e: io::Error| state.tar_error(during, e);
-    let mut entries = archive
-        .entries()
-        .map_err(|e| te("opening the container", e))?
-        .raw(true);
-    let (bytes, _, _) = read_first_entry(&mut entries, limits, &te)?;
-    Ok(bytes)
-}
-
-/// Read the first entry and parse it as a DSSE envelope, size-capped, WITHOUT parsing the
-/// payload: the importer's pre-flight authenticates the envelope before it parses the manifest.
-pub fn read_envelope<R: Read>(kit: R, limits: &Limits) -> Result<Envelope, Error> {
-    Envelope::parse(
-        &read_envelope_bytes(kit, limits)?,
-        Document::Manifest,
-        limits,
-    )
-}
-
-/// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root.
-/// The result is wrapped in [`Unverified`] so it cannot be passed where trust is required.
+/// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root. Reads
+/// the same capped first entry as [`KitReader::open`]; the result is wrapped in [`Unverified`]
+/// so it cannot be passed where trust is required.
 pub fn read_manifest_unverified<R: Read>(
     kit: R,
     limits: &Limits,
 ) -> Result<(Envelope, Unverified<Manifest>), Error> {
-    let envelope = read_envelope(kit, limits)?;
+    let mut stream = KitStream {
+        inner: kit,
+        hasher: Hasher::new(),
+        pos: 0,
+        padding: Arc::new(PaddingCheck::default()),
+    };
+    let (bytes, _) = read_first_entry(&mut stream, limits)?;
+    let envelope = Envelope::parse(&bytes, Document::Manifest, limits)?;
+    drop(bytes);
     let manifest = Manifest::from_payload(envelope.unverified_payload(), limits)?;
     Ok((envelope, Unverified(manifest)))
 }
