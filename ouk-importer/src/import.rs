@@ -739,6 +739,8 @@ pub fn import_from_dir(
             candidates,
             entries_seen,
             budget_exhausted: exhausted.map(str::to_owned),
+            error_kind: error.as_ref().map(|e| e.kind().to_owned()),
+            error: error.as_ref().map(|e| e.to_string()),
             imported,
         },
         error,
@@ -944,8 +946,9 @@ const MAX_REASON_BYTES: usize = 500;
 /// `reset-floor --to N --reason TEXT`: lower the anti-rollback floor. The only way out after a
 /// signer (compromised, or simply wrong) published a kit with an absurd sequence such as 2^53:
 /// without it one signed kit would block the channel forever. It only ever lowers the floor,
-/// needs a reason, and is audited with the old and new value; the active generation is
-/// unchanged, and the next kit must have a sequence above `to`.
+/// needs a reason, requires the active generation to be at or below `to` (re-activate an older one
+/// with `rollback` first), and is audited with the old and new value; the next kit must have a
+/// sequence above `to`.
 pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorReport> {
     let mut s = Session::open(ctx)?;
     let result = (|| {
@@ -964,6 +967,15 @@ pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorRep
             return Err(Error::ResetFloorRefused {
                 reason: "the new floor must be lower than the current one",
             });
+        }
+        // The active generation must not be above the new floor (recovery would roll the floor
+        // forward to it again): the operator first re-activates an older generation.
+        if let Some(current) = s.store.current()? {
+            if s.store.info(&current)?.sequence > to {
+                return Err(Error::ResetFloorRefused {
+                    reason: "the active generation is above the new floor; run `rollback --to` to an older generation first",
+                });
+            }
         }
         let previous = state.highest_sequence;
         let mut new = state.clone();

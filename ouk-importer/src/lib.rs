@@ -28,9 +28,8 @@ pub mod store;
 pub use audit::Operator;
 pub use error::{Class, Error, Result};
 pub use import::{
-    audit_verify, gc, import, import_from_dir, inspect, list, reset_floor, rollback, status, verify,
-    Context,
-    ScanBudget, ScanOutcome, TrustOptions,
+    audit_verify, gc, import, import_from_dir, inspect, list, reset_floor, rollback, status,
+    verify, Context, ScanBudget, ScanOutcome, TrustOptions,
 };
 pub use lock::Wait;
 

@@ -190,6 +190,12 @@ pub struct ScanReport {
     /// `time_budget`), when it did: what was not looked at is then reported, never hidden.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_exhausted: Option<String>,
+    /// Kind of the error that decides the exit code when nothing was imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+    /// Its message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The import that succeeded.
     pub imported: Option<ImportReport>,
 }

@@ -64,7 +64,7 @@ fn two_signed_kits_with_one_sequence_on_a_stick_are_an_audited_equivocation() {
     Build::new(2).write(&s, "b.ouk");
     other.write(&s, "c.ouk");
     let r = expect(&scan(&env, &s, &[]), 20);
-    assert_eq!(r["error"]["kind"], "equivocation", "{r}");
+    assert_eq!(r["error_kind"], "equivocation", "{r}");
     // Nothing was imported: no store state, no generation.
     assert!(!env.store.join("state.json").exists());
     let audit = audit_lines(&env);
@@ -86,8 +86,11 @@ fn a_stick_kit_equivocating_with_the_store_is_refused_and_audited() {
     other.salt = 99;
     other.write(&s, "evil.ouk");
     let r = expect(&scan(&env, &s, &[]), 20);
-    assert_eq!(r["error"]["kind"], "equivocation", "{r}");
-    assert_eq!(audit_lines(&env).last().unwrap()["error_kind"], "equivocation");
+    assert_eq!(r["error_kind"], "equivocation", "{r}");
+    assert_eq!(
+        audit_lines(&env).last().unwrap()["error_kind"],
+        "equivocation"
+    );
 }
 
 #[test]
@@ -149,7 +152,10 @@ fn junk_does_not_hide_the_kit_and_budgets_are_reported() {
     Build::new(1).write(&s, "a.ouk");
     let r = expect(&scan(&env, &s, &["--scan-timeout", "0"]), 3);
     assert_eq!(r["budget_exhausted"], "time_budget", "{r}");
-    assert_eq!(statuses(&r), vec![("a.ouk".into(), "skipped_budget".into())]);
+    assert_eq!(
+        statuses(&r),
+        vec![("a.ouk".into(), "skipped_budget".into())]
+    );
 }
 
 #[test]
@@ -163,11 +169,43 @@ fn reset_floor_recovers_a_channel_blocked_by_a_huge_sequence_and_is_audited() {
     // Raising the floor, or no reason, is refused.
     let store = env.store_arg().to_owned();
     let o = env.run(&[
-        "reset-floor", "--to", "9999999999999999", "--reason", "x", "--store", &store, "--json",
+        "reset-floor",
+        "--to",
+        "9999999999999999",
+        "--reason",
+        "x",
+        "--store",
+        &store,
+        "--json",
     ]);
     assert_eq!(expect(&o, 2)["error"]["kind"], "reset_floor_refused");
-    let o = env.run(&["reset-floor", "--to", "1", "--reason", " ", "--store", &store, "--json"]);
+    let o = env.run(&[
+        "reset-floor",
+        "--to",
+        "1",
+        "--reason",
+        " ",
+        "--store",
+        &store,
+        "--json",
+    ]);
     assert_eq!(expect(&o, 2)["error"]["kind"], "reset_floor_refused");
+    // The active generation is the hostile one: refused until an older one is re-activated.
+    let o = env.run(&[
+        "reset-floor",
+        "--to",
+        "1",
+        "--reason",
+        "x",
+        "--store",
+        &store,
+        "--json",
+    ]);
+    assert_eq!(expect(&o, 2)["error"]["kind"], "reset_floor_refused");
+    expect(
+        &env.run(&["rollback", "--to", "1", "--store", &store, "--json"]),
+        0,
+    );
     let o = env.run(&[
         "reset-floor",
         "--to",
@@ -195,12 +233,16 @@ fn already_imported_after_rollback_names_both_generations() {
     let k2 = env.kit(&Build::new(2));
     let second = expect(&env.import(&k2, &[]), 0);
     let store = env.store_arg().to_owned();
-    expect(&env.run(&["rollback", "--to", "1", "--store", &store, "--json"]), 0);
+    expect(
+        &env.run(&["rollback", "--to", "1", "--store", &store, "--json"]),
+        0,
+    );
     let r = expect(&env.import(&k2, &[]), 0);
     assert_eq!(r["outcome"], "already_imported");
     assert_eq!(r["generation"], second["generation"]);
     assert_ne!(r["current"], r["generation"]);
-    let text = env.cmd()
+    let text = env
+        .cmd()
         .args(["import", k2.to_str().unwrap(), "--trust-root"])
         .arg(&env.trust)
         .args(["--store", &store])
@@ -225,5 +267,8 @@ fn a_future_dated_kit_does_not_ratchet_the_time_mark_beyond_the_clock() {
     let mark = ouk_format::time::Timestamp::parse(st["time_high_water"].as_str().unwrap())
         .unwrap()
         .unix();
-    assert!(mark <= now + 600, "mark {mark} ratcheted past the clock {now}");
+    assert!(
+        mark <= now + 600,
+        "mark {mark} ratcheted past the clock {now}"
+    );
 }
