@@ -8,8 +8,8 @@
 //! - Builder side: [`build_statement`] (in-toto Statement v1 + SLSA provenance v1) and
 //!   [`generate_kit_spdx`] (SPDX 2.3 JSON describing the kit).
 //! - Importer side: [`check_statement`] (types, exact subject set, builder allow-list, limits) returning a
-//!   [`ProvenanceSummary`], [`render_statement`] for `inspect --provenance`, and [`validate_sbom`]
-//!   (SPDX 2.3 / CycloneDX 1.5–1.6 JSON structural checks).
+//!   [`ProvenanceSummary`], [`render_statement`] for `inspect --provenance`, and [`validate_sbom_reader`]
+//!   / [`validate_sbom`] (SPDX 2.3 / CycloneDX 1.5–1.6 JSON structural checks, streaming, bounded memory).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -17,6 +17,7 @@ mod build;
 mod check;
 mod digest;
 mod error;
+mod json_walk;
 mod limits;
 mod render;
 pub mod sbom;
@@ -34,8 +35,8 @@ pub use error::ProvenanceError;
 pub use limits::Limits;
 pub use render::render_statement;
 pub use sbom::{
-    generate_kit_spdx, validate_sbom, KitSbomInput, SbomError, SbomFeed, SbomFile, SbomFormat,
-    SbomTool,
+    generate_kit_spdx, validate_sbom, validate_sbom_reader, KitSbomInput, SbomError, SbomFeed,
+    SbomFile, SbomFormat, SbomTool,
 };
 pub use statement::{
     BUILD_TYPE_KIT_V1, PAYLOAD_TYPE_IN_TOTO, PREDICATE_TYPE_SLSA_PROVENANCE_V1, STATEMENT_TYPE_V1,
