@@ -22,6 +22,7 @@ mod limits;
 mod render;
 pub mod sbom;
 mod statement;
+mod statement_scan;
 mod strict_json;
 mod timefmt;
 
@@ -29,7 +30,7 @@ pub use build::{
     build_statement, Dependency, DependencyKind, ExternalParameters, ProvenanceInput,
     RequestedSource,
 };
-pub use check::{check_statement, ProvenanceSummary, SourceSummary};
+pub use check::{check_statement, ProvenanceSummary, SourceSummary, SUBJECT_SLACK};
 pub use digest::{DigestError, FileDigester, FileDigests, Sha1Hex, Sha256Hex, Subject};
 pub use error::ProvenanceError;
 pub use limits::Limits;
