@@ -12,7 +12,7 @@ use crate::statement::{
     DIGEST_SHA256, PREDICATE_TYPE_SLSA_PROVENANCE_V1, STATEMENT_TYPE_V1,
 };
 use crate::statement_scan::{self, Field};
-use crate::strict_json::bounded;
+use crate::text::bounded;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,7 +9,7 @@
 //! actual (streaming) parsing. Duplicate detection keeps only 128-bit keyed fingerprints of the keys of
 //! the objects currently open, never a whole document's keys.
 
-use crate::strict_json::bounded;
+use crate::text::bounded;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::RandomState;

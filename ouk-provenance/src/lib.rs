@@ -23,7 +23,7 @@ mod render;
 pub mod sbom;
 mod statement;
 mod statement_scan;
-mod strict_json;
+mod text;
 mod timefmt;
 
 pub use build::{

@@ -9,7 +9,7 @@
 use crate::error::ProvenanceError;
 use crate::json_walk::{Caps, KeySeed, NodeSeed, Walk, WalkError};
 use crate::limits::Limits;
-use crate::strict_json::bounded;
+use crate::text::bounded;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::Cell;
 use std::collections::HashSet;

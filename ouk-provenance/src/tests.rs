@@ -572,3 +572,25 @@ fn escaped_type_strings_are_read_like_plain_ones() {
     assert_ne!(escaped, good);
     assert!(check(escaped.as_bytes()).is_ok());
 }
+
+#[test]
+fn render_holds_a_bounded_tree() {
+    let mut flood = String::from(r#"{"_type":"t","subject":["#);
+    for i in 0..200_000 {
+        if i > 0 {
+            flood.push(',');
+        }
+        flood.push_str("{}");
+    }
+    flood.push_str("]}");
+    let text = render_statement(flood.as_bytes());
+    assert_eq!(
+        text,
+        "provenance statement is not rendered: TooManyValues(100000)\n"
+    );
+    let text = render_statement(br#"{"_type":{"a":[1,true,null]},"subject":[]}"#);
+    assert!(
+        text.contains(r#"Statement type:  {"a":[1,true,null]}"#),
+        "{text}"
+    );
+}

@@ -7,7 +7,7 @@ use super::verdict::{park, IdSet, Pending, Rank, Shared, Verdict, CONTENT, SHAPE
 use super::walk::{is_lower_hex, Obj};
 use super::{SbomError, SbomFormat};
 use crate::json_walk::Node;
-use crate::strict_json::bounded;
+use crate::text::bounded;
 
 const COMPONENT_TYPES_15: &[&str] = &[
     "application",

@@ -14,7 +14,7 @@ use super::verdict::Shared;
 use super::{cyclonedx, spdx, SbomError, SbomFormat};
 use crate::json_walk::{Caps, KeySeed, Node, NodeSeed, Walk, WalkError};
 use crate::limits::Limits;
-use crate::strict_json::bounded;
+use crate::text::bounded;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::Cell;
 use std::collections::HashSet;
