@@ -306,8 +306,8 @@ pub(super) fn validate<R: Read>(reader: R, limits: &Limits) -> Result<SbomFormat
         fp: walk.fingerprinter(),
         ids_left: Cell::new(limits.max_sbom_ids),
         ids_limit: limits.max_sbom_ids,
-        forward_left: Cell::new(limits.max_sbom_forward_refs),
-        forward_limit: limits.max_sbom_forward_refs,
+        forward_left: Cell::new(limits.max_sbom_forward_ref_bytes),
+        forward_limit: limits.max_sbom_forward_ref_bytes,
         max_string_bytes: limits.max_string_bytes,
     };
     let mut state = State {

@@ -497,13 +497,13 @@ fn forward_references_resolve_at_the_end() {
         })
     );
     let l = Limits {
-        max_sbom_forward_refs: 1,
+        max_sbom_forward_ref_bytes: 1,
         ..Limits::default()
     };
     assert_eq!(
         validate_sbom(&doc(r#"{"ref":"m","dependsOn":["a"]}"#), &l),
         Err(SbomError::TooMany {
-            what: "forward references",
+            what: "forward reference bytes",
             limit: 1
         })
     );

@@ -4,7 +4,7 @@
 //! so `spdxVersion` can come last), while the refusal reported must not depend on that order. Each
 //! check therefore carries a [`Rank`] — its step in the specified check order, then stream order — and
 //! only the lowest-ranked refusal is kept (O(1) memory). Identifiers are kept as 128-bit keyed
-//! fingerprints under a count cap; references that point forward are parked (bounded) and resolved at
+//! fingerprints under a count cap; references that point forward are parked (under a byte budget) and resolved at
 //! the end.
 
 use super::SbomError;
@@ -78,12 +78,12 @@ pub(super) struct Shared<'a> {
     pub max_string_bytes: usize,
 }
 
-fn take(cell: &Cell<usize>, limit: usize, what: &'static str) -> Result<(), SbomError> {
+fn take(cell: &Cell<usize>, n: usize, limit: usize, what: &'static str) -> Result<(), SbomError> {
     let left = cell.get();
-    if left == 0 {
+    if n > left {
         return Err(SbomError::TooMany { what, limit });
     }
-    cell.set(left - 1);
+    cell.set(left - n);
     Ok(())
 }
 
@@ -100,7 +100,7 @@ impl IdSet {
         if self.set.contains(&fp) {
             return Ok(false);
         }
-        take(&sh.ids_left, sh.ids_limit, "identifiers")?;
+        take(&sh.ids_left, 1, sh.ids_limit, "identifiers")?;
         Ok(self.set.insert(fp))
     }
 
@@ -122,13 +122,27 @@ pub(super) struct Pending {
     pub err: SbomError,
 }
 
-/// Parks a forward reference under the shared cap.
+/// Bytes a parked reference may hold: its slot (twice, for the vector's growth) and its texts.
+pub(super) fn cost(p: &Pending) -> usize {
+    let texts = match &p.err {
+        SbomError::UnknownReference { path, id } => path.len() + id.len(),
+        _ => 0,
+    };
+    2 * std::mem::size_of::<Pending>() + texts
+}
+
+/// Parks a forward reference under the shared byte budget.
 pub(super) fn park(
     sh: &Shared<'_>,
     parked: &mut Vec<Pending>,
     p: Pending,
 ) -> Result<(), SbomError> {
-    take(&sh.forward_left, sh.forward_limit, "forward references")?;
+    take(
+        &sh.forward_left,
+        cost(&p),
+        sh.forward_limit,
+        "forward reference bytes",
+    )?;
     parked.push(p);
     Ok(())
 }
@@ -142,8 +156,8 @@ mod tests {
             fp,
             ids_left: Cell::new(ids),
             ids_limit: ids,
-            forward_left: Cell::new(1),
-            forward_limit: 1,
+            forward_left: Cell::new(2 * std::mem::size_of::<Pending>()),
+            forward_limit: 2 * std::mem::size_of::<Pending>(),
             max_string_bytes: 64,
         }
     }
@@ -193,8 +207,8 @@ mod tests {
         assert_eq!(
             park(&sh, &mut parked, p(&mut v)),
             Err(SbomError::TooMany {
-                what: "forward references",
-                limit: 1
+                what: "forward reference bytes",
+                limit: 2 * std::mem::size_of::<Pending>()
             })
         );
     }
