@@ -37,7 +37,7 @@ pub use limits::Limits;
 pub use render::render_statement;
 pub use sbom::{
     generate_kit_spdx, validate_sbom, validate_sbom_reader, KitSbomInput, SbomError, SbomFeed,
-    SbomFile, SbomFormat, SbomTool,
+    SbomFile, SbomFormat, SbomStreamValidator, SbomTool,
 };
 pub use statement::{
     BUILD_TYPE_KIT_V1, PAYLOAD_TYPE_IN_TOTO, PREDICATE_TYPE_SLSA_PROVENANCE_V1, STATEMENT_TYPE_V1,

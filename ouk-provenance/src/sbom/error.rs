@@ -107,6 +107,9 @@ pub enum SbomError {
         /// The identifier (bounded).
         id: String,
     },
+    /// A bug of ours (the validator thread could not start or panicked); never caused by SBOM data.
+    #[error("internal error of the SBOM validator: {0}")]
+    Internal(&'static str),
     /// The generator's input cannot make a valid document (caller error, never caused by kit data).
     #[error("invalid SBOM input: {field}: {reason}")]
     InvalidInput {

@@ -9,6 +9,7 @@ mod cyclonedx;
 mod error;
 pub(crate) mod generate;
 mod guard;
+mod push;
 mod spdx;
 mod stream;
 mod verdict;
@@ -16,6 +17,7 @@ mod walk;
 
 pub use error::SbomError;
 pub use generate::{generate_kit_spdx, KitSbomInput, SbomFeed, SbomFile, SbomTool};
+pub use push::SbomStreamValidator;
 
 use crate::limits::Limits;
 use serde::Serialize;
