@@ -59,6 +59,8 @@ pub(crate) enum WalkError {
     ElementValues(usize),
     /// One materialised element has more string/key bytes than the limit.
     ElementBytes(usize),
+    /// One string or key is longer than the limit.
+    StringTooLong(usize),
 }
 
 impl WalkError {
@@ -72,6 +74,7 @@ impl WalkError {
             WalkError::ArrayTooLong(l) => Some(("array elements", *l)),
             WalkError::ElementValues(l) => Some(("element values", *l)),
             WalkError::ElementBytes(l) => Some(("element bytes", *l)),
+            WalkError::StringTooLong(l) => Some(("string bytes", *l)),
         }
     }
 }
@@ -85,6 +88,8 @@ pub(crate) struct Caps {
     pub max_array_len: usize,
     pub element_values: usize,
     pub element_bytes: usize,
+    /// Longest string or key, materialised or not.
+    pub max_string: usize,
 }
 
 /// State shared by all visitors of one document.
@@ -182,6 +187,14 @@ impl Walk {
         Ok(())
     }
 
+    /// Refuses a string or key longer than the cap.
+    pub(crate) fn check_string<E: de::Error>(&self, s: &str) -> Result<(), E> {
+        if s.len() > self.caps.max_string {
+            return Err(self.fail(WalkError::StringTooLong(self.caps.max_string)));
+        }
+        Ok(())
+    }
+
     /// Counts one more array element.
     pub(crate) fn check_len<E: de::Error>(&self, len: usize) -> Result<(), E> {
         if len > self.caps.max_array_len {
@@ -263,6 +276,7 @@ impl NodeSeed<'_> {
 
     fn string<E: de::Error>(self, v: &str) -> Result<Node, E> {
         self.walk.take_value(self.keep)?;
+        self.walk.check_string(v)?;
         if !self.keep {
             return Ok(Node::Null);
         }
@@ -373,6 +387,7 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_> {
         f.write_str("an object key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Box<str>, E> {
+        self.walk.check_string(v)?;
         self.walk.check_key(self.seen, v)?;
         if !self.keep {
             return Ok(Box::from(""));
@@ -394,6 +409,7 @@ mod tests {
             max_array_len: 5,
             element_values: 50,
             element_bytes: 64,
+            max_string: 10,
         }
     }
 
@@ -458,9 +474,21 @@ mod tests {
             Err(WalkError::ElementValues(3))
         );
         assert!(run("[1,2,3]", small, false).is_ok());
+        let wide = Caps {
+            max_string: 100,
+            ..caps()
+        };
         assert_eq!(
-            run(&format!("[\"{}\"]", "x".repeat(65)), caps(), true),
+            run(&format!("[\"{}\"]", "x".repeat(65)), wide, true),
             Err(WalkError::ElementBytes(64))
+        );
+        assert_eq!(
+            run(r#"["01234567890"]"#, caps(), false),
+            Err(WalkError::StringTooLong(10))
+        );
+        assert_eq!(
+            run(r#"{"01234567890":1}"#, caps(), false),
+            Err(WalkError::StringTooLong(10))
         );
     }
 

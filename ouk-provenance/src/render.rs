@@ -108,6 +108,7 @@ pub fn render_statement(payload: &[u8]) -> String {
         max_array_len: RENDER_MAX_VALUES,
         element_values: RENDER_MAX_VALUES,
         element_bytes: limits.max_statement_bytes,
+        max_string: limits.max_statement_bytes,
     });
     let mut de = serde_json::Deserializer::from_slice(payload);
     let parsed = NodeSeed {

@@ -39,6 +39,12 @@ pub(crate) struct Scan {
     pub predicate_type: Field,
 }
 
+/// Longest string or key accepted anywhere in a statement, as a multiple of `max_string_bytes`. Why:
+/// every string the checks read is at most `max_string_bytes` (or a 64-hex digest), so a far longer one
+/// can only be an attack; refusing it while parsing keeps the typed parse from allocating it. The
+/// multiple leaves room for strings the checks only compare or report bounded (the types).
+const STRING_CAP_FACTOR: usize = 16;
+
 /// Longest type string kept verbatim.
 const KEEP_VERBATIM: usize = 1024;
 
@@ -57,6 +63,7 @@ pub(crate) fn scan(
         max_array_len: subject_cap.max(limits.max_dependencies),
         element_values: limits.max_json_values,
         element_bytes: limits.max_statement_bytes,
+        max_string: limits.max_string_bytes.saturating_mul(STRING_CAP_FACTOR),
     });
     let too_many_subjects = Cell::new(false);
     let mut out = Scan::default();
@@ -77,6 +84,10 @@ pub(crate) fn scan(
         }),
         Err(e) => Err(match walk.take_abort() {
             Some(WalkError::DuplicateKey(key)) => ProvenanceError::DuplicateKey { key },
+            Some(WalkError::StringTooLong(limit)) => ProvenanceError::StringTooLong {
+                field: "any string",
+                limit,
+            },
             Some(w) => match w.limit() {
                 Some((what, limit)) => ProvenanceError::JsonLimit { what, limit },
                 None => ProvenanceError::Json(bounded(&e.to_string())),
@@ -127,8 +138,9 @@ impl<'de> Visitor<'de> for Root<'_> {
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
         self.walk.take_value(false)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.walk.take_value(false)
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.walk.take_value(false)?;
+        self.walk.check_string(v)
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         self.walk.take_value(false)
@@ -183,6 +195,7 @@ impl<'de> Visitor<'de> for Capture<'_> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
         self.0.walk.take_value(false)?;
+        self.0.walk.check_string(v)?;
         Ok(Field::Str(if v.len() > KEEP_VERBATIM {
             bounded(v)
         } else {
@@ -297,6 +310,21 @@ mod tests {
             run(r#"{"predicate":{"a":{"b":1,"b":2}}}"#, 2).unwrap_err(),
             ProvenanceError::DuplicateKey { key: "b".into() }
         );
+    }
+
+    #[test]
+    fn strings_are_capped_while_parsing() {
+        let cap = Limits::default().max_string_bytes * STRING_CAP_FACTOR;
+        let long = format!(r#"{{"predicate":{{"{}":1}}}}"#, "k".repeat(cap + 1));
+        let want = ProvenanceError::StringTooLong {
+            field: "any string",
+            limit: cap,
+        };
+        assert_eq!(run(&long, 2).unwrap_err(), want);
+        let long = format!(r#"{{"_type":"{}"}}"#, "t".repeat(cap + 1));
+        assert_eq!(run(&long, 2).unwrap_err(), want);
+        let fits = format!(r#"{{"_type":"{}"}}"#, "t".repeat(cap));
+        assert!(run(&fits, 2).is_ok());
     }
 
     #[test]

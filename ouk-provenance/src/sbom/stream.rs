@@ -301,6 +301,8 @@ pub(super) fn validate<R: Read>(reader: R, limits: &Limits) -> Result<SbomFormat
         max_array_len: limits.max_sbom_element_values,
         element_values: limits.max_sbom_element_values,
         element_bytes: limits.max_sbom_element_bytes,
+        // The guard already cuts longer tokens; this keeps the cap explicit at the parser too.
+        max_string: limits.max_sbom_element_bytes,
     });
     let shared = Shared {
         fp: walk.fingerprinter(),
