@@ -6,7 +6,7 @@
 //! ```
 //!
 //! CASE is `cdx`, `cdx-refuse`, `spdx` or `statement` (the streaming validators), or the same name
-//! with `-value` appended for the old way, kept here only as the "before" figure: the whole input in
+//! with `-value` appended for the old way (or `-gen` to time the generator alone), kept here only as the "before" figure: the whole input in
 //! a buffer, then a `serde_json::Value` of it (what `validate_sbom` / `check_statement` did).
 //! Prints the verdict, the peak growth during validation and the process's whole peak (VmHWM).
 
@@ -61,12 +61,17 @@ fn main() {
             validate_sbom_reader(gen::cyclonedx(42_000, 40, 10), &limits)
         ),
         "cdx-refuse-value" => old_way(gen::cyclonedx(42_000, 40, 10)),
+        "cdx-gen" => format!(
+            "generated {} bytes",
+            gen::stream_len(gen::cyclonedx(27_000, 40, 32))
+        ),
+        "spdx-gen" => format!("generated {} bytes", gen::stream_len(gen::spdx(200_000))),
         "spdx" => format!("{:?}", validate_sbom_reader(gen::spdx(200_000), &limits)),
         "spdx-value" => old_way(gen::spdx(200_000)),
         "statement" => format!("{:?}", check_statement(payload, &[], &[], &limits)),
         "statement-value" => old_way(payload),
         _ => {
-            eprintln!("usage: peak_rss cdx|cdx-refuse|spdx|statement[-value]");
+            eprintln!("usage: peak_rss cdx|cdx-refuse|spdx|statement[-value] | cdx-gen | spdx-gen");
             std::process::exit(2);
         }
     };

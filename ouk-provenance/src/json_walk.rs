@@ -42,6 +42,46 @@ impl Fingerprinter {
     }
 }
 
+/// Keys held inline before an object's fingerprints move to a hash set.
+const INLINE_KEYS: usize = 8;
+
+/// Fingerprints of the keys of one open object. Why not just a `HashSet`: most JSON objects have a
+/// handful of keys, and a heap allocation per object would dominate the walk; past
+/// [`INLINE_KEYS`] keys the set spills to a hash set (linear scans stay short).
+#[derive(Default)]
+pub(crate) struct KeySet {
+    inline: [u128; INLINE_KEYS],
+    len: usize,
+    spill: HashSet<u128>,
+}
+
+impl KeySet {
+    pub(crate) fn len(&self) -> usize {
+        if self.spill.is_empty() {
+            self.len
+        } else {
+            self.spill.len()
+        }
+    }
+
+    /// Adds `fp`; false if it was already there.
+    pub(crate) fn insert(&mut self, fp: u128) -> bool {
+        if self.spill.is_empty() {
+            if self.inline.get(..self.len).unwrap_or(&[]).contains(&fp) {
+                return false;
+            }
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = fp;
+                self.len += 1;
+                return true;
+            }
+            let held = self.inline.get(..self.len).unwrap_or(&[]);
+            self.spill.extend(held.iter().copied());
+        }
+        self.spill.insert(fp)
+    }
+}
+
 /// Why a walk stopped before any semantic check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum WalkError {
@@ -173,11 +213,7 @@ impl Walk {
     }
 
     /// Counts one more key of an object; refuses a repeated key or too many keys.
-    pub(crate) fn check_key<E: de::Error>(
-        &self,
-        seen: &mut HashSet<u128>,
-        key: &str,
-    ) -> Result<(), E> {
+    pub(crate) fn check_key<E: de::Error>(&self, seen: &mut KeySet, key: &str) -> Result<(), E> {
         if seen.len() >= self.caps.max_object_keys {
             return Err(self.fail(WalkError::TooManyKeys(self.caps.max_object_keys)));
         }
@@ -345,7 +381,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         self.walk.take_value(self.keep)?;
         self.walk.check_depth(self.depth)?;
-        let mut seen = HashSet::new();
+        let mut seen = KeySet::default();
         let mut out = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed {
             walk: self.walk,
@@ -370,7 +406,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 /// key text only when materialising (charged to the element's byte budget).
 pub(crate) struct KeySeed<'w, 's> {
     pub walk: &'w Walk,
-    pub seen: &'s mut HashSet<u128>,
+    pub seen: &'s mut KeySet,
     pub keep: bool,
 }
 
@@ -490,6 +526,22 @@ mod tests {
             run(r#"{"01234567890":1}"#, caps(), false),
             Err(WalkError::StringTooLong(10))
         );
+    }
+
+    #[test]
+    fn key_set_spills_past_inline_capacity() {
+        let mut k = KeySet::default();
+        for i in 0..20u128 {
+            assert!(k.insert(i), "{i}");
+            assert_eq!(k.len(), usize::try_from(i + 1).unwrap());
+        }
+        for i in 0..20u128 {
+            assert!(!k.insert(i), "{i}");
+        }
+        let mut small = KeySet::default();
+        assert!(small.insert(7));
+        assert!(!small.insert(7));
+        assert_eq!(small.len(), 1);
     }
 
     #[test]

@@ -7,12 +7,11 @@
 //! (as fingerprints); the subject list is cut at the caller's cap while it streams.
 
 use crate::error::ProvenanceError;
-use crate::json_walk::{Caps, KeySeed, NodeSeed, Walk, WalkError};
+use crate::json_walk::{Caps, KeySeed, KeySet, NodeSeed, Walk, WalkError};
 use crate::limits::Limits;
 use crate::text::bounded;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::fmt;
 
 /// A top-level string field as found by the scan.
@@ -152,7 +151,7 @@ impl<'de> Visitor<'de> for Root<'_> {
         self.walk.take_value(false)?;
         self.walk.check_depth(0)?;
         self.out.is_object = true;
-        let mut seen = HashSet::new();
+        let mut seen = KeySet::default();
         while let Some(key) = map.next_key_seed(KeySeed {
             walk: self.walk,
             seen: &mut seen,

@@ -38,6 +38,8 @@ pub(super) struct Guard<'t, R> {
     max_token: usize,
     token: usize,
     lex: Lex,
+    /// A cap hit in the buffered bytes, raised once the bytes before it are consumed.
+    pending: Option<Trip>,
     trip: &'t Cell<Option<Trip>>,
 }
 
@@ -58,6 +60,7 @@ impl<'t, R: Read> Guard<'t, R> {
             max_token,
             token: 0,
             lex: Lex::Outside,
+            pending: None,
             trip,
         }
     }
@@ -104,16 +107,50 @@ impl<'t, R: Read> Guard<'t, R> {
     }
 }
 
+impl<R: Read> Guard<'_, R> {
+    /// Refills the buffer and checks the new bytes all at once (serde_json pulls one byte per call,
+    /// so the checks are not made per call). A cap hit inside the new bytes shortens the buffer to
+    /// the bytes before it and leaves the trip pending.
+    fn refill(&mut self) -> io::Result<()> {
+        self.pos = 0;
+        self.len = 0;
+        let got = self.inner.read(&mut self.buf)?;
+        let mut cut = None;
+        for i in 0..got {
+            let Some(&b) = self.buf.get(i) else { break };
+            self.read += 1;
+            if self.read > self.max_bytes {
+                cut = Some((i, Trip::TooLarge { read: self.read }));
+                break;
+            }
+            if !self.step(b) {
+                cut = Some((i, Trip::TokenTooLong));
+                break;
+            }
+        }
+        match cut {
+            Some((at, trip)) => {
+                self.len = at;
+                self.pending = Some(trip);
+            }
+            None => self.len = got,
+        }
+        Ok(())
+    }
+}
+
 impl<R: Read> Read for Guard<'_, R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some(t) = self.trip.get() {
-            // Sticky: the parser may retry, the stream stays cut at the same place.
-            return Err(self.stop(t));
-        }
-        if self.pos == self.len {
-            self.len = self.inner.read(&mut self.buf)?;
-            self.pos = 0;
+        if self.pos >= self.len {
+            if let Some(t) = self.pending.or(self.trip.get()) {
+                // Sticky: the parser may retry, the stream stays cut at the same place.
+                return Err(self.stop(t));
+            }
+            self.refill()?;
             if self.len == 0 {
+                if let Some(t) = self.pending {
+                    return Err(self.stop(t));
+                }
                 return Ok(0);
             }
         }
@@ -121,15 +158,6 @@ impl<R: Read> Read for Guard<'_, R> {
         let n = out.len().min(avail.len());
         for (dst, &b) in out.iter_mut().zip(avail) {
             *dst = b;
-        }
-        for &b in out.iter().take(n) {
-            self.read += 1;
-            if self.read > self.max_bytes {
-                return Err(self.stop(Trip::TooLarge { read: self.read }));
-            }
-            if !self.step(b) {
-                return Err(self.stop(Trip::TokenTooLong));
-            }
         }
         self.pos += n;
         Ok(n)

@@ -12,12 +12,11 @@
 use super::guard::{Guard, Trip};
 use super::verdict::Shared;
 use super::{cyclonedx, spdx, SbomError, SbomFormat};
-use crate::json_walk::{Caps, KeySeed, Node, NodeSeed, Walk, WalkError};
+use crate::json_walk::{Caps, KeySeed, KeySet, Node, NodeSeed, Walk, WalkError};
 use crate::limits::Limits;
 use crate::text::bounded;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 
@@ -167,7 +166,7 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.walk.take_value(false)?;
         self.walk.check_depth(0)?;
-        let mut seen = HashSet::new();
+        let mut seen = KeySet::default();
         loop {
             self.walk.start_element();
             let Some(key) = map.next_key_seed(KeySeed {
