@@ -5,7 +5,8 @@
 //! cargo run --release -p ouk-provenance --example peak_rss -- CASE
 //! ```
 //!
-//! CASE is `cdx`, `cdx-refuse`, `spdx` or `statement` (the streaming validators), or the same name
+//! CASE is `cdx`, `cdx-refuse`, `cdx-worst` (every bounded structure filled at once), `spdx` or
+//! `statement` (the streaming validators), or the same name
 //! with `-value` appended for the old way (or `-gen` to time the generator alone), kept here only as the "before" figure: the whole input in
 //! a buffer, then a `serde_json::Value` of it (what `validate_sbom` / `check_statement` did).
 //! Prints the verdict, the peak growth during validation and the process's whole peak (VmHWM).
@@ -47,6 +48,7 @@ fn main() {
         "cdx" | "cdx-value" => gen::cyclonedx_shape(27_000, 40, 32).0,
         "cdx-refuse" | "cdx-refuse-value" => gen::cyclonedx_shape(42_000, 40, 10).0,
         "spdx" | "spdx-value" => gen::stream_len(gen::spdx(200_000)),
+        "cdx-worst" => gen::stream_len(gen::cyclonedx_worst(13_000, 229_000)),
         _ => payload.len(),
     };
     let before = reset_peak();
@@ -67,6 +69,10 @@ fn main() {
         ),
         "spdx-gen" => format!("generated {} bytes", gen::stream_len(gen::spdx(200_000))),
         "spdx" => format!("{:?}", validate_sbom_reader(gen::spdx(200_000), &limits)),
+        "cdx-worst" => format!(
+            "{:?}",
+            validate_sbom_reader(gen::cyclonedx_worst(13_000, 229_000), &limits)
+        ),
         "spdx-value" => old_way(gen::spdx(200_000)),
         "statement" => format!("{:?}", check_statement(payload, &[], &[], &limits)),
         "statement-value" => old_way(payload),

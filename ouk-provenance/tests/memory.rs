@@ -2,7 +2,9 @@
 //! statement parse tree of attacker size. Each case runs in a child process (this same test binary,
 //! re-invoked) so its peak resident set is its own: the child resets VmHWM right before validating and
 //! reports the growth, the parent asserts it stays well under 32 MiB. Inputs are generated
-//! deterministically; SBOMs are streamed, never held whole. Linux only (reads /proc).
+//! deterministically; SBOMs are streamed, never held whole. `cdx-worst` fills the identifier set, the
+//! forward-reference budget and one element at once (the validator's own worst case). Linux only
+//! (reads /proc).
 
 mod common;
 
@@ -56,6 +58,11 @@ fn run_case(case: &str) -> (String, u64) {
             "{:?}",
             validate_sbom_reader(gen::spdx(200_000 / k), &limits)
         ),
+        // Not scaled: it fills the validator's own caps, which do not depend on the input size.
+        "cdx-worst" => format!(
+            "{:?}",
+            validate_sbom_reader(gen::cyclonedx_worst(13_000, 229_000), &limits)
+        ),
         "statement-flood" => format!(
             "{:?}",
             check_statement(payload.as_deref().unwrap_or(&[]), &[], &[], &limits)
@@ -92,7 +99,7 @@ fn validators_hold_bounded_memory_on_hostile_inputs() {
     let (bytes, values) = gen::cyclonedx_shape(42_000 / k, 40, 10);
     assert!(bytes <= (64 << 20) / k && values > cap, "{bytes} {values}");
 
-    let cases: [(&str, String); 4] = [
+    let cases: [(&str, String); 5] = [
         (
             "cdx-accept",
             format!("{:?}", Ok::<_, SbomError>(SbomFormat::CycloneDx16)),
@@ -110,6 +117,10 @@ fn validators_hold_bounded_memory_on_hostile_inputs() {
         (
             "spdx-accept",
             format!("{:?}", Ok::<_, SbomError>(SbomFormat::Spdx23)),
+        ),
+        (
+            "cdx-worst",
+            format!("{:?}", Ok::<_, SbomError>(SbomFormat::CycloneDx16)),
         ),
         (
             "statement-flood",

@@ -130,6 +130,54 @@ pub fn spdx(packages: usize) -> impl Read {
     })
 }
 
+/// CycloneDX 1.6 built to fill every bounded structure of the streaming validator at once: `forward`
+/// dependencies naming 200-character bom-refs defined only later (parked references), `ids`
+/// components each defining a bom-ref (the identifier set), and a `metadata` element of ~48k values
+/// (one materialised element near its cap). Valid, so everything is held to the end.
+pub fn cyclonedx_worst(forward: usize, ids: usize) -> impl Read {
+    let long = |i: usize| format!("{i:0>200}");
+    chunks(move |i, b| {
+        if i == 0 {
+            b.extend_from_slice(
+                br#"{"bomFormat":"CycloneDX","specVersion":"1.6","dependencies":["#,
+            );
+        } else if i <= forward {
+            let d = i - 1;
+            if d > 0 {
+                b.push(b',');
+            }
+            b.extend_from_slice(format!(r#"{{"ref":"{}"}}"#, long(d)).as_bytes());
+        } else if i == forward + 1 {
+            b.extend_from_slice(br#"],"metadata":{"properties":["#);
+            for p in 0..24_000 {
+                if p > 0 {
+                    b.push(b',');
+                }
+                b.extend_from_slice(br#"{"a":0}"#);
+            }
+            b.extend_from_slice(br#"]},"components":["#);
+        } else if i <= forward + 1 + ids {
+            let c = i - forward - 2;
+            if c > 0 {
+                b.push(b',');
+            }
+            let id = if c < forward {
+                long(c)
+            } else {
+                format!("r{c}")
+            };
+            b.extend_from_slice(
+                format!(r#"{{"type":"library","name":"c","bom-ref":"{id}"}}"#).as_bytes(),
+            );
+        } else if i == forward + ids + 2 {
+            b.extend_from_slice(b"]}");
+        } else {
+            return false;
+        }
+        true
+    })
+}
+
 /// A statement whose externalParameters carry `rows` arrays of `cols` zeros (within every array and
 /// key cap, so only the value cap or the typed layout can refuse it), wrapped around a valid-looking
 /// statement head.
