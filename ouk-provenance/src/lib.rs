@@ -9,7 +9,8 @@
 //!   [`generate_kit_spdx`] (SPDX 2.3 JSON describing the kit).
 //! - Importer side: [`check_statement`] (types, exact subject set, builder allow-list, limits) returning a
 //!   [`ProvenanceSummary`], [`render_statement`] for `inspect --provenance`, and [`validate_sbom_reader`]
-//!   / [`validate_sbom`] (SPDX 2.3 / CycloneDX 1.5–1.6 JSON structural checks, streaming, bounded memory).
+//!   / [`validate_sbom`] / [`SbomStreamValidator`] (SPDX 2.3 / CycloneDX 1.5–1.6 JSON structural
+//!   checks, streaming, bounded memory).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
