@@ -8,14 +8,20 @@ use crate::digest::{Sha256Hex, Subject};
 use crate::error::ProvenanceError;
 use crate::limits::Limits;
 use crate::statement::{
-    Provenance, RawStatement, ResourceDescriptor, ANN_KIND, ANN_VERSION, BUILD_TYPE_KIT_V1,
+    DescriptorIn, ProvenanceIn, SmallMap, StatementIn, ANN_KIND, ANN_VERSION, BUILD_TYPE_KIT_V1,
     DIGEST_SHA256, PREDICATE_TYPE_SLSA_PROVENANCE_V1, STATEMENT_TYPE_V1,
 };
-use crate::strict_json::{self, bounded, StrictJsonError};
+use crate::statement_scan::{self, Field};
+use crate::text::bounded;
 use crate::timefmt;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Subjects accepted beyond the kit's own member count before the list is cut while parsing. Why:
+/// the attested set must equal the expected one, so a longer list is refused anyway; a little slack
+/// keeps the precise refusal (extra or duplicate subject) for a list that is only slightly off, while
+/// a list of attacker size is cut at once.
+pub const SUBJECT_SLACK: usize = 16;
 
 /// What the importer reports about a kit's provenance (`verify --json` / `import --json`). Only
 /// produced by [`check_statement`], i.e. from a statement that passed every check.
@@ -56,21 +62,6 @@ pub struct SourceSummary {
     pub sha256: Sha256Hex,
 }
 
-fn json_err(e: StrictJsonError) -> ProvenanceError {
-    match e {
-        StrictJsonError::Syntax(m) => ProvenanceError::Json(m),
-        StrictJsonError::DuplicateKey(key) => ProvenanceError::DuplicateKey { key },
-        StrictJsonError::TooDeep(limit) => ProvenanceError::JsonLimit {
-            what: "depth",
-            limit,
-        },
-        StrictJsonError::TooManyValues(limit) => ProvenanceError::JsonLimit {
-            what: "values",
-            limit,
-        },
-    }
-}
-
 fn malformed(e: serde_json::Error) -> ProvenanceError {
     ProvenanceError::Malformed(bounded(&e.to_string()))
 }
@@ -92,7 +83,7 @@ fn check_str(field: &'static str, s: &str, limits: &Limits) -> Result<(), Proven
 }
 
 /// The single sha256 of a digest set, or why not.
-fn only_sha256(digest: &BTreeMap<String, String>) -> Result<Sha256Hex, &'static str> {
+fn only_sha256(digest: &SmallMap) -> Result<Sha256Hex, &'static str> {
     if digest.len() != 1 {
         return Err("digest must hold exactly one algorithm, sha256");
     }
@@ -102,15 +93,15 @@ fn only_sha256(digest: &BTreeMap<String, String>) -> Result<Sha256Hex, &'static 
     Sha256Hex::parse(hex).map_err(|_| "sha256 digest must be 64 lowercase hex characters")
 }
 
-/// Reads a top-level string member for the type checks, before the typed parse, so a wrong type is
-/// reported as such rather than as a generic layout error.
-fn top_str<'v>(v: &'v Value, key: &str) -> Result<&'v str, ProvenanceError> {
-    match v.get(key) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(ProvenanceError::Malformed(format!(
+/// A top-level type string found by the scan, or why it is unusable (reported as such rather than as
+/// a generic layout error).
+fn top_str<'f>(field: &'f Field, key: &str) -> Result<&'f str, ProvenanceError> {
+    match field {
+        Field::Str(s) => Ok(s),
+        Field::NotString => Err(ProvenanceError::Malformed(format!(
             "{key} must be a string"
         ))),
-        None => Err(ProvenanceError::Malformed(format!("missing {key}"))),
+        Field::Missing => Err(ProvenanceError::Malformed(format!("missing {key}"))),
     }
 }
 
@@ -126,37 +117,40 @@ pub fn check_statement(
     allowed_builders: &[String],
     limits: &Limits,
 ) -> Result<ProvenanceSummary, ProvenanceError> {
-    // 1. size, then strict JSON (duplicate keys, depth, value count).
+    // 1. size, then strict JSON (duplicate keys, depth, value/key/array caps) with nothing built; the
+    //    subject list is cut at the expected count plus a little slack while it streams.
     if payload.len() > limits.max_statement_bytes {
         return Err(ProvenanceError::PayloadTooLarge {
             size: payload.len(),
             limit: limits.max_statement_bytes,
         });
     }
-    let value = strict_json::parse(payload, limits.max_json_depth, limits.max_json_values)
-        .map_err(json_err)?;
-    if !value.is_object() {
+    let subject_cap = limits
+        .max_subjects
+        .min(expected_subjects.len().saturating_add(SUBJECT_SLACK));
+    let scan = statement_scan::scan(payload, limits, subject_cap)?;
+    if !scan.is_object {
         return Err(ProvenanceError::Malformed(
             "statement must be a JSON object".into(),
         ));
     }
 
-    // 2. statement and predicate types.
-    let typ = top_str(&value, "_type")?;
+    // 2. statement and predicate types, then the typed layout (nested parts kept raw until checked).
+    let typ = top_str(&scan.typ, "_type")?;
     if typ != STATEMENT_TYPE_V1 {
         return Err(ProvenanceError::WrongStatementType {
             found: bounded(typ),
         });
     }
-    let ptype = top_str(&value, "predicateType")?;
+    let ptype = top_str(&scan.predicate_type, "predicateType")?;
     if ptype != PREDICATE_TYPE_SLSA_PROVENANCE_V1 {
         return Err(ProvenanceError::WrongPredicateType {
             found: bounded(ptype),
         });
     }
-    let statement: RawStatement = serde_json::from_value(value).map_err(malformed)?;
-    let predicate: Provenance<Value> =
-        serde_json::from_value(statement.predicate).map_err(malformed)?;
+    let statement: StatementIn<'_> = serde_json::from_slice(payload).map_err(malformed)?;
+    let predicate: ProvenanceIn<'_> =
+        serde_json::from_str(statement.predicate.get()).map_err(malformed)?;
 
     // 3. build type, then its parameters.
     let def = predicate.build_definition;
@@ -167,7 +161,7 @@ pub fn check_statement(
         });
     }
     let params: ExternalParameters =
-        serde_json::from_value(def.external_parameters).map_err(malformed)?;
+        serde_json::from_str(def.external_parameters.get()).map_err(malformed)?;
     for s in &params.sources {
         check_str("externalParameters.sources.name", &s.name, limits)?;
         if let Some(uri) = &s.uri {
@@ -230,7 +224,7 @@ pub fn check_statement(
 }
 
 fn check_subjects(
-    attested: &[ResourceDescriptor],
+    attested: &[DescriptorIn],
     expected: &[Subject],
     limits: &Limits,
 ) -> Result<usize, ProvenanceError> {
@@ -299,7 +293,7 @@ fn check_subjects(
 }
 
 fn check_dependencies(
-    deps: &[ResourceDescriptor],
+    deps: &[DescriptorIn],
     limits: &Limits,
 ) -> Result<Vec<SourceSummary>, ProvenanceError> {
     if deps.len() > limits.max_dependencies {
@@ -328,12 +322,12 @@ fn check_dependencies(
         if ann.keys().any(|k| k != ANN_KIND && k != ANN_VERSION) {
             return Err(bad("annotations may hold only kind and version"));
         }
-        let kind = match ann.get(ANN_KIND).map(String::as_str) {
+        let kind = match ann.get(ANN_KIND) {
             Some("feed") => DependencyKind::Feed,
             Some("sbom") => DependencyKind::Sbom,
             _ => return Err(bad("annotations.kind must be \"feed\" or \"sbom\"")),
         };
-        let version = ann.get(ANN_VERSION).cloned();
+        let version = ann.get(ANN_VERSION).map(str::to_owned);
         if let Some(v) = &version {
             check_str("resolvedDependencies.version", v, limits)?;
         }

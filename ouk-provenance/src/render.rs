@@ -1,9 +1,14 @@
 //! Human-readable text of a statement, for `ouk-importer inspect KIT --provenance`.
 
+use crate::json_walk::{self, Caps, Node, NodeSeed, Walk};
 use crate::limits::Limits;
-use crate::strict_json;
-use serde_json::Value;
+use serde::de::DeserializeSeed;
 use std::fmt::Write as _;
+
+/// Most JSON values of a statement shown by `inspect --provenance`. Why: the rendered statement is
+/// held as a tree, so its size must be bounded whatever a (validly signed) builder put in it; ~4
+/// values per subject, so this shows statements of up to ~25k members.
+const RENDER_MAX_VALUES: usize = 100_000;
 
 /// Makes attacker-controlled text safe to print on a terminal: control characters (ESC, CR, …) are
 /// shown escaped instead of being interpreted.
@@ -19,20 +24,62 @@ fn safe(s: &str) -> String {
         .collect()
 }
 
-fn s<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(v, |cur, k| cur.get(*k))
+/// The member `key` of an object node.
+fn get<'v>(v: &'v Node, key: &str) -> Option<&'v Node> {
+    v.as_obj().and_then(|m| json_walk::get(m, key))
 }
 
-fn text(v: Option<&Value>) -> String {
+fn s<'v>(v: &'v Node, path: &[&str]) -> Option<&'v Node> {
+    path.iter().try_fold(v, |cur, k| get(cur, k))
+}
+
+/// Compact JSON text of a node (for values shown that are not strings).
+fn json(v: &Node, out: &mut String) {
     match v {
-        Some(Value::String(x)) => safe(x),
-        Some(Value::Null) | None => "(absent)".to_owned(),
-        Some(other) => safe(&other.to_string()),
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Num(Some(n)) => out.push_str(&n.to_string()),
+        Node::Num(None) => out.push_str("(number)"),
+        Node::Str(x) => out.push_str(&serde_json::to_string(x).unwrap_or_default()),
+        Node::Arr(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json(x, out);
+            }
+            out.push(']');
+        }
+        Node::Obj(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                json(x, out);
+            }
+            out.push('}');
+        }
     }
 }
 
-fn digests(v: Option<&Value>) -> String {
-    match v.and_then(Value::as_object) {
+fn text(v: Option<&Node>) -> String {
+    match v {
+        Some(Node::Str(x)) => safe(x),
+        Some(Node::Null) | None => "(absent)".to_owned(),
+        Some(other) => {
+            let mut out = String::new();
+            json(other, &mut out);
+            safe(&out)
+        }
+    }
+}
+
+fn digests(v: Option<&Node>) -> String {
+    match v.and_then(Node::as_obj) {
         Some(m) => m
             .iter()
             .map(|(k, d)| format!("{}:{}", safe(k), text(Some(d))))
@@ -54,21 +101,43 @@ pub fn render_statement(payload: &[u8]) -> String {
             payload.len()
         );
     }
-    let v = match strict_json::parse(payload, limits.max_json_depth, limits.max_json_values) {
+    let walk = Walk::new(Caps {
+        max_depth: limits.max_json_depth,
+        max_values: RENDER_MAX_VALUES,
+        max_object_keys: limits.max_json_object_keys,
+        max_array_len: RENDER_MAX_VALUES,
+        element_values: RENDER_MAX_VALUES,
+        element_bytes: limits.max_statement_bytes,
+        max_string: limits.max_statement_bytes,
+    });
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let parsed = NodeSeed {
+        walk: &walk,
+        depth: 0,
+        keep: true,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
+    let v = match parsed {
         Ok(v) => v,
-        Err(e) => return format!("provenance statement is not parseable JSON: {e:?}\n"),
+        Err(e) => {
+            return match walk.take_abort() {
+                Some(why) => format!("provenance statement is not rendered: {why:?}\n"),
+                None => format!("provenance statement is not parseable JSON: {e}\n"),
+            }
+        }
     };
     let mut out = String::new();
     // `write!` to a String cannot fail; results are ignored on purpose.
-    let _ = writeln!(out, "Statement type:  {}", text(v.get("_type")));
-    let _ = writeln!(out, "Predicate type:  {}", text(v.get("predicateType")));
-    let p = v.get("predicate");
-    let bd = p.and_then(|p| p.get("buildDefinition"));
-    let rd = p.and_then(|p| p.get("runDetails"));
+    let _ = writeln!(out, "Statement type:  {}", text(get(&v, "_type")));
+    let _ = writeln!(out, "Predicate type:  {}", text(get(&v, "predicateType")));
+    let p = get(&v, "predicate");
+    let bd = p.and_then(|p| get(p, "buildDefinition"));
+    let rd = p.and_then(|p| get(p, "runDetails"));
     let _ = writeln!(
         out,
         "Build type:      {}",
-        text(bd.and_then(|b| b.get("buildType")))
+        text(bd.and_then(|b| get(b, "buildType")))
     );
     let _ = writeln!(
         out,
@@ -77,7 +146,7 @@ pub fn render_statement(payload: &[u8]) -> String {
     );
     if let Some(ver) = rd
         .and_then(|r| s(r, &["builder", "version"]))
-        .and_then(Value::as_object)
+        .and_then(Node::as_obj)
     {
         for (k, x) in ver {
             let _ = writeln!(out, "Builder version: {} {}", safe(k), text(Some(x)));
@@ -99,61 +168,51 @@ pub fn render_statement(payload: &[u8]) -> String {
         text(rd.and_then(|r| s(r, &["metadata", "finishedOn"])))
     );
 
-    let subjects = v
-        .get("subject")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let subjects = get(&v, "subject").and_then(Node::as_arr).unwrap_or(&[]);
     let _ = writeln!(out, "\nSubjects ({}):", subjects.len());
     for sub in subjects {
         let _ = writeln!(
             out,
             "  {}  {}",
-            digests(sub.get("digest")),
-            text(sub.get("name"))
+            digests(get(sub, "digest")),
+            text(get(sub, "name"))
         );
     }
 
-    let ext = bd.and_then(|b| b.get("externalParameters"));
+    let ext = bd.and_then(|b| get(b, "externalParameters"));
     let _ = writeln!(out, "\nBuild request (externalParameters):");
     let sources = ext
-        .and_then(|e| e.get("sources"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
+        .and_then(|e| get(e, "sources"))
+        .and_then(Node::as_arr)
         .unwrap_or(&[]);
     for src in sources {
-        let uri = src
-            .get("uri")
+        let uri = get(src, "uri")
             .map(|u| format!("  {}", text(Some(u))))
             .unwrap_or_default();
-        let _ = writeln!(out, "  source  {}{}", text(src.get("name")), uri);
+        let _ = writeln!(out, "  source  {}{}", text(get(src, "name")), uri);
     }
-    if let Some(opts) = ext
-        .and_then(|e| e.get("options"))
-        .and_then(Value::as_object)
-    {
+    if let Some(opts) = ext.and_then(|e| get(e, "options")).and_then(Node::as_obj) {
         for (k, x) in opts {
             let _ = writeln!(out, "  option  {} = {}", safe(k), text(Some(x)));
         }
     }
 
     let deps = bd
-        .and_then(|b| b.get("resolvedDependencies"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
+        .and_then(|b| get(b, "resolvedDependencies"))
+        .and_then(Node::as_arr)
         .unwrap_or(&[]);
     let _ = writeln!(out, "\nResolved dependencies ({}):", deps.len());
     for d in deps {
-        let ann = d.get("annotations");
-        let kind = text(ann.and_then(|a| a.get("kind")));
-        let mut line = format!("  [{kind}] {}", text(d.get("name")));
-        if let Some(ver) = ann.and_then(|a| a.get("version")) {
+        let ann = get(d, "annotations");
+        let kind = text(ann.and_then(|a| get(a, "kind")));
+        let mut line = format!("  [{kind}] {}", text(get(d, "name")));
+        if let Some(ver) = ann.and_then(|a| get(a, "version")) {
             let _ = write!(line, "  version {}", text(Some(ver)));
         }
-        if let Some(uri) = d.get("uri") {
+        if let Some(uri) = get(d, "uri") {
             let _ = write!(line, "  {}", text(Some(uri)));
         }
-        let _ = writeln!(out, "{line}\n      {}", digests(d.get("digest")));
+        let _ = writeln!(out, "{line}\n      {}", digests(get(d, "digest")));
     }
     out
 }

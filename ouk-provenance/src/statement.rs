@@ -6,9 +6,11 @@
 //! `spec/provenance.md`; `deny_unknown_fields` makes anything else an error (only our builder produces
 //! these statements, and a new field means a new buildType version).
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// `_type` of every statement we emit and accept.
 pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
@@ -93,5 +95,106 @@ pub(crate) const ANN_VERSION: &str = "version";
 /// The only digest algorithm our statements carry.
 pub(crate) const DIGEST_SHA256: &str = "sha256";
 
-/// Keeps the unchecked predicate type nameable.
-pub(crate) type RawStatement = Statement<Value>;
+// ---- check side ----------------------------------------------------------------------------------
+// The importer parses into these instead of the builder's types: nested documents stay borrowed raw
+// text until their type has been checked (no parse tree of attacker size), and the small maps are
+// vectors with a hard entry cap (a B-tree node per one-entry map would cost ~40x the JSON text).
+
+/// A statement as the checker reads it (the two type strings were checked by the scan before).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatementIn<'a> {
+    #[serde(rename = "_type")]
+    pub _typ: IgnoredAny,
+    pub subject: Vec<DescriptorIn>,
+    #[serde(rename = "predicateType")]
+    pub _predicate_type: IgnoredAny,
+    #[serde(borrow)]
+    pub predicate: &'a RawValue,
+}
+
+/// The SLSA provenance v1 predicate as the checker reads it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ProvenanceIn<'a> {
+    #[serde(borrow)]
+    pub build_definition: BuildDefinitionIn<'a>,
+    pub run_details: RunDetails,
+}
+
+/// `buildDefinition` as the checker reads it (externalParameters still raw until buildType is known).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct BuildDefinitionIn<'a> {
+    pub build_type: String,
+    #[serde(borrow)]
+    pub external_parameters: &'a RawValue,
+    #[serde(default)]
+    pub resolved_dependencies: Vec<DescriptorIn>,
+}
+
+/// A ResourceDescriptor as the checker reads it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct DescriptorIn {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub digest: SmallMap,
+    #[serde(default)]
+    pub annotations: Option<SmallMap>,
+}
+
+/// Most entries of a digest set or annotation map (ours hold one or two).
+pub(crate) const SMALL_MAP_MAX: usize = 16;
+
+/// A string-to-string map of at most [`SMALL_MAP_MAX`] entries, in document order, keys unique.
+#[derive(Debug, Default)]
+pub(crate) struct SmallMap(pub Vec<(String, String)>);
+
+impl SmallMap {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SmallMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SmallMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a map of at most {SMALL_MAP_MAX} strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SmallMap, A::Error> {
+                let mut out: Vec<(String, String)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if out.len() >= SMALL_MAP_MAX {
+                        return Err(de::Error::custom(format!(
+                            "more than {SMALL_MAP_MAX} entries in a digest or annotation map"
+                        )));
+                    }
+                    if out.iter().any(|(seen, _)| *seen == k) {
+                        return Err(de::Error::custom(
+                            "repeated key in a digest or annotation map",
+                        ));
+                    }
+                    out.push((k, v));
+                }
+                Ok(SmallMap(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}

@@ -480,3 +480,117 @@ fn in_toto_v01_slsa_v02_statement_is_refused() {
         })
     );
 }
+
+#[test]
+fn subject_list_is_cut_at_expected_count_plus_slack_while_parsing() {
+    let mut v: Value = serde_json::from_slice(&build_statement(&input()).unwrap()).unwrap();
+    let one = v["subject"][0].clone();
+    let list = v["subject"].as_array_mut().unwrap();
+    for i in 0..(SUBJECT_SLACK + 10) {
+        let mut s = one.clone();
+        s["name"] = json!(format!("extra/{i}"));
+        list.push(s);
+    }
+    let cap = subjects().len() + SUBJECT_SLACK;
+    assert_eq!(
+        check(&serde_json::to_vec(&v).unwrap()),
+        Err(ProvenanceError::TooManySubjects {
+            count: cap + 1,
+            limit: cap
+        })
+    );
+    // Within the slack the precise refusal is kept.
+    let r = tampered(|v| {
+        let mut s = v["subject"][0].clone();
+        s["name"] = json!("extra/one");
+        v["subject"].as_array_mut().unwrap().push(s);
+    });
+    assert_eq!(
+        r,
+        Err(ProvenanceError::SubjectExtra {
+            name: "extra/one".into()
+        })
+    );
+}
+
+#[test]
+fn small_maps_and_other_arrays_are_capped_while_parsing() {
+    let r = tampered(|v| {
+        let d = v["subject"][0]["digest"].as_object_mut().unwrap();
+        for i in 0..20 {
+            d.insert(format!("alg{i}"), json!("x"));
+        }
+    });
+    assert!(
+        matches!(&r, Err(ProvenanceError::Malformed(m)) if m.contains("more than 16 entries")),
+        "{r:?}"
+    );
+    let l = Limits {
+        max_dependencies: 4,
+        ..Limits::default()
+    };
+    let mut v: Value = serde_json::from_slice(&build_statement(&input()).unwrap()).unwrap();
+    v["predicate"]["buildDefinition"]["externalParameters"]["sources"] =
+        json!(vec![json!({"name": "s"}); 50]);
+    assert_eq!(
+        check_statement(
+            &serde_json::to_vec(&v).unwrap(),
+            &subjects(),
+            &allowed(),
+            &l
+        ),
+        // Arrays are capped at the larger of the subject cap and max_dependencies.
+        Err(ProvenanceError::JsonLimit {
+            what: "array elements",
+            limit: subjects().len() + SUBJECT_SLACK
+        })
+    );
+    let mut v: Value = serde_json::from_slice(&build_statement(&input()).unwrap()).unwrap();
+    let opts = v["predicate"]["buildDefinition"]["externalParameters"]["options"]
+        .as_object_mut()
+        .unwrap();
+    for i in 0..1100 {
+        opts.insert(format!("o{i}"), json!("v"));
+    }
+    assert_eq!(
+        check(&serde_json::to_vec(&v).unwrap()),
+        Err(ProvenanceError::JsonLimit {
+            what: "object keys",
+            limit: 1024
+        })
+    );
+}
+
+#[test]
+fn escaped_type_strings_are_read_like_plain_ones() {
+    let good = String::from_utf8(build_statement(&input()).unwrap()).unwrap();
+    let escaped = good.replacen(
+        "\"_type\":\"https://in-toto.io/Statement/v1\"",
+        "\"_type\":\"https:\\/\\/in-toto.io\\/Statement\\/v1\"",
+        1,
+    );
+    assert_ne!(escaped, good);
+    assert!(check(escaped.as_bytes()).is_ok());
+}
+
+#[test]
+fn render_holds_a_bounded_tree() {
+    let mut flood = String::from(r#"{"_type":"t","subject":["#);
+    for i in 0..200_000 {
+        if i > 0 {
+            flood.push(',');
+        }
+        flood.push_str("{}");
+    }
+    flood.push_str("]}");
+    let text = render_statement(flood.as_bytes());
+    assert_eq!(
+        text,
+        "provenance statement is not rendered: TooManyValues(100000)\n"
+    );
+    let text = render_statement(br#"{"_type":{"a":[1,true,null]},"subject":[]}"#);
+    assert!(
+        text.contains(r#"Statement type:  {"a":[1,true,null]}"#),
+        "{text}"
+    );
+}

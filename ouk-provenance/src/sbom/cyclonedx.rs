@@ -3,12 +3,11 @@
 //! hash algorithms and values, bom-ref uniqueness across the whole BOM, and that every dependency ref
 //! resolves. Full schema validation is left to `cyclonedx-python-lib` in CI.
 
+use super::verdict::{park, IdSet, Pending, Rank, Shared, Verdict, CONTENT, SHAPE};
 use super::walk::{is_lower_hex, Obj};
 use super::{SbomError, SbomFormat};
-use crate::limits::Limits;
-use crate::strict_json::bounded;
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use crate::json_walk::Node;
+use crate::text::bounded;
 
 const COMPONENT_TYPES_15: &[&str] = &[
     "application",
@@ -81,59 +80,209 @@ fn check_hash(h: &Obj<'_>) -> Result<(), SbomError> {
     Ok(())
 }
 
-struct Walker<'l> {
-    version: SbomFormat,
-    refs: BTreeSet<String>,
-    limits: &'l Limits,
+/// The steps of the check order (the `stage` of a `Rank`): header fields, the whole-tree scan of
+/// `bom-ref`s and `hashes`, then metadata, components, services and the references.
+const ST_FORMAT: u8 = 1;
+const ST_SPEC: u8 = 2;
+const ST_SERIAL: u8 = 3;
+const ST_VERSION: u8 = 4;
+const ST_SCAN: u8 = 5;
+const ST_METADATA: u8 = 6;
+const ST_COMPONENTS: u8 = 7;
+const ST_SERVICES: u8 = 8;
+const ST_DEPENDENCIES: u8 = 9;
+const ST_VULNERABILITIES: u8 = 10;
+
+const ARRAYS: &[(&str, u8)] = &[
+    ("components", ST_COMPONENTS),
+    ("services", ST_SERVICES),
+    ("dependencies", ST_DEPENDENCIES),
+    ("vulnerabilities", ST_VULNERABILITIES),
+];
+
+/// Streaming CycloneDX 1.5/1.6 checker: fed each top-level value (or each element of a top-level
+/// array) as a small bounded tree, it keeps only `bom-ref` fingerprints, parked forward references and
+/// the lowest-ranked refusal. A `cryptographic-asset` component seen before `specVersion` is kept as a
+/// conditional refusal (valid in 1.6 only) until the version is known.
+pub(super) struct Checker<'a> {
+    sh: &'a Shared<'a>,
+    verdict: Verdict,
+    version: Option<SbomFormat>,
+    spec_seen: bool,
+    refs: IdSet,
+    parked: Vec<Pending>,
+    crypto_asset: Option<(Rank, String)>,
 }
 
-impl Walker<'_> {
-    /// Every `bom-ref` anywhere in the BOM is an identifier and must be unique; every `hashes` array is
-    /// a list of hash objects. Walking the whole tree catches them in places the typed checks skip
-    /// (tools, externalReferences, formulation, ...).
-    fn scan_map(&mut self, m: &Map<String, Value>, path: &str) -> Result<(), SbomError> {
-        for (k, child) in m {
-            let p = format!("{path}/{k}");
-            match (k.as_str(), child) {
-                ("bom-ref", Value::String(r)) => {
-                    if r.is_empty() || r.len() > self.limits.max_string_bytes {
-                        return Err(SbomError::InvalidValue {
-                            path: p,
-                            reason: "bom-ref must be a non-empty, bounded string",
-                        });
-                    }
-                    if !self.refs.insert(r.clone()) {
-                        return Err(SbomError::DuplicateBomRef {
-                            bom_ref: bounded(r),
-                        });
-                    }
-                }
-                ("bom-ref", _) => {
-                    return Err(SbomError::WrongType {
-                        path: p,
-                        expected: "string",
-                    })
-                }
-                ("hashes", Value::Array(hs)) => {
-                    for (i, h) in hs.iter().enumerate() {
-                        let hp = format!("{p}/{i}");
-                        let map = h.as_object().ok_or(SbomError::WrongType {
-                            path: hp.clone(),
-                            expected: "object",
-                        })?;
-                        check_hash(&Obj { path: hp, map })?;
-                    }
-                }
-                _ => self.scan(child, &p)?,
-            }
+impl<'a> Checker<'a> {
+    pub(super) fn new(sh: &'a Shared<'a>) -> Self {
+        Checker {
+            sh,
+            verdict: Verdict::default(),
+            version: None,
+            spec_seen: false,
+            refs: IdSet::default(),
+            parked: Vec::new(),
+            crypto_asset: None,
         }
-        Ok(())
     }
 
-    fn scan(&mut self, v: &Value, path: &str) -> Result<(), SbomError> {
+    /// A top-level value that is not an array.
+    pub(super) fn value(&mut self, key: &str, node: &Node) {
+        let path = format!("/{key}");
+        let r = self.scan_entry(key, node, &path);
+        self.verdict.check(ST_SCAN, CONTENT, r);
+        let (stage, r) = match key {
+            "bomFormat" => (
+                ST_FORMAT,
+                header_str(node, &path).and_then(|s| {
+                    if s == "CycloneDX" {
+                        Ok(())
+                    } else {
+                        Err(SbomError::InvalidValue {
+                            path: path.clone(),
+                            reason: "must be CycloneDX",
+                        })
+                    }
+                }),
+            ),
+            "specVersion" => {
+                self.spec_seen = true;
+                let r = header_str(node, &path).and_then(|s| match s {
+                    "1.5" => Ok(SbomFormat::CycloneDx15),
+                    "1.6" => Ok(SbomFormat::CycloneDx16),
+                    other => Err(SbomError::UnsupportedCycloneDxVersion {
+                        found: bounded(other),
+                    }),
+                });
+                (ST_SPEC, r.map(|v| self.version = Some(v)))
+            }
+            "serialNumber" => (
+                ST_SERIAL,
+                header_str(node, &path).and_then(|s| {
+                    if valid_serial(s) {
+                        Ok(())
+                    } else {
+                        Err(SbomError::InvalidValue {
+                            path: path.clone(),
+                            reason: "must be urn:uuid:<RFC 4122 UUID>",
+                        })
+                    }
+                }),
+            ),
+            "version" => (ST_VERSION, bom_version(node, &path)),
+            "metadata" => (ST_METADATA, self.metadata(node, path.clone())),
+            _ => match ARRAYS.iter().find(|(k, _)| *k == key) {
+                Some((_, stage)) => {
+                    let e = SbomError::WrongType {
+                        path: path.clone(),
+                        expected: "array",
+                    };
+                    return self.verdict.check(*stage, SHAPE, Err(e));
+                }
+                None => return,
+            },
+        };
+        self.verdict.check(stage, CONTENT, r);
+    }
+
+    /// A top-level array starts under `key`.
+    pub(super) fn array_start(&mut self, key: &str) {
+        let path = format!("/{key}");
+        let wrong = |expected| {
+            Err(SbomError::WrongType {
+                path: path.clone(),
+                expected,
+            })
+        };
+        let (stage, r) = match key {
+            "bom-ref" => (ST_SCAN, wrong("string")),
+            "bomFormat" => (ST_FORMAT, wrong("string")),
+            "specVersion" => {
+                self.spec_seen = true;
+                (ST_SPEC, wrong("string"))
+            }
+            "serialNumber" => (ST_SERIAL, wrong("string")),
+            "version" => (
+                ST_VERSION,
+                Err(SbomError::InvalidValue {
+                    path: path.clone(),
+                    reason: "must be an integer >= 1",
+                }),
+            ),
+            "metadata" => (ST_METADATA, wrong("object")),
+            _ => return,
+        };
+        self.verdict.check(stage, CONTENT, r);
+    }
+
+    /// One element of a top-level array.
+    pub(super) fn element(&mut self, key: &str, index: usize, node: &Node) {
+        let path = format!("/{key}/{index}");
+        let r = match key {
+            "hashes" => Obj::new(node, path.clone()).and_then(|h| check_hash(&h)),
+            "bom-ref" => Ok(()),
+            _ => self.scan(node, &path),
+        };
+        self.verdict.check(ST_SCAN, CONTENT, r);
+        let Some((_, stage)) = ARRAYS.iter().find(|(k, _)| *k == key) else {
+            return;
+        };
+        let stage = *stage;
+        let o = match Obj::new(node, path) {
+            Ok(o) => o,
+            Err(e) => return self.verdict.check(stage, SHAPE, Err(e)),
+        };
+        let r = match stage {
+            ST_COMPONENTS => self.component(&o, stage),
+            ST_SERVICES => service(&o),
+            ST_DEPENDENCIES => self.dependency(&o),
+            _ => self.vulnerability(&o),
+        };
+        self.verdict.check(stage, CONTENT, r);
+    }
+
+    /// One entry of an object during the whole-tree scan: every `bom-ref` anywhere in the BOM is an
+    /// identifier and must be unique; every `hashes` array is a list of hash objects. Walking every
+    /// value catches them in places the typed checks skip (tools, externalReferences, formulation...).
+    fn scan_entry(&mut self, key: &str, child: &Node, p: &str) -> Result<(), SbomError> {
+        match (key, child) {
+            ("bom-ref", Node::Str(r)) => {
+                if r.is_empty() || r.len() > self.sh.max_string_bytes {
+                    return Err(SbomError::InvalidValue {
+                        path: p.to_owned(),
+                        reason: "bom-ref must be a non-empty, bounded string",
+                    });
+                }
+                if !self.refs.insert(self.sh, r)? {
+                    return Err(SbomError::DuplicateBomRef {
+                        bom_ref: bounded(r),
+                    });
+                }
+                Ok(())
+            }
+            ("bom-ref", _) => Err(SbomError::WrongType {
+                path: p.to_owned(),
+                expected: "string",
+            }),
+            ("hashes", Node::Arr(hs)) => {
+                for (i, h) in hs.iter().enumerate() {
+                    check_hash(&Obj::new(h, format!("{p}/{i}"))?)?;
+                }
+                Ok(())
+            }
+            _ => self.scan(child, p),
+        }
+    }
+
+    fn scan(&mut self, v: &Node, path: &str) -> Result<(), SbomError> {
         match v {
-            Value::Object(m) => self.scan_map(m, path)?,
-            Value::Array(items) => {
+            Node::Obj(m) => {
+                for (k, child) in m {
+                    self.scan_entry(k, child, &format!("{path}/{k}"))?;
+                }
+            }
+            Node::Arr(items) => {
                 for (i, child) in items.iter().enumerate() {
                     self.scan(child, &format!("{path}/{i}"))?;
                 }
@@ -143,15 +292,40 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn component(&self, c: &Obj<'_>) -> Result<(), SbomError> {
+    fn metadata(&mut self, node: &Node, path: String) -> Result<(), SbomError> {
+        let md = Obj::new(node, path)?;
+        if let Some(ts) = md.opt_str("timestamp")? {
+            if crate::timefmt::parse_rfc3339(ts).is_none() {
+                return Err(SbomError::InvalidValue {
+                    path: md.at("timestamp"),
+                    reason: "must be an RFC 3339 date-time",
+                });
+            }
+        }
+        if let Some(c) = md.opt_obj("component")? {
+            self.component(&c, ST_METADATA)?;
+        }
+        Ok(())
+    }
+
+    fn component(&mut self, c: &Obj<'_>, stage: u8) -> Result<(), SbomError> {
         let ty = c.req_str("type")?;
-        let known = COMPONENT_TYPES_15.contains(&ty)
-            || (self.version == SbomFormat::CycloneDx16 && ty == "cryptographic-asset");
-        if !known {
-            return Err(SbomError::InvalidValue {
+        if !COMPONENT_TYPES_15.contains(&ty) {
+            let unknown = SbomError::InvalidValue {
                 path: c.at("type"),
                 reason: "unknown component type for this specVersion",
-            });
+            };
+            match (ty, self.version) {
+                ("cryptographic-asset", Some(SbomFormat::CycloneDx16)) => {}
+                ("cryptographic-asset", None) => {
+                    // Valid only if specVersion, still to come, says 1.6.
+                    let rank = self.verdict.rank(stage, CONTENT);
+                    if self.crypto_asset.as_ref().is_none_or(|(r, _)| rank < *r) {
+                        self.crypto_asset = Some((rank, c.at("type")));
+                    }
+                }
+                _ => return Err(unknown),
+            }
         }
         c.req_text("name")?;
         c.opt_str("version")?;
@@ -164,111 +338,103 @@ impl Walker<'_> {
             }
         }
         for sub in c.opt_objs("components")? {
-            self.component(&sub)?;
+            self.component(&sub, stage)?;
         }
         Ok(())
     }
 
-    fn service(&self, s: &Obj<'_>) -> Result<(), SbomError> {
-        s.req_text("name")?;
-        for sub in s.opt_objs("services")? {
-            self.service(&sub)?;
+    /// A local reference to a `bom-ref`: resolved now when possible, otherwise parked.
+    fn resolve(&mut self, stage: u8, path: String, r: &str) -> Result<(), SbomError> {
+        if self.refs.contains(self.sh, r) {
+            return Ok(());
         }
-        Ok(())
-    }
-}
-
-pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<SbomFormat, SbomError> {
-    let bom = Obj::root(map);
-    if bom.req_str("bomFormat")? != "CycloneDX" {
-        return Err(SbomError::InvalidValue {
-            path: bom.at("bomFormat"),
-            reason: "must be CycloneDX",
-        });
-    }
-    let spec = bom.req_str("specVersion")?;
-    let version = match spec {
-        "1.5" => SbomFormat::CycloneDx15,
-        "1.6" => SbomFormat::CycloneDx16,
-        other => {
-            return Err(SbomError::UnsupportedCycloneDxVersion {
-                found: bounded(other),
-            })
-        }
-    };
-    if let Some(sn) = bom.opt_str("serialNumber")? {
-        if !valid_serial(sn) {
-            return Err(SbomError::InvalidValue {
-                path: bom.at("serialNumber"),
-                reason: "must be urn:uuid:<RFC 4122 UUID>",
-            });
-        }
-    }
-    if let Some(v) = bom.map.get("version") {
-        if !matches!(v.as_u64(), Some(n) if n >= 1) {
-            return Err(SbomError::InvalidValue {
-                path: bom.at("version"),
-                reason: "must be an integer >= 1",
-            });
-        }
-    }
-    let mut w = Walker {
-        version,
-        refs: BTreeSet::new(),
-        limits,
-    };
-    w.scan_map(map, "")?;
-
-    if let Some(md) = bom.opt_obj("metadata")? {
-        if let Some(ts) = md.opt_str("timestamp")? {
-            if crate::timefmt::parse_rfc3339(ts).is_none() {
-                return Err(SbomError::InvalidValue {
-                    path: md.at("timestamp"),
-                    reason: "must be an RFC 3339 date-time",
-                });
-            }
-        }
-        if let Some(c) = md.opt_obj("component")? {
-            w.component(&c)?;
-        }
-    }
-    for c in bom.opt_objs("components")? {
-        w.component(&c)?;
-    }
-    for s in bom.opt_objs("services")? {
-        w.service(&s)?;
-    }
-    for d in bom.opt_objs("dependencies")? {
-        let r = d.req_str("ref")?;
-        if !w.refs.contains(r) {
-            return Err(SbomError::UnknownReference {
-                path: d.at("ref"),
+        let p = Pending {
+            fp: self.sh.fp.of(r),
+            tag: 0,
+            rank: self.verdict.rank(stage, CONTENT),
+            err: SbomError::UnknownReference {
+                path,
                 id: bounded(r),
-            });
-        }
-        for (path, on) in d.opt_strs("dependsOn")? {
-            if !w.refs.contains(on) {
-                return Err(SbomError::UnknownReference {
-                    path,
-                    id: bounded(on),
-                });
-            }
-        }
+            },
+        };
+        park(self.sh, &mut self.parked, p)
     }
-    for v in bom.opt_objs("vulnerabilities")? {
+
+    fn dependency(&mut self, d: &Obj<'_>) -> Result<(), SbomError> {
+        self.resolve(ST_DEPENDENCIES, d.at("ref"), d.req_str("ref")?)?;
+        for (path, on) in d.opt_strs("dependsOn")? {
+            self.resolve(ST_DEPENDENCIES, path, on)?;
+        }
+        Ok(())
+    }
+
+    fn vulnerability(&mut self, v: &Obj<'_>) -> Result<(), SbomError> {
         v.opt_str("id")?;
         for a in v.opt_objs("affects")? {
             let r = a.req_str("ref")?;
             // `ref` may also be a BOM-Link to another BOM (urn:cdx:...); only local refs must resolve.
-            if !r.starts_with("urn:cdx:") && !w.refs.contains(r) {
-                return Err(SbomError::UnknownReference {
-                    path: a.at("ref"),
-                    id: bounded(r),
-                });
+            if !r.starts_with("urn:cdx:") {
+                self.resolve(ST_VULNERABILITIES, a.at("ref"), r)?;
             }
         }
+        Ok(())
     }
-    Ok(version)
+
+    /// End of document: `specVersion` present, the conditional `cryptographic-asset` refusal, then
+    /// every parked reference.
+    pub(super) fn finish(mut self) -> Result<SbomFormat, SbomError> {
+        let missing_spec = SbomError::MissingField {
+            path: "/specVersion".into(),
+        };
+        if !self.spec_seen {
+            self.verdict
+                .check(ST_SPEC, CONTENT, Err(missing_spec.clone()));
+        }
+        if let (Some((rank, path)), Some(SbomFormat::CycloneDx15)) =
+            (self.crypto_asset.take(), self.version)
+        {
+            self.verdict.record(
+                rank,
+                SbomError::InvalidValue {
+                    path,
+                    reason: "unknown component type for this specVersion",
+                },
+            );
+        }
+        for p in std::mem::take(&mut self.parked) {
+            if !self.refs.contains_fp(p.fp) {
+                self.verdict.record(p.rank, p.err);
+            }
+        }
+        self.verdict.finish()?;
+        self.version.ok_or(missing_spec)
+    }
+}
+
+fn header_str<'n>(node: &'n Node, path: &str) -> Result<&'n str, SbomError> {
+    node.as_str().ok_or_else(|| SbomError::WrongType {
+        path: path.to_owned(),
+        expected: "string",
+    })
+}
+
+fn bom_version(node: &Node, path: &str) -> Result<(), SbomError> {
+    if matches!(node.as_u64(), Some(n) if n >= 1) {
+        Ok(())
+    } else {
+        Err(SbomError::InvalidValue {
+            path: path.to_owned(),
+            reason: "must be an integer >= 1",
+        })
+    }
+}
+
+fn service(s: &Obj<'_>) -> Result<(), SbomError> {
+    s.req_text("name")?;
+    for sub in s.opt_objs("services")? {
+        service(&sub)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ pub enum SbomError {
         /// The key (bounded).
         key: String,
     },
-    /// Nesting or value count over the limit.
+    /// Nesting, value count, object keys, one element's values or bytes, one token's bytes, or one
+    /// array's elements over its limit.
     #[error("SBOM exceeds the JSON {what} limit of {limit}")]
     JsonLimit {
         /// `depth` or `values`.
@@ -30,6 +31,17 @@ pub enum SbomError {
         /// Limit in force.
         limit: usize,
     },
+    /// More identifiers, forward references or other counted items than a `Limits::max_sbom_*` cap.
+    #[error("SBOM has more {what} than the limit of {limit}")]
+    TooMany {
+        /// What was counted.
+        what: &'static str,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// The reader the SBOM was streamed from failed (not caused by the SBOM's content itself).
+    #[error("reading the SBOM failed: {0}")]
+    Read(String),
     /// Neither SPDX (`spdxVersion`) nor CycloneDX (`bomFormat`), or both at once.
     #[error("SBOM is neither SPDX JSON nor CycloneDX JSON")]
     UnknownFormat,
@@ -95,6 +107,9 @@ pub enum SbomError {
         /// The identifier (bounded).
         id: String,
     },
+    /// A bug of ours (the validator thread could not start or panicked); never caused by SBOM data.
+    #[error("internal error of the SBOM validator: {0}")]
+    Internal(&'static str),
     /// The generator's input cannot make a valid document (caller error, never caused by kit data).
     #[error("invalid SBOM input: {field}: {reason}")]
     InvalidInput {

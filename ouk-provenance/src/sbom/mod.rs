@@ -8,16 +8,20 @@
 mod cyclonedx;
 mod error;
 pub(crate) mod generate;
+mod guard;
+mod push;
 mod spdx;
+mod stream;
+mod verdict;
 mod walk;
 
 pub use error::SbomError;
 pub use generate::{generate_kit_spdx, KitSbomInput, SbomFeed, SbomFile, SbomTool};
+pub use push::SbomStreamValidator;
 
 use crate::limits::Limits;
-use crate::strict_json::{self, StrictJsonError};
 use serde::Serialize;
-use serde_json::Value;
+use std::io::Read;
 
 /// Which SBOM standard and version a document follows. Why an enum: the importer records it, and the
 /// set of accepted versions is a policy decision kept in one place.
@@ -46,9 +50,9 @@ impl SbomFormat {
     }
 }
 
-/// Detects whether `bytes` is SPDX 2.3 JSON or CycloneDX 1.5/1.6 JSON and checks its structure.
-/// Refuses documents over `limits.max_sbom_bytes`, with duplicate JSON keys, or over the JSON depth and
-/// value-count limits. The caller adds which member/file it was.
+/// Detects whether `bytes` is SPDX 2.3 JSON or CycloneDX 1.5/1.6 JSON and checks its structure: a
+/// thin wrapper over [`validate_sbom_reader`] (same verdicts), kept for callers that hold the bytes.
+/// An over-size document is refused before parsing, with its exact size.
 pub fn validate_sbom(bytes: &[u8], limits: &Limits) -> Result<SbomFormat, SbomError> {
     if bytes.len() > limits.max_sbom_bytes {
         return Err(SbomError::TooLarge {
@@ -56,35 +60,22 @@ pub fn validate_sbom(bytes: &[u8], limits: &Limits) -> Result<SbomFormat, SbomEr
             limit: limits.max_sbom_bytes,
         });
     }
-    let doc =
-        strict_json::parse(bytes, limits.max_json_depth, limits.max_json_values).map_err(|e| {
-            match e {
-                StrictJsonError::Syntax(m) => SbomError::Json(m),
-                StrictJsonError::DuplicateKey(key) => SbomError::DuplicateKey { key },
-                StrictJsonError::TooDeep(limit) => SbomError::JsonLimit {
-                    what: "depth",
-                    limit,
-                },
-                StrictJsonError::TooManyValues(limit) => SbomError::JsonLimit {
-                    what: "values",
-                    limit,
-                },
-            }
-        })?;
-    let Value::Object(map) = &doc else {
-        return Err(SbomError::WrongType {
-            path: String::new(),
-            expected: "object",
-        });
-    };
-    match (
-        map.contains_key("spdxVersion"),
-        map.contains_key("bomFormat"),
-    ) {
-        (true, false) => spdx::check(map, limits).map(|()| SbomFormat::Spdx23),
-        (false, true) => cyclonedx::check(map, limits),
-        _ => Err(SbomError::UnknownFormat),
-    }
+    validate_sbom_reader(bytes, limits)
+}
+
+/// Streaming form of [`validate_sbom`]: reads the SBOM from `reader` once, in bounded memory whatever
+/// its size. Why: an SBOM member of a validly signed kit can come from a compromised builder, and a
+/// whole-document parse tree of 64 MiB of tiny values costs ~300 MiB. Here memory is bounded by the
+/// `max_sbom_*` fields of [`Limits`] (one element's tree, identifier fingerprints, parked forward
+/// references), not by the input.
+///
+/// Refuses, with the same variants as before: over `max_sbom_bytes` (`TooLarge`, `size` then being the
+/// bytes read before the cut), duplicate keys at any level, JSON depth/value caps, then the format's
+/// structural checks. The format is told by the top-level `spdxVersion` / `bomFormat` key wherever it
+/// sits; the refusal reported is the first in the specified check order, whatever the key order.
+/// Reader errors are reported as [`SbomError::Read`].
+pub fn validate_sbom_reader<R: Read>(reader: R, limits: &Limits) -> Result<SbomFormat, SbomError> {
+    stream::validate(reader, limits)
 }
 
 #[cfg(test)]

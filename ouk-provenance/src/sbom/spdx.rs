@@ -3,12 +3,11 @@
 //! reference resolvable), checksums and verification codes. License-expression grammar and the full JSON
 //! schema are left to `pyspdxtools` in CI.
 
+use super::verdict::{park, IdSet, Pending, Shared, Verdict, CONTENT, SHAPE};
 use super::walk::{is_lower_hex, Obj};
 use super::SbomError;
-use crate::limits::Limits;
-use crate::strict_json::bounded;
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use crate::json_walk::Node;
+use crate::text::bounded;
 
 const RELATIONSHIP_TYPES: &[&str] = &[
     "DESCRIBES",
@@ -144,106 +143,215 @@ fn check_checksum(c: &Obj<'_>) -> Result<&'static str, SbomError> {
     Ok(name)
 }
 
-struct Ids {
-    defined: BTreeSet<String>,
-    doc_refs: BTreeSet<String>,
-    max_len: usize,
+/// The steps of the check order (the `stage` of a `Rank`): header fields, then element definitions,
+/// then references, as in the SPDX specification's document layout.
+const ST_VERSION: u8 = 1;
+const ST_SPDXID: u8 = 2;
+const ST_LICENSE: u8 = 3;
+const ST_NAME: u8 = 4;
+const ST_NAMESPACE: u8 = 5;
+const ST_CREATION: u8 = 6;
+const ST_EXT_REFS: u8 = 7;
+const ST_PACKAGES: u8 = 8;
+const ST_FILES: u8 = 9;
+const ST_SNIPPETS: u8 = 10;
+const ST_LICENSES: u8 = 11;
+const ST_SNIPPET_REFS: u8 = 12;
+const ST_DESCRIBES: u8 = 13;
+const ST_RELATIONSHIPS: u8 = 14;
+
+/// Top-level keys whose value is one object or string, with their stage.
+const HEADER: &[(&str, u8)] = &[
+    ("spdxVersion", ST_VERSION),
+    ("SPDXID", ST_SPDXID),
+    ("dataLicense", ST_LICENSE),
+    ("name", ST_NAME),
+    ("documentNamespace", ST_NAMESPACE),
+    ("creationInfo", ST_CREATION),
+];
+
+/// Top-level keys whose value is an array checked element by element, with their stage.
+const ARRAYS: &[(&str, u8)] = &[
+    ("externalDocumentRefs", ST_EXT_REFS),
+    ("packages", ST_PACKAGES),
+    ("files", ST_FILES),
+    ("snippets", ST_SNIPPETS),
+    ("hasExtractedLicensingInfos", ST_LICENSES),
+    ("documentDescribes", ST_DESCRIBES),
+    ("relationships", ST_RELATIONSHIPS),
+];
+
+/// Tags of parked references: which set must end up holding the fingerprint.
+const TAG_ELEMENT: u8 = 0;
+const TAG_DOC_REF: u8 = 1;
+
+fn stage_of(table: &[(&str, u8)], key: &str) -> Option<u8> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
 }
 
-impl Ids {
+/// Streaming SPDX 2.3 checker: fed each top-level value (or each element of a top-level array) as a
+/// small bounded tree, it keeps only identifier fingerprints, parked forward references and the
+/// lowest-ranked refusal.
+pub(super) struct Checker<'a> {
+    sh: &'a Shared<'a>,
+    verdict: Verdict,
+    header_seen: [bool; 6],
+    defined: IdSet,
+    doc_refs: IdSet,
+    license_ids: IdSet,
+    parked: Vec<Pending>,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(sh: &'a Shared<'a>) -> Self {
+        Checker {
+            sh,
+            verdict: Verdict::default(),
+            header_seen: [false; 6],
+            defined: IdSet::default(),
+            doc_refs: IdSet::default(),
+            license_ids: IdSet::default(),
+            parked: Vec::new(),
+        }
+    }
+
+    fn mark_header(&mut self, stage: u8) {
+        if let Some(seen) = self.header_seen.get_mut(usize::from(stage - 1)) {
+            *seen = true;
+        }
+    }
+
+    /// A top-level value that is not an array.
+    pub(super) fn value(&mut self, key: &str, node: &Node) {
+        let path = format!("/{key}");
+        if let Some(stage) = stage_of(HEADER, key) {
+            self.mark_header(stage);
+            let r = header(key, node, path);
+            self.verdict.check(stage, CONTENT, r);
+        } else if let Some(stage) = stage_of(ARRAYS, key) {
+            self.verdict.check(
+                stage,
+                SHAPE,
+                Err(SbomError::WrongType {
+                    path,
+                    expected: "array",
+                }),
+            );
+        }
+    }
+
+    /// A top-level array starts under `key`.
+    pub(super) fn array_start(&mut self, key: &str) {
+        if let Some(stage) = stage_of(HEADER, key) {
+            self.mark_header(stage);
+            let expected = if key == "creationInfo" {
+                "object"
+            } else {
+                "string"
+            };
+            self.verdict.check(
+                stage,
+                CONTENT,
+                Err(SbomError::WrongType {
+                    path: format!("/{key}"),
+                    expected,
+                }),
+            );
+        }
+    }
+
+    /// One element of a top-level array.
+    pub(super) fn element(&mut self, key: &str, index: usize, node: &Node) {
+        let Some(stage) = stage_of(ARRAYS, key) else {
+            return;
+        };
+        let path = format!("/{key}/{index}");
+        if stage == ST_DESCRIBES {
+            match node.as_str() {
+                None => self.verdict.check(
+                    stage,
+                    SHAPE,
+                    Err(SbomError::WrongType {
+                        path,
+                        expected: "string",
+                    }),
+                ),
+                Some(id) => {
+                    let r = self.resolve(stage, path, id, false);
+                    self.verdict.check(stage, CONTENT, r);
+                }
+            }
+            return;
+        }
+        let o = match Obj::new(node, path) {
+            Ok(o) => o,
+            Err(e) => return self.verdict.check(stage, SHAPE, Err(e)),
+        };
+        let r = match stage {
+            ST_EXT_REFS => self.external_ref(&o),
+            ST_PACKAGES => self.package(&o),
+            ST_FILES => self.file(&o),
+            ST_SNIPPETS => self.snippet(&o),
+            ST_LICENSES => self.license(&o),
+            _ => self.relationship(&o),
+        };
+        self.verdict.check(stage, CONTENT, r);
+    }
+
     fn define(&mut self, o: &Obj<'_>) -> Result<(), SbomError> {
         let id = o.req_str("SPDXID")?;
-        if id.len() > self.max_len || !valid_spdx_id(id) {
+        if id.len() > self.sh.max_string_bytes || !valid_spdx_id(id) {
             return Err(SbomError::InvalidValue {
                 path: o.at("SPDXID"),
                 reason: "must be SPDXRef- followed by [A-Za-z0-9.-]",
             });
         }
-        if !self.defined.insert(id.to_owned()) {
+        if id == "SPDXRef-DOCUMENT" || !self.defined.insert(self.sh, id)? {
             return Err(SbomError::DuplicateSpdxId { id: bounded(id) });
         }
         Ok(())
     }
 
-    /// A reference to an element: defined here, or `DocumentRef-x:SPDXRef-y` with `x` declared.
-    fn resolve(&self, path: String, id: &str, allow_none: bool) -> Result<(), SbomError> {
+    /// A reference to an element: defined (by the end of the document), or `DocumentRef-x:SPDXRef-y`
+    /// with `x` declared. Resolved now when possible, otherwise parked.
+    fn resolve(
+        &mut self,
+        stage: u8,
+        path: String,
+        id: &str,
+        allow_none: bool,
+    ) -> Result<(), SbomError> {
         if allow_none && (id == "NONE" || id == "NOASSERTION") {
             return Ok(());
         }
-        let ok = match id.split_once(':') {
-            Some((doc, elem)) => self.doc_refs.contains(doc) && valid_spdx_id(elem),
-            None => self.defined.contains(id),
+        let unknown = SbomError::UnknownReference {
+            path,
+            id: bounded(id),
         };
-        if ok {
-            Ok(())
+        let (tag, target) = match id.split_once(':') {
+            Some((_, elem)) if !valid_spdx_id(elem) => return Err(unknown),
+            Some((doc, _)) => (TAG_DOC_REF, doc),
+            None if id == "SPDXRef-DOCUMENT" => return Ok(()),
+            None => (TAG_ELEMENT, id),
+        };
+        let set = if tag == TAG_DOC_REF {
+            &self.doc_refs
         } else {
-            Err(SbomError::UnknownReference {
-                path,
-                id: bounded(id),
-            })
+            &self.defined
+        };
+        if set.contains(self.sh, target) {
+            return Ok(());
         }
-    }
-}
-
-pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), SbomError> {
-    let doc = Obj::root(map);
-    let version = doc.req_str("spdxVersion")?;
-    if version != "SPDX-2.3" {
-        return Err(SbomError::UnsupportedSpdxVersion {
-            found: bounded(version),
-        });
-    }
-    if doc.req_str("SPDXID")? != "SPDXRef-DOCUMENT" {
-        return Err(SbomError::InvalidValue {
-            path: doc.at("SPDXID"),
-            reason: "must be SPDXRef-DOCUMENT",
-        });
-    }
-    if doc.req_str("dataLicense")? != "CC0-1.0" {
-        return Err(SbomError::InvalidValue {
-            path: doc.at("dataLicense"),
-            reason: "must be CC0-1.0",
-        });
-    }
-    doc.req_text("name")?;
-    if !valid_namespace(doc.req_str("documentNamespace")?) {
-        return Err(SbomError::InvalidValue {
-            path: doc.at("documentNamespace"),
-            reason: "must be an absolute URI without '#'",
-        });
-    }
-    let ci = doc.req_obj("creationInfo")?;
-    if !valid_created(ci.req_str("created")?) {
-        return Err(SbomError::InvalidValue {
-            path: ci.at("created"),
-            reason: "must be YYYY-MM-DDThh:mm:ssZ",
-        });
-    }
-    let creators = ci.opt_strs("creators")?;
-    if !ci.map.contains_key("creators") || creators.is_empty() {
-        return Err(SbomError::MissingField {
-            path: ci.at("creators"),
-        });
-    }
-    for (path, c) in creators {
-        if !["Person: ", "Organization: ", "Tool: "]
-            .iter()
-            .any(|p| c.starts_with(p))
-        {
-            return Err(SbomError::InvalidValue {
-                path,
-                reason: "creator must start with Person:, Organization: or Tool:",
-            });
-        }
+        let p = Pending {
+            fp: self.sh.fp.of(target),
+            tag,
+            rank: self.verdict.rank(stage, CONTENT),
+            err: unknown,
+        };
+        park(self.sh, &mut self.parked, p)
     }
 
-    let mut ids = Ids {
-        defined: BTreeSet::from(["SPDXRef-DOCUMENT".to_owned()]),
-        doc_refs: BTreeSet::new(),
-        max_len: limits.max_string_bytes,
-    };
-
-    for r in doc.opt_objs("externalDocumentRefs")? {
+    fn external_ref(&mut self, r: &Obj<'_>) -> Result<(), SbomError> {
         let id = r.req_str("externalDocumentId")?;
         if !valid_doc_ref(id) {
             return Err(SbomError::InvalidValue {
@@ -251,7 +359,7 @@ pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), Sbo
                 reason: "must be DocumentRef-[A-Za-z0-9.-]+",
             });
         }
-        if !ids.doc_refs.insert(id.to_owned()) {
+        if !self.doc_refs.insert(self.sh, id)? {
             return Err(SbomError::DuplicateSpdxId { id: bounded(id) });
         }
         r.req_text("spdxDocument")?;
@@ -261,10 +369,11 @@ pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), Sbo
                 reason: "external document checksum must be SHA1",
             });
         }
+        Ok(())
     }
 
-    for p in doc.opt_objs("packages")? {
-        ids.define(&p)?;
+    fn package(&mut self, p: &Obj<'_>) -> Result<(), SbomError> {
+        self.define(p)?;
         p.req_text("name")?;
         p.req_text("downloadLocation")?;
         p.opt_str("versionInfo")?;
@@ -291,19 +400,19 @@ pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), Sbo
             r.req_text("referenceType")?;
             r.req_text("referenceLocator")?;
         }
+        Ok(())
     }
 
-    for f in doc.opt_objs("files")? {
-        ids.define(&f)?;
+    fn file(&mut self, f: &Obj<'_>) -> Result<(), SbomError> {
+        self.define(f)?;
         if f.req_text("fileName")?.starts_with('/') {
             return Err(SbomError::InvalidValue {
                 path: f.at("fileName"),
                 reason: "must be a relative path",
             });
         }
-        let sums = f.opt_objs("checksums")?;
         let mut has_sha1 = false;
-        for c in &sums {
+        for c in &f.opt_objs("checksums")? {
             has_sha1 |= check_checksum(c)? == "SHA1";
         }
         if !has_sha1 {
@@ -312,20 +421,24 @@ pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), Sbo
                 reason: "a file must have a SHA1 checksum",
             });
         }
+        Ok(())
     }
 
-    for s in doc.opt_objs("snippets")? {
-        ids.define(&s)?;
-        s.req_text("snippetFromFile")?;
+    fn snippet(&mut self, s: &Obj<'_>) -> Result<(), SbomError> {
+        self.define(s)?;
+        let from = s.req_text("snippetFromFile")?;
         if s.opt_arr("ranges")?.is_empty() {
             return Err(SbomError::MissingField {
                 path: s.at("ranges"),
             });
         }
+        // The file a snippet points at is resolved in a later step, after every element is known.
+        let r = self.resolve(ST_SNIPPET_REFS, s.at("snippetFromFile"), from, false);
+        self.verdict.check(ST_SNIPPET_REFS, CONTENT, r);
+        Ok(())
     }
 
-    let mut license_ids = BTreeSet::new();
-    for l in doc.opt_objs("hasExtractedLicensingInfos")? {
+    fn license(&mut self, l: &Obj<'_>) -> Result<(), SbomError> {
         let id = l.req_str("licenseId")?;
         if !id.starts_with("LicenseRef-") {
             return Err(SbomError::InvalidValue {
@@ -333,39 +446,110 @@ pub(super) fn check(map: &Map<String, Value>, limits: &Limits) -> Result<(), Sbo
                 reason: "must start with LicenseRef-",
             });
         }
-        if !license_ids.insert(id) {
+        if !self.license_ids.insert(self.sh, id)? {
             return Err(SbomError::InvalidValue {
                 path: l.at("licenseId"),
                 reason: "licenseId used more than once",
             });
         }
         l.req_str("extractedText")?;
+        Ok(())
     }
 
-    // Snippets must point at a defined file; checked after all elements are known.
-    for s in doc.opt_objs("snippets")? {
-        ids.resolve(
-            s.at("snippetFromFile"),
-            s.req_str("snippetFromFile")?,
+    fn relationship(&mut self, r: &Obj<'_>) -> Result<(), SbomError> {
+        let st = ST_RELATIONSHIPS;
+        self.resolve(
+            st,
+            r.at("spdxElementId"),
+            r.req_str("spdxElementId")?,
             false,
         )?;
-    }
-    for (path, id) in doc.opt_strs("documentDescribes")? {
-        ids.resolve(path, id, false)?;
-    }
-    for r in doc.opt_objs("relationships")? {
-        ids.resolve(r.at("spdxElementId"), r.req_str("spdxElementId")?, false)?;
         if !RELATIONSHIP_TYPES.contains(&r.req_str("relationshipType")?) {
             return Err(SbomError::InvalidValue {
                 path: r.at("relationshipType"),
                 reason: "unknown relationship type",
             });
         }
-        ids.resolve(
+        self.resolve(
+            st,
             r.at("relatedSpdxElement"),
             r.req_str("relatedSpdxElement")?,
             true,
-        )?;
+        )
+    }
+
+    /// End of document: required header fields, then every parked reference.
+    pub(super) fn finish(mut self) -> Result<(), SbomError> {
+        for (i, (key, stage)) in HEADER.iter().enumerate() {
+            if !self.header_seen.get(i).copied().unwrap_or(true) {
+                self.verdict.check(
+                    *stage,
+                    CONTENT,
+                    Err(SbomError::MissingField {
+                        path: format!("/{key}"),
+                    }),
+                );
+            }
+        }
+        for p in std::mem::take(&mut self.parked) {
+            let set = if p.tag == TAG_DOC_REF {
+                &self.doc_refs
+            } else {
+                &self.defined
+            };
+            if !set.contains_fp(p.fp) {
+                self.verdict.record(p.rank, p.err);
+            }
+        }
+        self.verdict.finish()
+    }
+}
+
+/// One header field (document-level scalar or `creationInfo`).
+fn header(key: &str, node: &Node, path: String) -> Result<(), SbomError> {
+    if key == "creationInfo" {
+        return creation_info(&Obj::new(node, path)?);
+    }
+    let s = node.as_str().ok_or(SbomError::WrongType {
+        path: path.clone(),
+        expected: "string",
+    })?;
+    let bad = |reason| Err(SbomError::InvalidValue { path, reason });
+    match key {
+        "spdxVersion" if s != "SPDX-2.3" => {
+            Err(SbomError::UnsupportedSpdxVersion { found: bounded(s) })
+        }
+        "SPDXID" if s != "SPDXRef-DOCUMENT" => bad("must be SPDXRef-DOCUMENT"),
+        "dataLicense" if s != "CC0-1.0" => bad("must be CC0-1.0"),
+        "name" if s.trim().is_empty() => bad("must not be empty"),
+        "documentNamespace" if !valid_namespace(s) => bad("must be an absolute URI without '#'"),
+        _ => Ok(()),
+    }
+}
+
+fn creation_info(ci: &Obj<'_>) -> Result<(), SbomError> {
+    if !valid_created(ci.req_str("created")?) {
+        return Err(SbomError::InvalidValue {
+            path: ci.at("created"),
+            reason: "must be YYYY-MM-DDThh:mm:ssZ",
+        });
+    }
+    let creators = ci.opt_strs("creators")?;
+    if !ci.contains_key("creators") || creators.is_empty() {
+        return Err(SbomError::MissingField {
+            path: ci.at("creators"),
+        });
+    }
+    for (path, c) in creators {
+        if !["Person: ", "Organization: ", "Tool: "]
+            .iter()
+            .any(|p| c.starts_with(p))
+        {
+            return Err(SbomError::InvalidValue {
+                path,
+                reason: "creator must start with Person:, Organization: or Tool:",
+            });
+        }
     }
     Ok(())
 }

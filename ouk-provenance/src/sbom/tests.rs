@@ -348,3 +348,245 @@ fn generator_refuses_bad_input() {
         Err(SbomError::InvalidInput { .. })
     ));
 }
+
+/// Every fixture and real SBOM, re-serialised with its keys in sorted and in reverse-sorted order at
+/// every level: the streaming validator's verdict must not depend on where `spdxVersion`/`bomFormat`
+/// or the definitions sit. (The duplicate-key fixture cannot be re-serialised, and `neither-format`
+/// has nothing to reorder.)
+#[test]
+fn verdict_does_not_depend_on_key_order() {
+    fn write(v: &serde_json::Value, rev: bool, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                out.push('{');
+                let mut entries: Vec<_> = m.iter().collect();
+                if rev {
+                    entries.reverse();
+                }
+                for (i, (k, x)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::to_string(k).unwrap());
+                    out.push(':');
+                    write(x, rev, out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, rev, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut docs: Vec<(String, Vec<u8>)> = Vec::new();
+    for dir in ["sbom-valid", "sbom-invalid/both", "sbom-invalid/rust-only"] {
+        for e in std::fs::read_dir(root().join("testdata/provenance").join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            docs.push((p.display().to_string(), read(p)));
+        }
+    }
+    for rel in [
+        "spdx-2.3/SPDXJSONExample-v2.3.spdx.json",
+        "cyclonedx-1.5/valid-bom-1.5.json",
+        "cyclonedx-1.6/valid-bom-1.6.json",
+        "cyclonedx-1.6/valid-vulnerability-1.6.json",
+    ] {
+        docs.push((rel.into(), shared(rel)));
+    }
+    let mut compared = 0;
+    for (name, bytes) in docs {
+        if name.ends_with("duplicate-key.cdx.json") || name.ends_with("neither-format.json") {
+            continue;
+        }
+        let want = v(&bytes);
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for rev in [false, true] {
+            let mut text = String::new();
+            write(&value, rev, &mut text);
+            assert_eq!(v(text.as_bytes()), want, "{name} (reversed: {rev})");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "{compared}");
+}
+
+#[test]
+fn reader_and_slice_agree_and_reader_errors_are_typed() {
+    let real = shared("spdx-2.3/SPDXJSONExample-v2.3.spdx.json");
+    assert_eq!(
+        validate_sbom_reader(real.as_slice(), &Limits::default()),
+        Ok(SbomFormat::Spdx23)
+    );
+    let l = Limits {
+        max_sbom_bytes: 100,
+        ..Limits::default()
+    };
+    assert_eq!(
+        validate_sbom_reader(real.as_slice(), &l),
+        Err(SbomError::TooLarge {
+            size: 101,
+            limit: 100
+        })
+    );
+    struct Broken;
+    impl std::io::Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+    assert!(matches!(
+        validate_sbom_reader(Broken, &Limits::default()),
+        Err(SbomError::Read(m)) if m.contains("disk on fire")
+    ));
+}
+
+fn cdx(components: &str, tail: &str) -> Vec<u8> {
+    format!(r#"{{"components":[{components}],"bomFormat":"CycloneDX","version":1{tail}}}"#)
+        .into_bytes()
+}
+
+#[test]
+fn cryptographic_asset_waits_for_spec_version() {
+    let c = r#"{"type":"cryptographic-asset","name":"aes","bom-ref":"k"}"#;
+    assert_eq!(
+        v(&cdx(c, r#","specVersion":"1.6""#)),
+        Ok(SbomFormat::CycloneDx16)
+    );
+    assert_eq!(
+        v(&cdx(c, r#","specVersion":"1.5""#)),
+        Err(SbomError::InvalidValue {
+            path: "/components/0/type".into(),
+            reason: "unknown component type for this specVersion"
+        })
+    );
+    assert_eq!(
+        v(&cdx(c, "")),
+        Err(SbomError::MissingField {
+            path: "/specVersion".into()
+        })
+    );
+}
+
+#[test]
+fn forward_references_resolve_at_the_end() {
+    let doc = |deps: &str| {
+        format!(
+            r#"{{"dependencies":[{deps}],"bomFormat":"CycloneDX","specVersion":"1.6",
+               "components":[{{"type":"library","name":"a","bom-ref":"a"}}],
+               "metadata":{{"component":{{"type":"application","name":"m","bom-ref":"m"}}}}}}"#
+        )
+        .into_bytes()
+    };
+    assert_eq!(
+        v(&doc(r#"{"ref":"m","dependsOn":["a"]}"#)),
+        Ok(SbomFormat::CycloneDx16)
+    );
+    assert_eq!(
+        v(&doc(r#"{"ref":"m","dependsOn":["a","nope"]}"#)),
+        Err(SbomError::UnknownReference {
+            path: "/dependencies/0/dependsOn/1".into(),
+            id: "nope".into()
+        })
+    );
+    let l = Limits {
+        max_sbom_forward_ref_bytes: 1,
+        ..Limits::default()
+    };
+    assert_eq!(
+        validate_sbom(&doc(r#"{"ref":"m","dependsOn":["a"]}"#), &l),
+        Err(SbomError::TooMany {
+            what: "forward reference bytes",
+            limit: 1
+        })
+    );
+}
+
+/// Each streaming cap refuses with its own variant.
+#[test]
+fn streaming_caps_have_their_variants() {
+    let many = (0..10)
+        .map(|i| format!(r#"{{"type":"library","name":"c{i}","bom-ref":"r{i}"}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
+    let doc = cdx(&many, r#","specVersion":"1.6""#);
+    assert_eq!(v(&doc), Ok(SbomFormat::CycloneDx16));
+    let with = |f: &dyn Fn(&mut Limits)| {
+        let mut l = Limits::default();
+        f(&mut l);
+        validate_sbom(&doc, &l)
+    };
+    assert_eq!(
+        with(&|l| l.max_sbom_ids = 9),
+        Err(SbomError::TooMany {
+            what: "identifiers",
+            limit: 9
+        })
+    );
+    assert_eq!(
+        with(&|l| l.max_sbom_elements = 9),
+        Err(SbomError::JsonLimit {
+            what: "array elements",
+            limit: 9
+        })
+    );
+    assert_eq!(
+        with(&|l| l.max_sbom_element_values = 3),
+        Err(SbomError::JsonLimit {
+            what: "element values",
+            limit: 3
+        })
+    );
+    assert_eq!(
+        with(&|l| l.max_sbom_element_bytes = 12),
+        Err(SbomError::JsonLimit {
+            what: "element bytes",
+            limit: 12
+        })
+    );
+    assert_eq!(
+        with(&|l| l.max_json_object_keys = 2),
+        Err(SbomError::JsonLimit {
+            what: "object keys",
+            limit: 2
+        })
+    );
+    let long = cdx(
+        &format!(r#"{{"type":"library","name":"{}"}}"#, "n".repeat(100)),
+        r#","specVersion":"1.6""#,
+    );
+    let l = Limits {
+        max_sbom_element_bytes: 64,
+        ..Limits::default()
+    };
+    assert_eq!(
+        validate_sbom(&long, &l),
+        Err(SbomError::JsonLimit {
+            what: "token bytes",
+            limit: 64
+        })
+    );
+}
+
+#[test]
+fn duplicate_keys_are_refused_at_every_level_while_streaming() {
+    for doc in [
+        r#"{"bomFormat":"CycloneDX","bomFormat":"CycloneDX"}"#,
+        r#"{"components":[{"name":"a","name":"b"}],"bomFormat":"CycloneDX"}"#,
+        r#"{"metadata":{"component":{"x":{"k":1,"k":2}}},"bomFormat":"CycloneDX"}"#,
+        r#"{"zzz":[[{"k":1,"k":2}]],"spdxVersion":"SPDX-2.3"}"#,
+        r#"[{"k":1,"k":2}]"#,
+    ] {
+        assert!(
+            matches!(v(doc.as_bytes()), Err(SbomError::DuplicateKey { ref key }) if key == "bomFormat" || key == "name" || key == "k"),
+            "{doc}"
+        );
+    }
+}

@@ -1,29 +1,41 @@
-//! Typed access to a parsed JSON object that reports failures as [`SbomError`]s with a JSON pointer.
+//! Typed access to one materialised (bounded) JSON object that reports failures as [`SbomError`]s
+//! with a JSON pointer.
 
 use super::SbomError;
-use serde_json::{Map, Value};
+use crate::json_walk::{self, Node};
 
 /// A JSON object plus the pointer it was found at.
 pub(super) struct Obj<'a> {
     pub path: String,
-    pub map: &'a Map<String, Value>,
+    pub map: &'a [(Box<str>, Node)],
 }
 
 impl<'a> Obj<'a> {
-    pub fn root(map: &'a Map<String, Value>) -> Self {
-        Obj {
-            path: String::new(),
-            map,
+    /// The object `node` found at `path`, or the type error to report.
+    pub fn new(node: &'a Node, path: String) -> Result<Self, SbomError> {
+        match node.as_obj() {
+            Some(map) => Ok(Obj { path, map }),
+            None => Err(SbomError::WrongType {
+                path,
+                expected: "object",
+            }),
         }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        json_walk::get(self.map, key)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
     }
 
     pub fn at(&self, key: &str) -> String {
         format!("{}/{}", self.path, key)
     }
 
-    pub fn req(&self, key: &str) -> Result<&'a Value, SbomError> {
-        self.map
-            .get(key)
+    pub fn req(&self, key: &str) -> Result<&'a Node, SbomError> {
+        self.get(key)
             .ok_or_else(|| SbomError::MissingField { path: self.at(key) })
     }
 
@@ -47,7 +59,7 @@ impl<'a> Obj<'a> {
     }
 
     pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>, SbomError> {
-        match self.map.get(key) {
+        match self.get(key) {
             None => Ok(None),
             Some(v) => v.as_str().map(Some).ok_or_else(|| SbomError::WrongType {
                 path: self.at(key),
@@ -57,7 +69,7 @@ impl<'a> Obj<'a> {
     }
 
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, SbomError> {
-        match self.map.get(key) {
+        match self.get(key) {
             None => Ok(None),
             Some(v) => v.as_bool().map(Some).ok_or_else(|| SbomError::WrongType {
                 path: self.at(key),
@@ -70,7 +82,7 @@ impl<'a> Obj<'a> {
         let path = self.at(key);
         let map = self
             .req(key)?
-            .as_object()
+            .as_obj()
             .ok_or_else(|| SbomError::WrongType {
                 path: path.clone(),
                 expected: "object",
@@ -79,7 +91,7 @@ impl<'a> Obj<'a> {
     }
 
     pub fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, SbomError> {
-        if self.map.contains_key(key) {
+        if self.contains_key(key) {
             self.req_obj(key).map(Some)
         } else {
             Ok(None)
@@ -87,16 +99,13 @@ impl<'a> Obj<'a> {
     }
 
     /// The elements of an array field (empty when absent).
-    pub fn opt_arr(&self, key: &str) -> Result<&'a [Value], SbomError> {
-        match self.map.get(key) {
+    pub fn opt_arr(&self, key: &str) -> Result<&'a [Node], SbomError> {
+        match self.get(key) {
             None => Ok(&[]),
-            Some(v) => v
-                .as_array()
-                .map(Vec::as_slice)
-                .ok_or_else(|| SbomError::WrongType {
-                    path: self.at(key),
-                    expected: "array",
-                }),
+            Some(v) => v.as_arr().ok_or_else(|| SbomError::WrongType {
+                path: self.at(key),
+                expected: "array",
+            }),
         }
     }
 
@@ -108,7 +117,7 @@ impl<'a> Obj<'a> {
             .enumerate()
             .map(|(i, v)| {
                 let path = format!("{base}/{i}");
-                v.as_object()
+                v.as_obj()
                     .map(|map| Obj {
                         path: path.clone(),
                         map,

@@ -1,0 +1,2 @@
+//! Helpers shared by the integration tests and the `peak_rss` example.
+pub mod gen;
