@@ -122,13 +122,24 @@ pub fn check_statement(
 
 /// Validate one SBOM member's content.
 pub fn check_sbom(member: &Member, bytes: &[u8]) -> Result<SbomFormat> {
+    ouk_provenance::validate_sbom(bytes, &sbom_limits())
+        .map_err(|source| sbom_error(member, source))
+}
+
+/// The SBOM validator's limits as the importer applies them.
+pub fn sbom_limits() -> ouk_provenance::Limits {
     // `Limits` is non_exhaustive: start from the defaults and tighten one field.
     let mut limits = ouk_provenance::Limits::default();
     limits.max_sbom_bytes = MAX_SBOM_BYTES as usize;
-    ouk_provenance::validate_sbom(bytes, &limits).map_err(|source| Error::Sbom {
+    limits
+}
+
+/// An SBOM refusal, naming the member.
+pub fn sbom_error(member: &Member, source: ouk_provenance::SbomError) -> Error {
+    Error::Sbom {
         path: Name::new(member.path.as_str()),
         source,
-    })
+    }
 }
 
 /// The Trivy DB is chosen by path AND media type together: the archive must be exactly

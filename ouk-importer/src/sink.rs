@@ -40,8 +40,10 @@ pub struct Findings {
 
 enum Capture {
     None,
+    /// The attestation is small (capped) and must be whole before its signature can be checked.
     Attestation(Vec<u8>),
-    Sbom(Vec<u8>),
+    /// SBOMs are validated as they stream, in bounded memory, whatever their size.
+    Sbom(Box<ouk_provenance::SbomStreamValidator>, Name),
 }
 
 /// The sink. `staging: None` verifies without writing anything.
@@ -103,12 +105,17 @@ impl<'a> KitSink<'a> {
                     _ => Error::SbomTooLarge { path, size, limit },
                 });
             }
-            // The declared size is signed and the decoder is cut at it, so this reservation is
-            // bounded by `limit`.
-            let buf = Vec::with_capacity(size as usize);
             self.capture = match member.role {
-                MemberRole::Attestation => Capture::Attestation(buf),
-                _ => Capture::Sbom(buf),
+                // The declared size is signed and the decoder is cut at it, so this reservation
+                // is bounded by `limit`.
+                MemberRole::Attestation => Capture::Attestation(Vec::with_capacity(size as usize)),
+                _ => Capture::Sbom(
+                    Box::new(
+                        ouk_provenance::SbomStreamValidator::start(&provenance::sbom_limits())
+                            .map_err(|e| provenance::sbom_error(member, e))?,
+                    ),
+                    Name::new(member.path.as_str()),
+                ),
             };
         }
         if let Some(root) = &self.staging {
@@ -126,7 +133,15 @@ impl<'a> KitSink<'a> {
                 .map_err(|e| Error::io("writing member", path.clone(), e))?;
         }
         match &mut self.capture {
-            Capture::Attestation(buf) | Capture::Sbom(buf) => buf.extend_from_slice(data),
+            Capture::Attestation(buf) => buf.extend_from_slice(data),
+            Capture::Sbom(validator, path) => {
+                if let Err(source) = validator.write(data) {
+                    return Err(Error::Sbom {
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            }
             Capture::None => {}
         }
         self.progress.advance(data.len() as u64);
@@ -147,8 +162,10 @@ impl<'a> KitSink<'a> {
                 self.findings.statement = Some(statement);
                 self.findings.provenance = Some(summary);
             }
-            Capture::Sbom(bytes) => {
-                let format = provenance::check_sbom(member, &bytes)?;
+            Capture::Sbom(validator, _) => {
+                let format = validator
+                    .finish()
+                    .map_err(|e| provenance::sbom_error(member, e))?;
                 self.findings
                     .sboms
                     .insert(member.path.as_str().to_owned(), format);
