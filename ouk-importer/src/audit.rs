@@ -9,7 +9,7 @@
 //! killed process leaves whole records. A torn last line can only come from a power cut during the
 //! write; the next locked command cuts it off and logs that it did ([`Audit::open`]).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::fsx::{self, Access};
 
 /// Longest line accepted by [`verify`] (records are a few hundred bytes; bounded error text).
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
@@ -132,15 +133,13 @@ pub struct Audit {
 
 impl Audit {
     /// Open (creating) `<store>/audit.jsonl`. A torn last line (power cut mid-write) is cut off;
-    /// the returned flag says so, and the caller logs a `recover` record about it.
+    /// the returned flag says so, and the caller logs a `recover` record about it. The log is
+    /// opened without following links ([`fsx::open_store_file`]): a planted link, FIFO or hard
+    /// link is refused before a byte is cut or appended.
     pub fn open(store: &Path, operator: &Operator) -> Result<(Audit, bool)> {
         let path = store.join("audit.jsonl");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| Error::io("opening the audit log", &path, e))?;
+        let mut file: File = fsx::open_store_file(&path, Access::Append)?
+            .ok_or(Error::Internal("audit log missing after create"))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io("inspecting the audit log", &path, e))?
@@ -242,15 +241,11 @@ pub struct AuditSummary {
 /// Check the whole chain; the error names the first broken record.
 pub fn verify(store: &Path) -> Result<AuditSummary> {
     let path = store.join("audit.jsonl");
-    let file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(AuditSummary {
-                records: 0,
-                head: GENESIS.to_owned(),
-            })
-        }
-        Err(e) => return Err(Error::io("opening the audit log", &path, e)),
+    let Some(file) = fsx::open_store_file(&path, Access::Read)? else {
+        return Ok(AuditSummary {
+            records: 0,
+            head: GENESIS.to_owned(),
+        });
     };
     let mut reader = BufReader::new(file);
     let mut prev = GENESIS.to_owned();

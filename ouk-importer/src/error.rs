@@ -256,6 +256,119 @@ pub enum Error {
     /// A bug: an invariant of the importer does not hold.
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// A store entry the importer owns is a symbolic link. Links planted in the store would
+    /// redirect our writes (audit, lock, state) to files outside it, so none is ever followed.
+    #[error("store entry {} is a symbolic link; the importer never follows links in its store", path.display())]
+    StoreSymlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// A store entry is not of the type the importer created there (a FIFO would hang us, a
+    /// device or socket is never ours, a file where a directory belongs is planted).
+    #[error("store entry {} is a {found}, expected a {expected}", path.display())]
+    StoreEntryType {
+        /// The entry.
+        path: PathBuf,
+        /// What is there.
+        found: EntryKind,
+        /// What the importer expects.
+        expected: EntryKind,
+    },
+    /// A store file has more than one hard link: writing it would also change the file it is
+    /// linked to, which may lie outside the store.
+    #[error("store file {} has {links} hard links; the importer only writes files it alone links", path.display())]
+    StoreHardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+    /// A store entry belongs to another user than the one running the importer: that user
+    /// could change it under us.
+    #[error("store entry {} is owned by uid {owner}, the importer runs as uid {euid}", path.display())]
+    StoreOwner {
+        /// The entry.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The importer's effective uid.
+        euid: u32,
+    },
+    /// A store directory is writable by group or others, who could then plant links in it.
+    #[error("store directory {} has mode {mode:o}, writable by group or others (chmod go-w)", path.display())]
+    StorePermissions {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The `current` link points somewhere other than `generations/<generation name>`: it was
+    /// planted, and following it would serve files from outside the store.
+    #[error("store link {} does not point to generations/<name>", path.display())]
+    CurrentOutsideStore {
+        /// The `current` link.
+        path: PathBuf,
+    },
+}
+
+/// The type of a filesystem entry, named in store refusals (never attacker text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A named pipe.
+    Fifo,
+    /// A Unix socket.
+    Socket,
+    /// A character device.
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// Anything else the OS reports.
+    Other,
+}
+
+impl EntryKind {
+    /// Classify an lstat/fstat result, so refusals say what was planted.
+    pub fn of(ft: std::fs::FileType) -> EntryKind {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_file() {
+            EntryKind::File
+        } else if ft.is_dir() {
+            EntryKind::Directory
+        } else if ft.is_symlink() {
+            EntryKind::Symlink
+        } else if ft.is_fifo() {
+            EntryKind::Fifo
+        } else if ft.is_socket() {
+            EntryKind::Socket
+        } else if ft.is_char_device() {
+            EntryKind::CharDevice
+        } else if ft.is_block_device() {
+            EntryKind::BlockDevice
+        } else {
+            EntryKind::Other
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EntryKind::File => "regular file",
+            EntryKind::Directory => "directory",
+            EntryKind::Symlink => "symbolic link",
+            EntryKind::Fifo => "FIFO",
+            EntryKind::Socket => "socket",
+            EntryKind::CharDevice => "character device",
+            EntryKind::BlockDevice => "block device",
+            EntryKind::Other => "special file",
+        })
+    }
 }
 
 impl Error {
@@ -300,6 +413,12 @@ impl Error {
             Error::AuditBroken { .. } => "audit_broken",
             Error::Io { .. } => "io",
             Error::Internal(_) => "internal",
+            Error::StoreSymlink { .. } => "store_symlink",
+            Error::StoreEntryType { .. } => "store_entry_type",
+            Error::StoreHardLinked { .. } => "store_hard_linked",
+            Error::StoreOwner { .. } => "store_owner",
+            Error::StorePermissions { .. } => "store_permissions",
+            Error::CurrentOutsideStore { .. } => "store_current_outside",
         }
     }
 
@@ -344,6 +463,13 @@ impl Error {
             Error::UnknownGeneration { .. } | Error::ResetFloorRefused { .. } => Class::Usage,
             Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
             Error::Internal(_) => Class::Internal,
+            // An unsafe store is a store problem the operator fixes locally, like a damaged one.
+            Error::StoreSymlink { .. }
+            | Error::StoreEntryType { .. }
+            | Error::StoreHardLinked { .. }
+            | Error::StoreOwner { .. }
+            | Error::StorePermissions { .. }
+            | Error::CurrentOutsideStore { .. } => Class::Io,
         }
     }
 }

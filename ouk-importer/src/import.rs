@@ -871,7 +871,7 @@ pub fn inspect(
 
 /// `status`: read-only, takes no lock (state.json and the `current` link are replaced atomically).
 pub fn status(store: &Path, now: Timestamp) -> Result<StatusReport> {
-    let st = Store::at(store);
+    let st = Store::open(store)?;
     let state = State::load(store)?;
     let current = match st.current()? {
         Some(name) => Some(st.info(&name)?),
@@ -896,7 +896,7 @@ pub fn status(store: &Path, now: Timestamp) -> Result<StatusReport> {
 
 /// `list`: local generations, oldest first, and which one is active.
 pub fn list(store: &Path) -> Result<(Vec<GenerationInfo>, Option<String>)> {
-    let st = Store::at(store);
+    let st = Store::open(store)?;
     Ok((st.generations()?, st.current()?))
 }
 
@@ -1045,6 +1045,7 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<GcReport> {
 
 /// `audit verify`: check the hash chain, under a shared lock so no record is half-written.
 pub fn audit_verify(store: &Path) -> Result<AuditReport> {
+    Store::open(store)?;
     let _lock = StoreLock::shared(store)?;
     audit::verify(store)
 }

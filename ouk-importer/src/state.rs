@@ -43,7 +43,9 @@ pub struct State {
 }
 
 impl State {
-    /// Load `<store>/state.json`; `None` for a store that never imported anything.
+    /// Load `<store>/state.json`; `None` for a store that never imported anything. Read through
+    /// [`fsx::read_capped`], so a planted link or hard link is refused rather than trusted as
+    /// our high-water marks.
     pub fn load(store: &Path) -> Result<Option<State>> {
         let path = store.join("state.json");
         let Some(bytes) = fsx::read_capped(&path, 64 * 1024)? else {
@@ -62,7 +64,8 @@ impl State {
         Ok(Some(state))
     }
 
-    /// Persist atomically.
+    /// Persist atomically. The temporary file is created `O_EXCL|O_NOFOLLOW` and renamed over
+    /// `state.json`, which replaces a planted link instead of writing through it.
     pub fn save(&self, store: &Path) -> Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self)
             .map_err(|_| Error::Internal("state serialisation failed"))?;

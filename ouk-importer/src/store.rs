@@ -20,8 +20,14 @@
 //! [`Store::recover`], run under the lock before any change, finishes or discards whatever a crash
 //! interrupted: staging leftovers are removed, a switched-but-unrecorded generation rolls
 //! `state.json` forward, a renamed-but-never-activated generation is removed.
+//!
+//! Before any of that, the store root and its top directories are checked ([`Store::create`],
+//! [`Store::open`]): real directories (no links), owned by the effective uid, not writable by group
+//! or others. A store anyone else can write is one where links can be planted, so it is refused
+//! before the lock is taken or anything is touched.
 
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use ouk_format::digest::Sha256;
@@ -31,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{Audit, Entry};
 use crate::error::{Error, Result};
 use crate::failpoint;
-use crate::fsx;
+use crate::fsx::{self, DirRule};
 use crate::state::{State, STATE_FORMAT};
 
 /// `format` of `.ouk/generation.json`.
@@ -106,14 +112,56 @@ impl Store {
         }
     }
 
-    /// Create the store layout if missing.
+    /// Create the store layout if missing (the root with mode [`fsx::DIR_MODE`]), after checking
+    /// whatever part of it exists ([`Store::open`]'s rule), so nothing is created in an unsafe
+    /// store.
     pub fn create(root: &Path) -> Result<Store> {
-        if !root.exists() {
-            fs::create_dir_all(root).map_err(|e| Error::io("creating the store", root, e))?;
+        if let Err(e) = fs::symlink_metadata(root) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(Error::io("inspecting the store", root, e));
+            }
+            if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent)
+                    .map_err(|e| Error::io("creating the store's parent", parent, e))?;
+            }
+            match fs::DirBuilder::new().mode(fsx::DIR_MODE).create(root) {
+                Ok(()) => {}
+                // Another importer created it in between; it is checked below like any other.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("creating the store", root, e)),
+            }
         }
-        let store = Store::at(root);
+        let store = Store::open(root)?;
         fsx::ensure_dir(&store.generations_dir())?;
         fsx::ensure_dir(&store.staging_dir())?;
+        Ok(store)
+    }
+
+    /// The existing store at `root`, checked for the read-only commands: the root, and
+    /// `staging/`, `generations/`, `trust/` where present, must be real directories owned by the
+    /// effective uid and not writable by group or others. A missing root is no store yet (an
+    /// empty status), not an error.
+    pub fn open(root: &Path) -> Result<Store> {
+        let store = Store::at(root);
+        match fs::symlink_metadata(root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(store),
+            Err(e) => return Err(Error::io("inspecting the store", root, e)),
+            Ok(_) => {}
+        }
+        fsx::check_dir(root, DirRule::Private)?;
+        for dir in [
+            store.staging_dir(),
+            store.generations_dir(),
+            store.root.join("trust"),
+        ] {
+            match fs::symlink_metadata(&dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("inspecting", &dir, e)),
+                Ok(_) => {
+                    fsx::check_dir(&dir, DirRule::Private)?;
+                }
+            }
+        }
         Ok(store)
     }
 
@@ -142,35 +190,64 @@ impl Store {
         self.generations_dir().join(name)
     }
 
-    /// Name of the active generation, if any.
+    /// Name of the active generation, if any. `current` is the one link of the store, and ours:
+    /// it is read with `readlink` (never followed) and only a relative `generations/<name>` target
+    /// naming a real generation directory is accepted.
     pub fn current(&self) -> Result<Option<String>> {
         let link = self.current_link();
-        let target = match fs::read_link(&link) {
-            Ok(t) => t,
+        match fs::symlink_metadata(&link) {
+            Ok(m) if m.file_type().is_symlink() => {}
+            Ok(m) => {
+                return Err(Error::StoreEntryType {
+                    path: link,
+                    found: crate::error::EntryKind::of(m.file_type()),
+                    expected: crate::error::EntryKind::Symlink,
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("reading the current link", link, e)),
-        };
-        let damaged = |reason: &str| Error::StoreDamaged {
-            path: link.clone(),
-            reason: reason.to_owned(),
-        };
+            Err(e) => return Err(Error::io("inspecting the current link", link, e)),
+        }
+        let target =
+            fs::read_link(&link).map_err(|e| Error::io("reading the current link", &link, e))?;
         let mut parts = target.components();
         let (Some(first), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(damaged("target is not generations/<name>"));
+            return Err(Error::CurrentOutsideStore { path: link });
         };
         let name = name.as_os_str().to_str().unwrap_or_default().to_owned();
         if first.as_os_str() != "generations" || !valid_generation_name(&name) {
-            return Err(damaged("target is not generations/<name>"));
+            return Err(Error::CurrentOutsideStore { path: link });
         }
-        if !self.generation_dir(&name).is_dir() {
-            return Err(damaged("target generation does not exist"));
+        let dir = self.generation_dir(&name);
+        match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::StoreDamaged {
+                path: link,
+                reason: "target generation does not exist".to_owned(),
+            }),
+            Err(e) => Err(Error::io("inspecting", dir, e)),
+            Ok(_) => {
+                fsx::check_dir(&dir, DirRule::Owned)?;
+                Ok(Some(name))
+            }
         }
-        Ok(Some(name))
     }
 
-    /// Read a generation's record.
+    /// Read a generation's record. The generation directory and its `.ouk/` must be real
+    /// directories of ours, so a planted link cannot make us read a record from elsewhere.
     pub fn info(&self, name: &str) -> Result<GenerationInfo> {
-        let path = self.generation_dir(name).join(".ouk/generation.json");
+        let dir = self.generation_dir(name);
+        fsx::check_dir(&dir, DirRule::Owned)?;
+        let meta = dir.join(".ouk");
+        let path = meta.join("generation.json");
+        match fs::symlink_metadata(&meta) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::StoreDamaged {
+                    path,
+                    reason: "missing".into(),
+                })
+            }
+            Err(e) => return Err(Error::io("inspecting", meta, e)),
+            Ok(_) => fsx::check_dir(&meta, DirRule::Owned)?,
+        };
         let bytes = fsx::read_capped(&path, 64 * 1024)?.ok_or_else(|| Error::StoreDamaged {
             path: path.clone(),
             reason: "missing".into(),
@@ -408,5 +485,91 @@ mod tests {
         ] {
             assert!(!valid_generation_name(bad), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+
+    #[test]
+    fn create_makes_a_private_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("a/b/store");
+        let store = Store::create(&root).unwrap();
+        for d in [root.clone(), store.staging_dir(), store.generations_dir()] {
+            assert_eq!(fs::metadata(&d).unwrap().mode() & 0o7777, fsx::DIR_MODE);
+        }
+    }
+
+    #[test]
+    fn open_of_a_missing_store_is_empty_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("none")).unwrap();
+        assert_eq!(store.current().unwrap(), None);
+        assert!(store.generations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn unsafe_top_directories_are_refused_before_anything_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Store::create(&root).unwrap_err();
+        assert!(
+            matches!(e, Error::StorePermissions { mode: 0o777, .. }),
+            "{e:?}"
+        );
+        assert!(
+            fs::read_dir(&root).unwrap().next().is_none(),
+            "created in it"
+        );
+
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        symlink(&elsewhere, root.join("trust")).unwrap();
+        let e = Store::create(&root).unwrap_err();
+        assert!(
+            matches!(&e, Error::StoreSymlink { path } if path.ends_with("trust")),
+            "{e:?}"
+        );
+        assert!(!root.join("staging").exists(), "created before the check");
+    }
+
+    #[test]
+    fn current_accepts_only_generations_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("store")).unwrap();
+        let name = generation_name(1, &Sha256::of(b"kit"));
+        fs::create_dir(store.generation_dir(&name)).unwrap();
+        store.switch_current(&name).unwrap();
+        assert_eq!(store.current().unwrap(), Some(name.clone()));
+        for bad in [
+            "/tmp",
+            "generations",
+            "generations/../x",
+            "x/1-0123456789ab",
+        ] {
+            fs::remove_file(store.current_link()).unwrap();
+            symlink(bad, store.current_link()).unwrap();
+            let e = store.current().unwrap_err();
+            assert!(
+                matches!(e, Error::CurrentOutsideStore { .. }),
+                "{bad}: {e:?}"
+            );
+        }
+        fs::remove_file(store.current_link()).unwrap();
+        symlink(
+            Path::new("generations").join("9-0123456789ab"),
+            store.current_link(),
+        )
+        .unwrap();
+        assert!(matches!(
+            store.current().unwrap_err(),
+            Error::StoreDamaged { .. }
+        ));
     }
 }
