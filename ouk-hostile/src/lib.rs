@@ -37,6 +37,8 @@ pub enum Category {
     Manifest,
     /// Attestation and SBOM checks (importer only).
     Provenance,
+    /// Issue 11: inputs that once crashed, exhausted or bricked the importer.
+    Boundary,
 }
 
 impl Category {
@@ -48,6 +50,7 @@ impl Category {
             Category::Trust => "trust",
             Category::Manifest => "manifest",
             Category::Provenance => "provenance",
+            Category::Boundary => "boundary",
         }
     }
 }
@@ -94,6 +97,7 @@ pub fn cases() -> Vec<HostileCase> {
     all.extend(cases::trust::cases(&ctx));
     all.extend(cases::manifest::cases(&ctx));
     all.extend(cases::provenance::cases(&ctx));
+    all.extend(cases::boundary::cases(&ctx));
     all
 }
 

@@ -1,6 +1,7 @@
 //! The hostile cases, one module per attack surface.
 
 pub mod archive;
+pub mod boundary;
 pub mod manifest;
 pub mod provenance;
 pub mod size;

@@ -1,0 +1,216 @@
+//! Issue 11 ("close the importer's trust boundary"): kits a compromised builder can sign (or an
+//! unsigned envelope crafted to exhaust the verifier) that once crashed, exhausted or bricked the
+//! importer. Each is refused with a precise kind, leaves the store unchanged, and (measured by
+//! `.ci/parts/hostile.sh`) keeps the importer's peak RSS under 64 MiB however large it is.
+
+use ouk_format::dsse::Envelope;
+use ouk_format::error::Document;
+use ouk_format::manifest::MemberRole;
+use ouk_format::media_types::{CYCLONEDX_JSON_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE};
+use ouk_format::Limits;
+
+use super::{format_case, Ctx};
+use crate::fixture::{self, KeyName, Kit, KitOptions, ATTESTATION_PATH, SBOM_PATH};
+use crate::{Category, HostileCase, Layer, EXIT_VERIFICATION};
+
+/// Importer exit code for local conditions (disk full, store unsafe).
+const EXIT_IO: i32 = 30;
+
+fn importer_case(
+    ctx: &Ctx,
+    name: &str,
+    kind: &'static str,
+    exit: i32,
+    bytes: Vec<u8>,
+    desc: &str,
+) -> HostileCase {
+    let mut case = format_case(ctx, Category::Boundary, name, kind, exit, bytes, desc);
+    case.layer = Layer::Importer;
+    case
+}
+
+/// A CycloneDX SBOM of about `target` bytes made of small values (3 per property), valid except
+/// for its last component, whose `bom-ref` repeats the first one: the validator must stream all
+/// of it before it can refuse, so memory is measured at the largest input the cap allows.
+pub fn cyclonedx_value_flood(target: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(target + 4096);
+    out.extend_from_slice(
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":["#,
+    );
+    let mut i = 0u64;
+    while out.len() < target {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(
+            format!(
+                r#"{{"type":"library","bom-ref":"c{i}","name":"n{i}","version":"1","properties":["#
+            )
+            .as_bytes(),
+        );
+        for p in 0..100 {
+            if p > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"name":"k","value":"v"}"#);
+        }
+        out.extend_from_slice(b"]}");
+        i += 1;
+    }
+    out.extend_from_slice(br#",{"type":"library","bom-ref":"c0","name":"dup","version":"1"}]}"#);
+    out
+}
+
+/// The base kit with its SBOM replaced (and the attestation re-derived, so only the SBOM is wrong).
+fn kit_with_sbom(sbom: Vec<u8>) -> Vec<u8> {
+    let opts = KitOptions {
+        sbom_override: Some(sbom),
+        ..KitOptions::default()
+    };
+    let mut kit = Kit::build(&opts);
+    let i = kit.index_of(SBOM_PATH);
+    kit.manifest.members[i].media_type = CYCLONEDX_JSON_MEDIA_TYPE.to_owned();
+    kit.bytes()
+}
+
+/// The base kit whose attestation statement carries `values` extra JSON values (validly signed
+/// with the attestation key: the statement parser's caps must refuse it, not the signature).
+fn kit_with_statement_flood(values: usize) -> Vec<u8> {
+    let mut kit = Kit::build(&KitOptions::default());
+    let i = kit.index_of(ATTESTATION_PATH);
+    let env = Envelope::parse(&kit.contents[i], Document::Attestation, &Limits::default())
+        .expect("fixture attestation parses");
+    let mut statement: serde_json::Value =
+        serde_json::from_slice(env.unverified_payload()).expect("fixture statement is JSON");
+    let flood = serde_json::Value::Array(vec![serde_json::Value::from(0u8); values]);
+    statement["predicate"]["buildDefinition"]["internalParameters"] =
+        serde_json::json!({ "flood": flood });
+    let payload = serde_json::to_vec(&statement).expect("serialises");
+    let envelope = fixture::sign_payload(IN_TOTO_PAYLOAD_TYPE, payload, &[KeyName::Attestation]);
+    let (blob, member) = fixture::compress(
+        ATTESTATION_PATH,
+        &kit.manifest.members[i].media_type,
+        MemberRole::Attestation,
+        None,
+        &envelope,
+    );
+    kit.manifest.members[i] = member;
+    kit.blobs[i] = blob;
+    kit.contents[i] = envelope;
+    kit.bytes()
+}
+
+/// The base kit plus one extra payload member (linked to the kit SBOM).
+fn kit_with_extra_member(path: &str, media_type: &str, data: &[u8]) -> Kit {
+    let mut kit = Kit::build(&KitOptions::default());
+    let (blob, member) =
+        fixture::compress(path, media_type, MemberRole::Payload, Some(SBOM_PATH), data);
+    kit.manifest.members.push(member);
+    kit.blobs.push(blob);
+    kit.contents.push(data.to_vec());
+    kit
+}
+
+/// An unsigned envelope as large as the cap allows, made of empty signature objects.
+fn signature_flood_envelope(limits: &Limits) -> Vec<u8> {
+    let cap = usize::try_from(limits.max_envelope_bytes).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(cap);
+    out.extend_from_slice(
+        br#"{"payloadType":"application/vnd.ouk.manifest+json","payload":"e30=","signatures":["#,
+    );
+    let item = br#"{"keyid":"","sig":""}"#;
+    let mut first = true;
+    while out.len() + item.len() + 3 < cap {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(item);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// All trust-boundary cases.
+pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
+    let limits = Limits::default();
+    let mut all = vec![
+        format_case(
+            ctx,
+            Category::Boundary,
+            "unsigned_envelope_signature_flood",
+            "limit_exceeded",
+            EXIT_VERIFICATION,
+            ctx.with_envelope(signature_flood_envelope(&limits)),
+            "An unsigned envelope as large as the envelope cap holding over a million empty \
+             signature objects: the signature count is checked while the array is parsed, so \
+             the verifier stops at the limit instead of building every object (119 MiB before).",
+        ),
+        importer_case(
+            ctx,
+            "sbom_value_flood",
+            "sbom_invalid",
+            EXIT_VERIFICATION,
+            kit_with_sbom(cyclonedx_value_flood(48 << 20)),
+            "A signed kit whose 48 MiB CycloneDX SBOM holds about 6 M small values and is \
+             invalid only at its very end (a repeated bom-ref): it is validated as it streams, \
+             never held whole or parsed into a tree (309 MiB before for 64 MiB).",
+        ),
+        importer_case(
+            ctx,
+            "statement_value_flood",
+            "provenance_invalid",
+            EXIT_VERIFICATION,
+            kit_with_statement_flood(3_900_000),
+            "A validly signed attestation whose statement carries 3.9 M extra values: the \
+             statement is parsed under value caps and refused without building the tree \
+             (158 MiB before).",
+        ),
+        importer_case(
+            ctx,
+            "plain_member_at_trivy_db_path",
+            "trivy_misplaced",
+            EXIT_VERIFICATION,
+            kit_with_extra_member(
+                "trivy/db/trivy.db",
+                "application/octet-stream",
+                b"not a bolt file",
+            )
+            .bytes(),
+            "A plain member at trivy/db/trivy.db (where the importer installs the checked DB): \
+             the Trivy DB is chosen by path and media type together and nothing else may live \
+             under trivy/, so it can never become the active DB unchecked.",
+        ),
+    ];
+    // Two members declaring 200 GiB each (within the per-member and total limits): refused by the
+    // free-space check on the signed sizes before anything is staged. The blobs are small:
+    // nothing gets that far.
+    let mut huge = kit_with_extra_member("feeds/huge-a.bin", "application/octet-stream", b"a");
+    for name in ["feeds/huge-b.bin"] {
+        let (blob, member) = fixture::compress(
+            name,
+            "application/octet-stream",
+            MemberRole::Payload,
+            Some(SBOM_PATH),
+            b"b",
+        );
+        huge.manifest.members.push(member);
+        huge.blobs.push(blob);
+        huge.contents.push(b"b".to_vec());
+    }
+    let n = huge.manifest.members.len();
+    for m in &mut huge.manifest.members[n - 2..] {
+        m.uncompressed.size = 200 << 30;
+    }
+    all.push(importer_case(
+        ctx,
+        "declared_sizes_exceed_free_space",
+        "insufficient_space",
+        EXIT_IO,
+        huge.bytes(),
+        "Two members declaring 200 GiB each: the free space of the store's file system is \
+         checked against the signed sizes before staging, so an honest but huge kit fails \
+         cleanly instead of filling the disk half-way.",
+    ));
+    all
+}
