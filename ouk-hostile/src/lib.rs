@@ -37,6 +37,9 @@ pub enum Category {
     Manifest,
     /// Attestation and SBOM checks (importer only).
     Provenance,
+    /// The Trivy DB member: hostile Bolt files and archives, misplaced Trivy data (importer
+    /// only).
+    Trivy,
 }
 
 impl Category {
@@ -48,6 +51,7 @@ impl Category {
             Category::Trust => "trust",
             Category::Manifest => "manifest",
             Category::Provenance => "provenance",
+            Category::Trivy => "trivy",
         }
     }
 }
@@ -94,6 +98,7 @@ pub fn cases() -> Vec<HostileCase> {
     all.extend(cases::trust::cases(&ctx));
     all.extend(cases::manifest::cases(&ctx));
     all.extend(cases::provenance::cases(&ctx));
+    all.extend(cases::trivy::cases(&ctx));
     all
 }
 

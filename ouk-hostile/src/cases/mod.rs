@@ -4,6 +4,7 @@ pub mod archive;
 pub mod manifest;
 pub mod provenance;
 pub mod size;
+pub mod trivy;
 pub mod trust;
 
 use crate::fixture::{self, Kit, KitOptions};
