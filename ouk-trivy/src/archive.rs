@@ -188,3 +188,118 @@ pub(crate) fn read_small(
         .map_err(|e| malformed(archive, &e))?;
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, data) in entries {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    /// Runs `read_archive` with a sink that records what it was handed.
+    fn read(bytes: &[u8], limits: &DbLimits, max: u64) -> Result<Vec<(DbEntry, u64)>, TrivyError> {
+        let mut seen = Vec::new();
+        read_archive(
+            bytes,
+            Path::new("a.tgz"),
+            limits,
+            max,
+            |which, size, data| {
+                let n = copy_entry(data, &mut io::sink(), Path::new("a.tgz"), Path::new("x"))?;
+                seen.push((which, size));
+                Ok(n)
+            },
+        )?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn hands_each_entry_to_the_sink_with_its_size() {
+        let a = tgz(&[("trivy.db", &[1; 1000]), ("metadata.json", b"{}")]);
+        assert_eq!(
+            read(&a, &DbLimits::default(), 1002).unwrap(),
+            [(DbEntry::Db, 1000), (DbEntry::Metadata, 2)]
+        );
+    }
+
+    #[test]
+    fn the_total_cap_counts_both_files() {
+        let a = tgz(&[("trivy.db", &[1; 1000]), ("metadata.json", b"{}")]);
+        assert!(matches!(
+            read(&a, &DbLimits::default(), 1001),
+            Err(TrivyError::TooLarge {
+                entry: "expanded archive",
+                limit: 1001,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_sink_that_stops_early_is_a_short_entry() {
+        let a = tgz(&[("trivy.db", &[1; 1000]), ("metadata.json", b"{}")]);
+        let r = read_archive(
+            &a[..],
+            Path::new("a.tgz"),
+            &DbLimits::default(),
+            1 << 20,
+            |_, _, _| Ok(0),
+        );
+        assert!(matches!(r, Err(TrivyError::MalformedArchive { .. })));
+    }
+
+    #[test]
+    fn entry_count_is_capped() {
+        let limits = DbLimits {
+            max_entries: 1,
+            ..DbLimits::default()
+        };
+        let a = tgz(&[("trivy.db", &[1; 10]), ("metadata.json", b"{}")]);
+        assert!(matches!(
+            read(&a, &limits, 1 << 20),
+            Err(TrivyError::UnexpectedEntry {
+                reason: "too many entries",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_second_gzip_member_is_refused() {
+        let mut a = tgz(&[("trivy.db", &[1; 10]), ("metadata.json", b"{}")]);
+        let second = tgz(&[("x", b"y")]);
+        a.extend_from_slice(&second);
+        match read(&a, &DbLimits::default(), 1 << 20) {
+            Err(TrivyError::MalformedArchive { reason, .. }) => {
+                assert_eq!(reason, "data after the gzip stream")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_in_errors_are_bounded() {
+        let long = "n".repeat(90);
+        let a = tgz(&[(long.as_str(), b"x")]);
+        match read(&a, &DbLimits::default(), 1 << 20) {
+            Err(TrivyError::UnexpectedEntry { entry, .. }) => assert_eq!(entry, long),
+            other => panic!("{other:?}"),
+        }
+        let e = malformed(Path::new("a"), &io::Error::other("e".repeat(1000)));
+        match e {
+            TrivyError::MalformedArchive { reason, .. } => {
+                assert_eq!(reason.len(), MAX_SHOWN_NAME)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
