@@ -37,6 +37,9 @@ pub enum Category {
     Manifest,
     /// Attestation and SBOM checks (importer only).
     Provenance,
+    /// The Trivy DB member: hostile Bolt files and archives, misplaced Trivy data (importer
+    /// only).
+    Trivy,
     /// Issue 11: inputs that once crashed, exhausted or bricked the importer.
     Boundary,
 }
@@ -50,6 +53,7 @@ impl Category {
             Category::Trust => "trust",
             Category::Manifest => "manifest",
             Category::Provenance => "provenance",
+            Category::Trivy => "trivy",
             Category::Boundary => "boundary",
         }
     }
@@ -97,6 +101,7 @@ pub fn cases() -> Vec<HostileCase> {
     all.extend(cases::trust::cases(&ctx));
     all.extend(cases::manifest::cases(&ctx));
     all.extend(cases::provenance::cases(&ctx));
+    all.extend(cases::trivy::cases(&ctx));
     all.extend(cases::boundary::cases(&ctx));
     all
 }

@@ -295,6 +295,7 @@ impl Session {
             trust,
             &opts.limits,
             Some(staging.to_path_buf()),
+            None,
             progress,
         )?;
         let m = &*header.manifest;
@@ -316,29 +317,9 @@ impl Session {
                 });
             }
         }
-        // Trivy DB: installed only now that the whole kit verified, before activation. Chosen by
-        // path and media type together (check_trivy_placement refused anything else there).
-        let trivy = m
-            .members
-            .iter()
-            .find(|x| x.path.as_str() == TRIVY_MEMBER_PATH && x.media_type == TRIVY_DB_MEDIA_TYPE);
-        let trivy_db = match trivy {
-            Some(member) => {
-                let archive = staging.join(TRIVY_MEMBER_PATH);
-                let file = File::open(&archive).map_err(|e| Error::io("opening", &archive, e))?;
-                failpoint!("import::trivy", &archive);
-                let limits = ouk_trivy::DbLimits::default();
-                ouk_trivy::install_db_tar_gz(
-                    std::io::BufReader::new(file),
-                    &staging.join("trivy"),
-                    &limits,
-                )
-                .map_err(Error::Trivy)?;
-                let _ = member;
-                Some(format!("trivy/db/{}", ouk_trivy::DB_FILE))
-            }
-            None => None,
-        };
+        // Trivy DB: installed only now that the whole kit verified, before activation.
+        failpoint!("import::trivy", staging);
+        let trivy_db = install_trivy(staging, m)?;
         let name = generation_name(m.sequence, &facts.kit_sha256);
         attempt.generation = Some(name.clone());
         let info = GenerationInfo {
@@ -424,6 +405,40 @@ impl Session {
             trivy_db,
         })
     }
+}
+
+/// Install the kit's Trivy DB member (`<root>/trivy/db.tar.gz`) into `<root>/trivy/db/`, which
+/// validates the Bolt file completely (bounds-checked, no mmap) and caps the expanded size.
+/// The member is chosen by path and media type together ([`crate::provenance::check_trivy_placement`]
+/// refused anything else under `trivy/`). Returns the installed DB file, relative to `root`.
+fn install_trivy(root: &Path, m: &Manifest) -> Result<Option<String>> {
+    let Some(member) = m
+        .members
+        .iter()
+        .find(|x| x.path.as_str() == TRIVY_MEMBER_PATH && x.media_type == TRIVY_DB_MEDIA_TYPE)
+    else {
+        return Ok(None);
+    };
+    let limits = ouk_trivy::DbLimits::default();
+    let declared = trivy_expanded_limit(member, &limits);
+    let archive = root.join(TRIVY_MEMBER_PATH);
+    let file = File::open(&archive).map_err(|e| Error::io("opening", &archive, e))?;
+    ouk_trivy::install_db_tar_gz(
+        std::io::BufReader::new(file),
+        &root.join("trivy"),
+        declared,
+        &limits,
+    )
+    .map_err(Error::Trivy)?;
+    Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
+}
+
+/// The most bytes the Trivy DB archive may expand to.
+fn trivy_expanded_limit(
+    _member: &ouk_format::manifest::Member,
+    limits: &ouk_trivy::DbLimits,
+) -> u64 {
+    limits.max_db_bytes + limits.max_metadata_bytes
 }
 
 /// Bytes of free space required beyond the signed sizes (directories, records, fsync slack).
@@ -773,7 +788,21 @@ fn verify_once(
         limits: opts.limits.clone(),
     };
     let opened = kit::open(kit, Links::Follow, &trust, &vopts)?;
-    let (header, streamed) = kit::stream(opened, &trust, &opts.limits, None, progress)?;
+    // The Trivy DB gets the same checks as at import: only its archive is written, to a private
+    // temporary directory removed on return.
+    let scratch = tempfile::Builder::new()
+        .prefix("ouk-verify-")
+        .tempdir()
+        .map_err(|e| Error::io("creating a scratch directory", std::env::temp_dir(), e))?;
+    let (header, streamed) = kit::stream(
+        opened,
+        &trust,
+        &opts.limits,
+        Some(scratch.path().to_path_buf()),
+        Some(TRIVY_MEMBER_PATH),
+        progress,
+    )?;
+    install_trivy(scratch.path(), &header.manifest)?;
     let mut summary = KitSummary::from_manifest(kit, &header.manifest);
     summary.kit_sha256 = Some(streamed.kit.kit_sha256.to_hex());
     summary.kit_size = Some(streamed.kit.kit_size);

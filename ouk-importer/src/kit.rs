@@ -178,13 +178,14 @@ pub struct Streamed {
     pub findings: Findings,
 }
 
-/// Stage two: verify every member of an opened kit, write members under `staging` when given,
-/// check provenance and SBOMs as they pass. On error the caller discards `staging`.
+/// Stage two: verify every member of an opened kit, write members under `staging` when given
+/// (only the member at `only`, when that is given), check provenance and SBOMs as they pass. On error the caller discards `staging`.
 pub fn stream(
     kit: OpenedKit,
     trust: &Verified<TrustRoot>,
     limits: &Limits,
     staging: Option<PathBuf>,
+    only: Option<&'static str>,
     progress: &mut dyn Progress,
 ) -> Result<(KitHeader, Streamed)> {
     let OpenedKit { header, reader, .. } = kit;
@@ -197,6 +198,9 @@ pub fn stream(
         .sum();
     progress.start(total);
     let mut sink = KitSink::new(staging, &header.manifest, trust, limits, progress);
+    if let Some(path) = only {
+        sink = sink.only(path);
+    }
     let streamed = reader
         .stream(&header.manifest, &mut sink)
         .map_err(|e| match e {

@@ -201,6 +201,7 @@ fn class_name(class: Class) -> &'static str {
 
 fn main() -> ExitCode {
     #[cfg(feature = "failpoints")]
+    #[cfg(feature = "failpoints")]
     let _failpoints = fail::FailScenario::setup();
     let cli = Cli::parse();
     let json = match &cli.command {

@@ -56,6 +56,7 @@ pub struct KitSink<'a> {
     file: Option<(File, PathBuf)>,
     capture: Capture,
     findings: Findings,
+    only: Option<&'static str>,
 }
 
 impl<'a> KitSink<'a> {
@@ -77,7 +78,15 @@ impl<'a> KitSink<'a> {
             file: None,
             capture: Capture::None,
             findings: Findings::default(),
+            only: None,
         }
+    }
+
+    /// Write only the member at `path` under the staging directory (`verify` materialises just
+    /// the Trivy DB archive, to run the same install checks as an import).
+    pub fn only(mut self, path: &'static str) -> Self {
+        self.only = Some(path);
+        self
     }
 
     /// What the pass found, once every member streamed.
@@ -118,7 +127,8 @@ impl<'a> KitSink<'a> {
                 ),
             };
         }
-        if let Some(root) = &self.staging {
+        let wanted = self.only.is_none_or(|p| p == member.path.as_str());
+        if let (Some(root), true) = (&self.staging, wanted) {
             let path = create_parents(root, member)?;
             let file = crate::fsx::create_file_new(&path)?;
             self.file = Some((file, path));

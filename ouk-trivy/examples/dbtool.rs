@@ -33,10 +33,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         ["install", path, cache] => {
-            let f = std::fs::File::open(path)?;
+            // As builder and importer do: the expanded size is measured (and would be signed)
+            // first, then enforced by the install.
+            let open = || std::fs::File::open(path).map(std::io::BufReader::new);
+            let declared = ouk_trivy::db_tar_gz_expanded_size(open()?, &DbLimits::default())?;
             let s = ouk_trivy::install_db_tar_gz(
-                std::io::BufReader::new(f),
+                open()?,
                 Path::new(cache),
+                declared,
                 &DbLimits::default(),
             )?;
             println!("{s:?}");

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::bolt::problem::{BoltProblem, BucketName};
+
 /// Why an export, pack, validation or install failed.
 ///
 /// Variants are grouped by who is at fault: I/O on our side, malformed or oversized input, and
@@ -37,21 +39,24 @@ pub enum TrivyError {
         /// The limit.
         limit: u64,
     },
-    /// bbolt reported an error while writing or reading a database.
+    /// bbolt-rs reported an error while writing a database (export only).
     #[error("{}: bolt database error: {message}", path.display())]
     Bolt {
         /// The database file.
         path: PathBuf,
-        /// bbolt's message (our own text, never attacker data).
+        /// bbolt-rs's message (our own text, never attacker data).
         message: String,
     },
-    /// The file is not a Bolt database Trivy can open (bad magic, version, page size or checksum).
-    #[error("{}: not a usable Bolt database: {reason}", path.display())]
-    NotBolt {
-        /// The database file.
+    /// The file is not a Bolt database Trivy can read safely: [`BoltProblem`] says which page,
+    /// element or limit is at fault, `bucket` which bucket was being walked.
+    #[error("{}: invalid Bolt database (bucket {bucket}): {problem}", path.display())]
+    InvalidBolt {
+        /// The database file (or `archive/trivy.db`).
         path: PathBuf,
-        /// What is wrong.
-        reason: &'static str,
+        /// The bucket path being walked, bounded (empty for the meta pages and root bucket).
+        bucket: BucketName,
+        /// The defect.
+        problem: BoltProblem,
     },
     /// `metadata.json` is missing a field, has the wrong schema version or is not JSON.
     #[error("{}: bad Trivy metadata: {reason}", path.display())]
@@ -125,6 +130,7 @@ impl TrivyError {
         }
     }
 
+    #[cfg(feature = "export")]
     pub(crate) fn bolt(path: impl Into<PathBuf>, err: bbolt_rs::Error) -> Self {
         TrivyError::Bolt {
             path: path.into(),

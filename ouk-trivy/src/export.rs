@@ -11,10 +11,9 @@ use crate::limits::ExportLimits;
 use crate::mapping::{self, push_unique};
 use crate::metadata::Metadata;
 use crate::osv::Record;
-use crate::trivy_types::{
-    Advisory, DataSource, DATA_SOURCE_BUCKET, DATA_SOURCE_ID, VULNERABILITY_BUCKET,
-};
-use crate::{TrivyError, DB_FILE, METADATA_FILE};
+use crate::trivy_types::{Advisory, DataSource};
+use crate::{validate_bolt, DbLimits, TrivyError, DB_FILE, METADATA_FILE, REQUIRED_BUCKETS};
+use crate::{DATA_SOURCE_BUCKET, DATA_SOURCE_ID, VULNERABILITY_BUCKET};
 
 /// Bolt page size. Fixed rather than the OS page size so the file is the same on every builder.
 pub(crate) const PAGE_SIZE: usize = 4096;
@@ -118,9 +117,15 @@ pub fn export_trivy_db(
             return Err(e);
         }
     };
-    if let Err(e) = crate::bolt_check::scrub_meta_slack(&partial, PAGE_SIZE) {
+    if let Err(e) = scrub_meta_slack(&partial, PAGE_SIZE) {
         let _ = fs::remove_file(&partial);
         return Err(TrivyError::io(&partial, e));
+    }
+    // The importer refuses what the validator refuses: check here so a bad DB fails the build,
+    // not every site that imports the kit.
+    if let Err(e) = validate_bolt(&partial, &REQUIRED_BUCKETS, &DbLimits::default()) {
+        let _ = fs::remove_file(&partial);
+        return Err(e);
     }
     fs::rename(&partial, &db_path).map_err(|e| TrivyError::io(&db_path, e))?;
     summary.db_bytes = fs::metadata(&db_path)
@@ -128,6 +133,30 @@ pub fn export_trivy_db(
         .len();
     fs::write(&md_path, metadata.to_bytes()).map_err(|e| TrivyError::io(&md_path, e))?;
     Ok(summary)
+}
+
+/// Zeroes the unused tail of both meta pages (bytes 80..page_size of pages 0 and 1).
+///
+/// Why: bbolt-rs 1.3.10 writes each meta page from an uninitialised bump-allocator buffer
+/// (`TxCell::write_meta`), so the rest of the page carries whatever the process heap held
+/// before — leftovers of our own keys and values, or anything else the process had freed. That
+/// makes the file non-deterministic and could leak process memory into a shipped artefact. Go
+/// bbolt never reads those bytes (the checksum covers only the 64-byte meta struct), so zeroing
+/// them changes nothing for readers. Data, branch and freelist pages come from zeroed buffers.
+fn scrub_meta_slack(path: &Path, page_size: usize) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    // Page header (16 bytes) + meta struct (64 bytes).
+    const META_END: usize = 80;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let zeros = vec![0u8; page_size - META_END];
+    for page in 0..2u64 {
+        f.seek(SeekFrom::Start(page * page_size as u64 + META_END as u64))?;
+        f.write_all(&zeros)?;
+    }
+    f.sync_all()
 }
 
 /// Reads the snapshot and writes the DB at `db_path`.

@@ -7,29 +7,50 @@
 //!
 //! The bucket layout and the OSV → Trivy mapping are specified in `spec/trivy-db.md`.
 //!
-//! * [`export_trivy_db`] — merged `advisories.ndjson` → `out/db/trivy.db` + `out/db/metadata.json`.
-//! * [`pack_db_tar_gz`] — `db/` → deterministic `db.tar.gz` (the official OCI layer's layout).
-//! * [`validate_upstream_db_tar_gz`] — checks an upstream `db.tar.gz` before it is packed.
-//! * [`install_db_tar_gz`] — importer side: the verified member → `<cache>/db/{trivy.db,metadata.json}`.
+//! Two halves, so the air-gapped importer links only what it runs:
+//! * always: [`install_db_tar_gz`] (the verified member → `<cache>/db/{trivy.db,metadata.json}`),
+//!   [`db_tar_gz_expanded_size`] and [`validate_bolt`], a bounds-checked Bolt validator that
+//!   needs neither mmap nor bbolt-rs.
+//! * feature `export` (default): [`export_trivy_db`] (merged `advisories.ndjson` → `db/`),
+//!   [`pack_db_tar_gz`] (deterministic `db.tar.gz`) and [`validate_upstream_db_tar_gz`]; these
+//!   bring in bbolt-rs, cvss and tempfile. The importer depends on this crate with
+//!   `default-features = false`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod bolt_check;
+mod archive;
+mod bolt;
+mod buckets;
 mod error;
-mod export;
+mod install;
 mod limits;
-mod mapping;
 mod metadata;
+
+#[cfg(feature = "export")]
+mod export;
+#[cfg(feature = "export")]
+mod mapping;
+#[cfg(feature = "export")]
 mod osv;
-mod tarball;
+#[cfg(feature = "export")]
+mod pack;
+#[cfg(feature = "export")]
 mod trivy_types;
 
+pub use bolt::problem::{BoltProblem, BucketName, ElementPart, MetaProblem, PageKind, PageRef};
+pub use bolt::{validate_bolt, BoltSummary};
+pub use buckets::{DATA_SOURCE_BUCKET, DATA_SOURCE_ID, REQUIRED_BUCKETS, VULNERABILITY_BUCKET};
 pub use error::TrivyError;
-pub use export::{export_trivy_db, ExportOptions, ExportSummary, SkippedRecord};
+pub use install::{db_tar_gz_expanded_size, install_db_tar_gz, InstallSummary};
 pub use limits::{DbLimits, ExportLimits};
 pub use metadata::{Metadata, SCHEMA_VERSION};
-pub use tarball::{
-    install_db_tar_gz, pack_db_tar_gz, validate_upstream_db_tar_gz, DbInfo, InstallSummary,
-    PackSummary, DB_FILE, METADATA_FILE,
-};
-pub use trivy_types::{DATA_SOURCE_BUCKET, DATA_SOURCE_ID, VULNERABILITY_BUCKET};
+
+#[cfg(feature = "export")]
+pub use export::{export_trivy_db, ExportOptions, ExportSummary, SkippedRecord};
+#[cfg(feature = "export")]
+pub use pack::{pack_db_tar_gz, validate_upstream_db_tar_gz, DbInfo, PackSummary};
+
+/// Name of the Bolt file inside `db/` and inside the archive.
+pub const DB_FILE: &str = "trivy.db";
+/// Name of the metadata file inside `db/` and inside the archive.
+pub const METADATA_FILE: &str = "metadata.json";

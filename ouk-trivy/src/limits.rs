@@ -24,16 +24,29 @@ impl Default for ExportLimits {
     }
 }
 
-/// Limits for reading a `db.tar.gz` (upstream validation and import).
+/// Limits for reading a `db.tar.gz` and validating its Bolt file (upstream validation and
+/// import). The expanded size the signed manifest declares is passed separately, as it differs
+/// per kit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DbLimits {
-    /// Largest `trivy.db`. The official DB is below 1 GiB unpacked; a gzip bomb stops here.
+    /// Largest `trivy.db`. The official DB is below 1 GiB unpacked; a gzip bomb stops here even
+    /// when the declared expanded size is larger.
     pub max_db_bytes: u64,
     /// Largest `metadata.json` (real ones are about 150 bytes).
     pub max_metadata_bytes: u64,
     /// Most tar headers read (including PAX/GNU extension headers). Stops header floods.
     pub max_entries: usize,
+    /// Largest Bolt page with its overflow run held in memory at once. Stops one page that
+    /// claims a huge overflow from exhausting memory (real values are far below 1 MiB).
+    pub max_page_span_bytes: u64,
+    /// Deepest B+tree inside one bucket (branch levels + 1). A real tree of 2^32 pages is
+    /// about 10 levels; stops deep chains of branch pages.
+    pub max_tree_depth: u32,
+    /// Deepest bucket nesting (Trivy uses 2). Stops buckets nested to exhaust the walk.
+    pub max_bucket_depth: u32,
+    /// Most branch and leaf elements checked in total. Bounds the validation's work.
+    pub max_elements: u64,
 }
 
 impl Default for DbLimits {
@@ -42,6 +55,10 @@ impl Default for DbLimits {
             max_db_bytes: 8 << 30,
             max_metadata_bytes: 64 << 10,
             max_entries: 16,
+            max_page_span_bytes: 8 << 20,
+            max_tree_depth: 32,
+            max_bucket_depth: 8,
+            max_elements: 200_000_000,
         }
     }
 }

@@ -44,9 +44,10 @@ impl Metadata {
     /// Parses and checks metadata bytes: JSON object, `Version` 2, all three times RFC 3339.
     /// `path` only names the file in errors.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, TrivyError> {
+        // serde's messages can quote the input: cut them so a hostile file cannot flood logs.
         let bad = |reason: String| TrivyError::BadMetadata {
             path: path.to_path_buf(),
-            reason,
+            reason: reason.chars().take(200).collect(),
         };
         let md: Metadata =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not valid metadata: {e}")))?;
@@ -107,6 +108,11 @@ mod tests {
         let bad_time = br#"{"Version":2,"NextUpdate":"tomorrow","UpdatedAt":"2023-11-14T22:13:20Z","DownloadedAt":"0001-01-01T00:00:00Z"}"#;
         assert!(Metadata::parse(bad_time, p).is_err());
         assert!(Metadata::parse(b"[]", p).is_err());
+        let long = format!(r#"{{"Version":2,"NextUpdate":"{}"}}"#, "x".repeat(10_000));
+        match Metadata::parse(long.as_bytes(), p) {
+            Err(TrivyError::BadMetadata { reason, .. }) => assert!(reason.chars().count() <= 200),
+            other => panic!("{other:?}"),
+        }
         // The upstream form with the zero DownloadedAt and fractional seconds is accepted.
         let upstream = br#"{"Version":2,"NextUpdate":"2024-05-02T06:12:34.08744788Z","UpdatedAt":"2024-05-02T00:12:34.087448181Z","DownloadedAt":"0001-01-01T00:00:00Z"}"#;
         assert_eq!(Metadata::parse(upstream, p).unwrap().version, 2);

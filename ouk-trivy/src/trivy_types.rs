@@ -5,14 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// Root bucket with one JSON value per vulnerability id. Trivy panics on the first match when it
-/// is missing, so it is always created, even empty.
-pub const VULNERABILITY_BUCKET: &str = "vulnerability";
-/// Root bucket mapping each advisory root-bucket name to its [`DataSource`] JSON.
-pub const DATA_SOURCE_BUCKET: &str = "data-source";
-/// The data-source id our buckets carry; Trivy shows it as `DataSource.ID` and keys
-/// `VendorSeverity`/`CVSS` by it.
-pub const DATA_SOURCE_ID: &str = "ouk";
+pub(crate) use crate::buckets::DATA_SOURCE_ID;
 
 /// Value in the `data-source` bucket.
 #[derive(Debug, Clone, Serialize)]

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use bbolt_rs::{BoltOptions, BucketApi, DbApi, TxApi};
 use ouk_trivy::{
-    export_trivy_db, install_db_tar_gz, pack_db_tar_gz, validate_upstream_db_tar_gz, DbLimits,
-    ExportOptions, TrivyError,
+    db_tar_gz_expanded_size, export_trivy_db, install_db_tar_gz, pack_db_tar_gz, validate_bolt,
+    validate_upstream_db_tar_gz, DbLimits, ExportOptions, TrivyError, REQUIRED_BUCKETS,
 };
 
 const EPOCH: u64 = 1_735_689_600; // 2025-01-01T00:00:00Z
@@ -245,7 +245,21 @@ fn pack_validate_install_round_trip() {
     assert!(info.root_buckets.iter().any(|b| b == "vulnerability"));
 
     let cache = tmp.path().join("cache");
-    let s = install_db_tar_gz(fs::File::open(&tgz).unwrap(), &cache, &DbLimits::default()).unwrap();
+    // The builder declares this size in the signed manifest; the importer enforces it.
+    let declared =
+        db_tar_gz_expanded_size(fs::File::open(&tgz).unwrap(), &DbLimits::default()).unwrap();
+    assert_eq!(
+        declared,
+        fs::metadata(out.join("db/trivy.db")).unwrap().len()
+            + fs::metadata(out.join("db/metadata.json")).unwrap().len()
+    );
+    let s = install_db_tar_gz(
+        fs::File::open(&tgz).unwrap(),
+        &cache,
+        declared,
+        &DbLimits::default(),
+    )
+    .unwrap();
     assert_eq!(s.db_path, cache.join("db/trivy.db"));
     assert_eq!(
         sha(&fs::read(cache.join("db/trivy.db")).unwrap()),
@@ -257,7 +271,12 @@ fn pack_validate_install_round_trip() {
     );
     // A second install into the same place is refused (the importer installs into fresh dirs).
     assert!(matches!(
-        install_db_tar_gz(fs::File::open(&tgz).unwrap(), &cache, &DbLimits::default()),
+        install_db_tar_gz(
+            fs::File::open(&tgz).unwrap(),
+            &cache,
+            declared,
+            &DbLimits::default()
+        ),
         Err(TrivyError::OutputExists { .. })
     ));
 }
@@ -423,7 +442,12 @@ fn hostile_archives_are_refused() {
         let v = validate_upstream_db_tar_gz(&p, &DbLimits::default());
         assert!(v.is_err(), "{what}: validate accepted it");
         let cache = tmp.path().join(format!("cache-{}", what.replace(' ', "_")));
-        let i = install_db_tar_gz(fs::File::open(&p).unwrap(), &cache, &DbLimits::default());
+        let i = install_db_tar_gz(
+            fs::File::open(&p).unwrap(),
+            &cache,
+            1 << 40,
+            &DbLimits::default(),
+        );
         assert!(i.is_err(), "{what}: install accepted it");
         // Nothing half-installed is left behind.
         assert!(
@@ -454,6 +478,63 @@ fn hostile_archives_are_refused() {
     let cut = tmp.path().join("cut.tar.gz");
     fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
     assert!(validate_upstream_db_tar_gz(&cut, &DbLimits::default()).is_err());
+}
+
+#[test]
+fn exported_dbs_pass_the_validator() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The fixture DB.
+    let input = fixture_ndjson(tmp.path());
+    let out = tmp.path().join("small");
+    export_trivy_db(&input, &out, &ExportOptions::new(EPOCH)).unwrap();
+    let s = validate_bolt(
+        &out.join("db/trivy.db"),
+        &REQUIRED_BUCKETS,
+        &DbLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(s.page_size, 4096);
+    assert_eq!(s.root_buckets.len(), 10);
+
+    // Many records, some with long details: the tree needs branch pages, and the long
+    // `vulnerability` values need overflow pages.
+    let mut text = String::new();
+    for i in 0..6000u32 {
+        let details = if i % 100 == 0 {
+            "d".repeat(20_000)
+        } else {
+            format!("details of record {i}")
+        };
+        let rec = serde_json::json!({
+            "id": format!("OUKBIG-{i}"),
+            "modified": "2024-06-01T00:00:00Z",
+            "aliases": [format!("CVE-2098-{i:05}")],
+            "summary": format!("record {i}"),
+            "details": details,
+            "affected": [{
+                "package": {"ecosystem": if i % 2 == 0 { "npm" } else { "PyPI" }, "name": format!("pkg-{}", i % 1500)},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": format!("1.{i}.0")}]}]
+            }]
+        });
+        text.push_str(&rec.to_string());
+        text.push('\n');
+    }
+    let big_input = tmp.path().join("big.ndjson");
+    fs::write(&big_input, text).unwrap();
+    let out = tmp.path().join("big");
+    let summary = export_trivy_db(&big_input, &out, &ExportOptions::new(EPOCH)).unwrap();
+    assert_eq!(summary.vulnerabilities, 6000);
+    let s = validate_bolt(
+        &out.join("db/trivy.db"),
+        &REQUIRED_BUCKETS,
+        &DbLimits::default(),
+    )
+    .unwrap();
+    assert!(s.branch_pages > 0, "{s:?}");
+    assert!(s.overflow_pages >= 60 * 4, "{s:?}");
+    // 6000 vulnerabilities + 6000 advisories + 1500 package buckets + the root and
+    // data-source keys, at least.
+    assert!(s.elements > 13_500, "{s:?}");
 }
 
 #[test]

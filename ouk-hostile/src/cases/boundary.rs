@@ -166,21 +166,6 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
              statement is parsed under value caps and refused without building the tree \
              (158 MiB before).",
         ),
-        importer_case(
-            ctx,
-            "plain_member_at_trivy_db_path",
-            "trivy_misplaced",
-            EXIT_VERIFICATION,
-            kit_with_extra_member(
-                "trivy/db/trivy.db",
-                "application/octet-stream",
-                b"not a bolt file",
-            )
-            .bytes(),
-            "A plain member at trivy/db/trivy.db (where the importer installs the checked DB): \
-             the Trivy DB is chosen by path and media type together and nothing else may live \
-             under trivy/, so it can never become the active DB unchecked.",
-        ),
     ];
     // Two members declaring 200 GiB each (within the per-member and total limits): refused by the
     // free-space check on the signed sizes before anything is staged. The blobs are small:

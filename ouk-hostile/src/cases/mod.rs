@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod manifest;
 pub mod provenance;
 pub mod size;
+pub mod trivy;
 pub mod trust;
 
 use crate::fixture::{self, Kit, KitOptions};
