@@ -35,7 +35,7 @@ SOURCE_DATE_EPOCH=1767225600 "$BIN/ouk-builder" build \
   --source osv=testdata/trivy/osv \
   --sbom testdata/trivy/sbom/all-ecosystems.cdx-1.5.json \
   --key keys/dev/kit.key --attestation-key keys/dev/attestation.key \
-  --sequence 1 --expires 3650d --channel stable \
+  --sequence 1 --expires 365d --channel stable \
   --builder-id https://ouk.dev/builders/dev \
   --out "$WORK/kit.ouk" >/dev/null
 
@@ -86,7 +86,10 @@ ec_root["keys"]["c13ae32c88366d6c68404fba4f247e45b07f4daae8f4fab318e7097b4a7eeca
 put(good, "trust-root", "ecdsa-key", ec_root)
 
 # Broken manifests: (name, mutation, error kind the verifier must report).
-payload_idx = next(i for i, m in enumerate(manifest["members"]) if m["role"] == "payload")
+TRIVY_MT = "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip"
+payload_idx = next(i for i, m in enumerate(manifest["members"])
+                   if m["role"] == "payload" and m["media_type"] != TRIVY_MT)
+trivy_idx = next((i for i, m in enumerate(manifest["members"]) if m["media_type"] == TRIVY_MT), None)
 def mm(f):
     m = copy.deepcopy(manifest); f(m); return m
 manifest_cases = {
@@ -118,8 +121,37 @@ manifest_cases = {
     "builder_id_empty": (lambda m: m["builder"].__setitem__("id", ""), "inconsistent_manifest"),
     "compressed_size_zero": (lambda m: m["members"][payload_idx]["compressed"].__setitem__("size", 0),
                              "inconsistent_manifest"),
+    # Issue 11 items 2 and 9: the timestamp grammar, format integers, non-portable paths, and a
+    # future format with a new field (format is read first: unsupported_format, not malformed).
+    "format_v2_new_field": (lambda m: m.update({"format": "ouk/2", "next_gen": {"x": 1}}),
+                            "unsupported_format"),
+    "timestamp_second_60": (lambda m: m.__setitem__("created_at", "2026-01-01T00:00:60Z"),
+                            "invalid_document"),
+    "timestamp_negative_year": (lambda m: m.__setitem__("created_at", "-001-01-01T00:00:00Z"),
+                                "invalid_document"),
+    "timestamp_year_0000": (lambda m: m.__setitem__("created_at", "0000-01-01T00:00:00Z"),
+                            "invalid_document"),
+    "sequence_2_pow_53": (lambda m: m.__setitem__("sequence", 2 ** 53), "invalid_document"),
+    "path_windows_device": (lambda m: m["members"][payload_idx].__setitem__("path", "payload/nul.txt"),
+                            "invalid_document"),
+    "path_trailing_dot": (lambda m: m["members"][payload_idx].__setitem__("path", "payload/name."),
+                          "invalid_document"),
+    "unpacked_size_on_other_member": (
+        lambda m: m["members"][payload_idx].__setitem__("unpacked_size", 1), "inconsistent_manifest"),
 }
+if trivy_idx is not None:
+    manifest_cases["unpacked_size_missing"] = (
+        lambda m: m["members"][trivy_idx].pop("unpacked_size"), "inconsistent_manifest")
 # Broken trust roots.
+def pem_der(text):
+    return base64.b64decode("".join(l for l in text.splitlines() if not l.startswith("-----")))
+def pem_lines(der, width):
+    b = base64.b64encode(der).decode()
+    return "-----BEGIN PUBLIC KEY-----\n" + "".join(b[i:i + width] + "\n" for i in range(0, len(b), width)) \
+        + "-----END PUBLIC KEY-----\n"
+compressed_der = bytes.fromhex("3039301306072a8648ce3d020106082a8648ce3d030107032200") + \
+    ec.derive_private_key(int.from_bytes(bytes([3] * 32), "big"), ec.SECP256R1()).public_key() \
+    .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
 kit_ids = trust["roles"]["kit"]["keyids"]
 some_id = sorted(trust["keys"])[0]
 def tm(f):
@@ -137,6 +169,16 @@ trust_cases = {
         "public", t["keys"][some_id]["keyval"]["public"].upper()), "invalid_key"),
     "key_unknown_type": (lambda t: t["keys"][some_id].__setitem__("keytype", "rsa"), "invalid_key"),
     "expires_not_utc": (lambda t: t.__setitem__("expires", "2031-01-01"), "invalid_document"),
+    "type_v2_new_field": (lambda t: t.update({"_type": "ouk/trust-root/2", "rotation": {}}),
+                          "unsupported_format"),
+    "version_2_pow_53": (lambda t: t.__setitem__("version", 2 ** 53), "invalid_document"),
+    # spec 6.4: only the canonical PEM (64-character lines, uncompressed point) is a key.
+    "ecdsa_pem_76_char_lines": (lambda t: t["keys"].__setitem__("ec", {
+        "keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem_lines(pem_der(pem), 76)}}),
+                                "invalid_key"),
+    "ecdsa_pem_compressed_point": (lambda t: t["keys"].__setitem__("ec", {
+        "keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem_lines(compressed_der, 64)}}),
+                                   "invalid_key"),
 }
 cases = {"manifest": {}, "trust-root": {}}
 for name, (f, kind) in manifest_cases.items():
@@ -152,6 +194,8 @@ put(bad, "dsse-envelope", "extra_member", em(lambda e: e.__setitem__("x", 1)))
 put(bad, "dsse-envelope", "sig_not_base64", em(lambda e: e["signatures"][0].__setitem__("sig", "**")))
 put(bad, "dsse-envelope", "payload_missing", em(lambda e: e.pop("payload")))
 put(bad, "dsse-envelope", "signatures_not_array", em(lambda e: e.__setitem__("signatures", {})))
+put(bad, "dsse-envelope", "sig_partial_padding",
+    em(lambda e: e["signatures"][0].__setitem__("sig", e["signatures"][0]["sig"].rstrip("=")[:-1] + "=")))
 put(bad, "dsse-envelope", "seventeen_signatures",
     em(lambda e: e.__setitem__("signatures", e["signatures"] * 17)))
 json.dump(cases, open(os.path.join(work, "cases.json"), "w"))
@@ -275,7 +319,8 @@ for name, want in cases["trust-root"].items():
     tfile = os.path.join(work, f"bad-trust-{name}.json")
     open(tfile, "wb").write(tenv)
     rc, kind = verify(kit, tfile)
-    # Exit code not asserted: some trust-root kinds exit 10, not 11 (spec 15.3 item 4).
+    # Exit code not asserted here (spec 11.3: trust-root errors are class trust; the importer's
+    # own tests pin its exit codes).
     ok = rc != 0 and kind == want
     bad |= not ok
     print(f"{'ok ' if ok else 'BAD'} trust-root/{name}: exit {rc} kind {kind} (spec: {want})")
@@ -314,8 +359,8 @@ for high in (False, True):
 sys.exit(1 if bad else 0)
 PY
 
-# Informative (not a failure): OUK-FORMAT.md 15.3 item 6, `trust init` with a P-256 key writes a
-# trust root the verifier refuses. Reported so the line disappears when it is fixed.
+# Regression (OUK-FORMAT.md 7.1, formerly a known deviation): `trust init` with a P-256 key must
+# write a trust root whose payload is valid JSON (the PEM's LF escaped).
 "$PY" - "$WORK" <<'PY'
 import sys
 from cryptography.hazmat.primitives import serialization
@@ -331,6 +376,6 @@ PY
 out=$("$BIN/ouk-importer" verify "$WORK/kit.ouk" --trust-root "$WORK/trust-init-ecdsa.json" 2>&1 || true)
 case "$out" in
   *"control character"*)
-    echo "NOTE: known deviation 15.3/6 still present (trust init with a P-256 key writes an unreadable trust root)";;
+    echo "trust init with a P-256 key wrote an unreadable trust root (spec 7.1)"; exit 1;;
 esac
 echo "spec part: schemas accept real documents, reject broken ones, and agree with the verifier"

@@ -710,6 +710,11 @@ fn pack(
         &mut |data: &[u8]| sha1.update(data),
     )?;
     let sha1 = Sha1Hex::from_bytes(sha1.finalize().into());
+    let unpacked_size = if art.media_type == mt::TRIVY_DB_MEDIA_TYPE {
+        Some(unpacked_size(&art.file)?)
+    } else {
+        None
+    };
     Ok(Packed {
         member: Member {
             path: art.path,
@@ -718,10 +723,27 @@ fn pack(
             sbom: art.sbom,
             compressed,
             uncompressed,
+            unpacked_size,
         },
         blob: blob.to_owned(),
         sha1,
     })
+}
+
+/// Total size of the regular files in a gzip'd tar (the Trivy DB layer): the manifest's signed
+/// `unpacked_size`, which the importer enforces while extracting (spec §4.3). The archive was
+/// already validated (exported by us or checked by `ouk_trivy::validate_upstream_db_tar_gz`).
+fn unpacked_size(path: &Path) -> Result<u64, BuildError> {
+    let file = File::open(path).map_err(BuildError::io(path))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
+    let mut total: u64 = 0;
+    for entry in archive.entries().map_err(BuildError::io(path))? {
+        let entry = entry.map_err(BuildError::io(path))?;
+        if entry.header().entry_type().is_file() {
+            total = total.saturating_add(entry.size());
+        }
+    }
+    Ok(total)
 }
 
 fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {

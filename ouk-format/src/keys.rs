@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Sha256;
 use crate::error::{Error, Name};
 
+/// Why a PEM that parses is still refused.
+const NON_CANONICAL_PEM: &str =
+    "PEM must be canonical: uncompressed point, 64-character lines, LF line ends, final LF";
+
 /// A key id: lower-case hex sha256 of the canonical JSON public-key object.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -68,18 +72,32 @@ pub struct KeyVal {
 }
 
 impl PublicKey {
-    /// Parse an SPKI PEM public key (`-----BEGIN PUBLIC KEY-----`), ed25519 or P-256.
+    /// Parse an SPKI PEM public key (`-----BEGIN PUBLIC KEY-----`), ed25519 or P-256, from a key
+    /// file given to a tool. Only the canonical encoding is accepted (64-character base64 lines,
+    /// LF line ends, final LF, uncompressed P-256 point), tolerating CRLF line ends and a missing
+    /// final LF: one key then has exactly one text form and one key id (spec §6.4).
     pub fn from_spki_pem(pem: &str) -> Result<PublicKey, Error> {
-        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(PublicKey::Ed25519(k));
+        let mut text = pem.replace("\r\n", "\n");
+        if !text.ends_with('\n') {
+            text.push('\n');
         }
-        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(PublicKey::EcdsaP256(k));
+        let key = if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(&text) {
+            PublicKey::Ed25519(k)
+        } else if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(&text) {
+            PublicKey::EcdsaP256(k)
+        } else {
+            return Err(Error::InvalidKey {
+                key: Name::new("PEM"),
+                reason: "not an ed25519 or P-256 SPKI public key",
+            });
+        };
+        if key.to_spki_pem() != text {
+            return Err(Error::InvalidKey {
+                key: Name::new("PEM"),
+                reason: NON_CANONICAL_PEM,
+            });
         }
-        Err(Error::InvalidKey {
-            key: Name::new("PEM"),
-            reason: "not an ed25519 or P-256 SPKI public key",
-        })
+        Ok(key)
     }
 
     /// SPKI PEM encoding (what `cosign verify-blob --key` and our `.pub` files hold).
@@ -131,9 +149,15 @@ impl PublicKey {
                     .map_err(|_| bad("not a valid ed25519 point"))
             }
             ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
-                p256::ecdsa::VerifyingKey::from_public_key_pem(&json.keyval.public)
+                let key = p256::ecdsa::VerifyingKey::from_public_key_pem(&json.keyval.public)
                     .map(PublicKey::EcdsaP256)
-                    .map_err(|_| bad("not a P-256 SPKI PEM key"))
+                    .map_err(|_| bad("not a P-256 SPKI PEM key"))?;
+                // The key id hashes this text: a second spelling of one key (compressed point,
+                // other line lengths) would be a second id for the same key.
+                if key.to_spki_pem() != json.keyval.public {
+                    return Err(bad(NON_CANONICAL_PEM));
+                }
+                Ok(key)
             }
             _ => Err(bad("unsupported keytype/scheme")),
         }
@@ -269,6 +293,81 @@ mod tests {
         let mut json = signer.public_key().to_key_json();
         json.keyval.public = json.keyval.public.to_uppercase();
         assert!(PublicKey::from_key_json(&json).is_err());
+    }
+
+    /// The P-256 test key as canonical PEM, its DER, and a compressed-point SPKI of the same key.
+    fn p256_forms() -> (PublicKey, String, Vec<u8>, Vec<u8>) {
+        use base64::Engine as _;
+        let sk = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
+        let pk = PublicKey::EcdsaP256(*sk.verifying_key());
+        let pem = pk.to_spki_pem();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let mut compressed =
+            hex::decode("3039301306072a8648ce3d020106082a8648ce3d030107032200").unwrap();
+        compressed.extend_from_slice(sk.verifying_key().to_encoded_point(true).as_bytes());
+        (pk, pem, der, compressed)
+    }
+
+    fn pem_of(der: &[u8], width: usize) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(width) {
+            out.push_str(std::str::from_utf8(line).unwrap());
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        out
+    }
+
+    fn ecdsa_json(public: String) -> KeyJson {
+        KeyJson {
+            keytype: "ecdsa".into(),
+            scheme: "ecdsa-sha2-nistp256".into(),
+            keyval: KeyVal { public },
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_ecdsa_pem_is_a_key() {
+        let (pk, pem, der, compressed) = p256_forms();
+        assert_eq!(
+            pem_of(&der, 64),
+            pem,
+            "canonical form is 64-character lines"
+        );
+        assert_eq!(
+            PublicKey::from_key_json(&ecdsa_json(pem.clone())),
+            Ok(pk.clone())
+        );
+        assert_eq!(PublicKey::from_spki_pem(&pem), Ok(pk.clone()));
+        // Tolerated in key files only: CRLF and a missing final LF.
+        assert_eq!(
+            PublicKey::from_spki_pem(&pem.replace('\n', "\r\n")),
+            Ok(pk.clone())
+        );
+        assert_eq!(PublicKey::from_spki_pem(pem.trim_end()), Ok(pk.clone()));
+        let compressed_pem = pem_of(&compressed, 64);
+        // The point is valid (the curve library alone would take it): refused for its form.
+        assert!(p256::ecdsa::VerifyingKey::from_public_key_pem(&compressed_pem).is_ok());
+        let refused = Err(Error::InvalidKey {
+            key: Name::new("PEM"),
+            reason: NON_CANONICAL_PEM,
+        });
+        assert_eq!(PublicKey::from_spki_pem(&compressed_pem), refused);
+        let lines76 = pem_of(&der, 76);
+        for bad in [compressed_pem, lines76, pem.trim_end().to_owned()] {
+            assert!(
+                matches!(
+                    PublicKey::from_key_json(&ecdsa_json(bad.clone())),
+                    Err(Error::InvalidKey { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

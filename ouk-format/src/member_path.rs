@@ -5,7 +5,9 @@
 //! excludes in one stroke: absolute paths, `..` and `.`, backslashes and drive letters (Windows
 //! tools), Unicode look-alikes and normalisation tricks, control characters, and names that only
 //! differ by a trailing dot. The total stays below ustar's 255-byte name capacity so no PAX or GNU
-//! extension header is ever needed.
+//! extension header is ever needed. Components that Windows cannot create as ordinary files are
+//! refused too: names ending in a dot (Windows strips it, so `a.` and `a` collide) and the reserved
+//! device names (`CON`, `nul.txt`, `com1.json`...), which open a device instead of a file.
 
 use std::fmt;
 
@@ -68,6 +70,12 @@ impl MemberPath {
                     "non-ASCII character"
                 }));
             }
+            if component.ends_with('.') {
+                return Err(fail("component ends with a dot"));
+            }
+            if is_windows_device(component) {
+                return Err(fail("Windows device name"));
+            }
         }
         if count > MAX_COMPONENTS {
             return Err(fail("more than 16 components"));
@@ -89,6 +97,18 @@ impl MemberPath {
     pub fn collision_key(&self) -> String {
         self.0.to_ascii_lowercase()
     }
+}
+
+/// Names Windows reserves for devices in every directory, whatever the case and whatever follows
+/// the first dot (`nul.txt` and `com1.tar.gz` are the device too).
+const WINDOWS_DEVICES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
+    "COM8", "COM9", "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+fn is_windows_device(component: &str) -> bool {
+    let stem = component.split('.').next().unwrap_or(component);
+    WINDOWS_DEVICES.iter().any(|d| d.eq_ignore_ascii_case(stem))
 }
 
 impl fmt::Display for MemberPath {
@@ -127,6 +147,11 @@ mod tests {
             "trivy/db.tar.gz",
             "sbom/kit.spdx.json",
             "a+b_c-d/e.1",
+            "console.txt",
+            "com10.json",
+            "lpt.txt",
+            "nulls/a",
+            "a.b.c",
         ] {
             assert!(MemberPath::new(ok).is_ok(), "{ok}");
         }
@@ -153,6 +178,16 @@ mod tests {
             ("pаth", "non-ASCII character"),
             (&long_component, "component longer than 64 bytes"),
             (&long_path, "path longer than 180 bytes"),
+            ("name.", "component ends with a dot"),
+            ("a/b../c", "component ends with a dot"),
+            ("CON", "Windows device name"),
+            ("con", "Windows device name"),
+            ("nul.txt", "Windows device name"),
+            ("dir/com1.json", "Windows device name"),
+            ("Lpt9.tar.gz/x", "Windows device name"),
+            ("aux", "Windows device name"),
+            ("PRN.", "component ends with a dot"),
+            ("name ", "character outside [A-Za-z0-9._+-]"),
         ];
         for (raw, reason) in cases {
             match MemberPath::new(raw) {

@@ -26,6 +26,8 @@ pub struct MemberSpec {
     pub sbom: Option<String>,
     /// Content.
     pub data: Vec<u8>,
+    /// The manifest's `unpacked_size` (required exactly for the Trivy DB media type).
+    pub unpacked_size: Option<u64>,
 }
 
 impl MemberSpec {
@@ -37,6 +39,7 @@ impl MemberSpec {
             role: MemberRole::Payload,
             sbom: None,
             data: data.to_vec(),
+            unpacked_size: None,
         }
     }
 }
@@ -61,13 +64,13 @@ pub struct KitSpec {
 }
 
 impl KitSpec {
-    /// A small valid kit: created 2026-01-01, expires 2030-01-01.
+    /// A small valid kit: created 2026-01-01, expires 2027-01-01 (within the 400-day validity cap).
     pub fn sample(sequence: u64) -> KitSpec {
         KitSpec {
             channel: "stable".into(),
             sequence,
             created_at: Timestamp::from_unix(1_767_225_600),
-            expires_at: Timestamp::from_unix(1_893_456_000),
+            expires_at: Timestamp::from_unix(1_798_761_600),
             builder_id: "https://ouk.example/builder/test".into(),
             chunk_size: 64 * 1024,
             members: vec![
@@ -115,6 +118,7 @@ pub fn prepare(spec: &KitSpec) -> Result<(Manifest, Vec<Vec<u8>>), Error> {
             sbom: m.sbom.as_deref().map(MemberPath::new).transpose()?,
             compressed,
             uncompressed,
+            unpacked_size: m.unpacked_size,
         });
         blobs.push(blob);
     }

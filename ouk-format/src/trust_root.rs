@@ -71,7 +71,8 @@ pub struct TrustRoot {
     /// Always [`TRUST_ROOT_TYPE`].
     #[serde(rename = "_type")]
     pub type_: String,
-    /// Monotonic version (rotation chains will require exactly N+1).
+    /// Monotonic version (rotation chains will require exactly N+1); 0 ..= 2^53 − 1.
+    #[serde(deserialize_with = "crate::dsse::json::json_integer")]
     pub version: u64,
     /// After this instant the trust root is refused (stops an old, possibly compromised root
     /// being used forever).
@@ -235,8 +236,7 @@ pub fn verify_trust_root(
             found: Name::new(envelope.payload_type()),
         });
     }
-    let root: TrustRoot = serde_json::from_slice(envelope.unverified_payload())
-        .map_err(|e| Error::invalid(Document::TrustRoot, e))?;
+    let root = parse_document(envelope.unverified_payload())?;
     root.validate()?;
     let root_keys = root.role_keys(RoleName::Root);
     envelope.verify(
@@ -257,9 +257,29 @@ pub fn verify_trust_root(
 /// Parse a trust root envelope WITHOUT verifying it (for `trust sign`, which adds signatures).
 pub fn parse_unverified(bytes: &[u8], limits: &Limits) -> Result<(Envelope, TrustRoot), Error> {
     let envelope = Envelope::parse(bytes, Document::TrustRoot, limits)?;
-    let root: TrustRoot = serde_json::from_slice(envelope.unverified_payload())
-        .map_err(|e| Error::invalid(Document::TrustRoot, e))?;
+    let root = parse_document(envelope.unverified_payload())?;
     Ok((envelope, root))
+}
+
+/// Only the top-level `_type`; every other member is skipped without being built.
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "_type", borrow)]
+    type_: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Parse the trust root document: `_type` first, so a document of another version is
+/// `unsupported_format` whatever new members it has, then the strict parse. The fixed structure
+/// (unknown members refused) is at most 4 levels deep, well within the format's JSON depth limit.
+fn parse_document(payload: &[u8]) -> Result<TrustRoot, Error> {
+    if let Ok(TypeOnly { type_: Some(found) }) = serde_json::from_slice::<TypeOnly>(payload) {
+        if found != TRUST_ROOT_TYPE {
+            return Err(Error::UnsupportedFormat {
+                found: Name::new(&found),
+            });
+        }
+    }
+    serde_json::from_slice(payload).map_err(|e| Error::invalid(Document::TrustRoot, e))
 }
 
 /// Deserialize a JSON object into a map, rejecting duplicate keys (serde's default keeps the last
@@ -373,6 +393,37 @@ mod tests {
             Err(Error::TrustRootExpired { .. })
         ));
         assert!(verify_trust_root(&both, t("2030-01-01T00:00:01Z"), 5, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn other_type_is_unsupported_even_with_new_members() {
+        let a = Ed25519Signer::from_seed(&[1; 32]);
+        let mut doc = serde_json::to_value(sample(&[&a], 1)).unwrap();
+        doc["_type"] = "ouk/trust-root/2".into();
+        doc["rotation"] = serde_json::json!({"previous": 1});
+        let bytes = Envelope::sign(
+            TRUST_ROOT_PAYLOAD_TYPE,
+            serde_json::to_vec(&doc).unwrap(),
+            &[&a],
+        )
+        .unwrap()
+        .to_json();
+        assert_eq!(
+            verify_trust_root(&bytes, t("2026-01-01T00:00:00Z"), 0, &Limits::default()),
+            Err(Error::UnsupportedFormat {
+                found: Name::new("ouk/trust-root/2")
+            })
+        );
+        // Version is a format integer: 2^53 is refused as malformed.
+        doc["_type"] = TRUST_ROOT_TYPE.into();
+        doc.as_object_mut().unwrap().remove("rotation");
+        doc["version"] = serde_json::json!(1u64 << 53);
+        assert!(matches!(
+            parse_document(&serde_json::to_vec(&doc).unwrap()),
+            Err(Error::InvalidDocument { .. })
+        ));
+        doc["version"] = serde_json::json!((1u64 << 53) - 1);
+        assert!(parse_document(&serde_json::to_vec(&doc).unwrap()).is_ok());
     }
 
     #[test]

@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 
 use crate::rawtar::{self, Entry};
 
-/// The clock used by the format-level suite. The importer uses the real clock, so every time in
-/// the fixtures is years away from any plausible "now" between 2026-11 and 2029.
+/// The clock used by the format-level suite. The importer uses the real clock; since kits may be
+/// valid for at most 400 days (spec §4.5 #8), the fixtures' times only fit a real "now" between
+/// 2026-11 and 2027-11 (the binary-level suite needs a clock override to outlive that).
 pub const NOW: &str = "2026-11-25T00:00:00Z";
 /// Builder id allowed by the default trust root (the contract's dev builder id).
 pub const BUILDER_ID: &str = "https://ouk.dev/builders/dev";
@@ -236,8 +237,10 @@ impl Default for KitOptions {
     fn default() -> Self {
         KitOptions {
             sequence: BASE_SEQUENCE,
-            created_at: "2026-01-01T00:00:00Z",
-            expires_at: "2030-01-01T00:00:00Z",
+            // Within the 400-day validity cap (spec §4.5 #8): valid for the real clock from
+            // 2026-11 to 2027-11 only; see NOW.
+            created_at: "2026-11-01T00:00:00Z",
+            expires_at: "2027-12-01T00:00:00Z",
             builder_id: BUILDER_ID.to_owned(),
             salt: 0,
             attestation: true,
@@ -593,6 +596,7 @@ pub fn compress(
         sbom: sbom.map(|s| MemberPath::new(s).expect("fixture paths are valid")),
         compressed,
         uncompressed,
+        unpacked_size: None,
     };
     (blob, member)
 }
@@ -614,6 +618,7 @@ pub fn describe_blob(path: &str, blob: &[u8], uncompressed: &[u8]) -> Member {
             size: uncompressed.len() as u64,
             sha256: Sha256::of(uncompressed),
         },
+        unpacked_size: None,
     }
 }
 

@@ -16,6 +16,8 @@ use crate::fixture::{self, KeyName, BUILDER_ID};
 fn small_kit(sequence: u64, members: Vec<MemberSpec>) -> (Vec<u8>, Vec<u8>) {
     let mut spec = KitSpec::sample(sequence);
     spec.created_at = fixture::ts("2023-01-01T00:00:00Z");
+    // Within the 400-day validity cap (spec §4.5 #8).
+    spec.expires_at = fixture::ts("2023-12-01T00:00:00Z");
     spec.builder_id = BUILDER_ID.to_owned();
     spec.members = members;
     let (manifest, blobs) = testkit::prepare(&spec).expect("small kit prepares");

@@ -102,8 +102,8 @@ fn rollback_and_equivocation_refused() {
 fn expired_kit_refused_unless_allowed_and_audited() {
     let env = Env::new();
     let mut b = Build::new(1);
-    b.created_at = 1_600_000_000;
-    b.expires_at = 1_700_000_000; // 2023
+    b.created_at = 1_690_000_000;
+    b.expires_at = 1_700_000_000; // 2023, within the 400-day validity cap
     let k = env.kit(&b);
     let r = expect(&env.import(&k, &[]), 20);
     assert_eq!(r["error"]["kind"], "kit_expired");
@@ -532,7 +532,7 @@ fn trivy_db_member_is_installed_in_the_generation() {
     ouk_trivy::export_trivy_db(&ndjson, &out, &ouk_trivy::ExportOptions::new(1_767_225_600))
         .unwrap();
     let tgz = env.dir.path().join("db.tar.gz");
-    ouk_trivy::pack_db_tar_gz(&out.join("db"), &tgz, 1_767_225_600).unwrap();
+    let packed = ouk_trivy::pack_db_tar_gz(&out.join("db"), &tgz, 1_767_225_600).unwrap();
     let mut b = Build::new(1);
     b.extra.push(ouk_format::testkit::MemberSpec {
         path: "trivy/db.tar.gz".into(),
@@ -540,6 +540,7 @@ fn trivy_db_member_is_installed_in_the_generation() {
         role: ouk_format::manifest::MemberRole::Payload,
         sbom: None,
         data: std::fs::read(&tgz).unwrap(),
+        unpacked_size: Some(packed.db_bytes + packed.metadata_bytes),
     });
     let r = expect(&env.import(&env.kit(&b), &[]), 0);
     assert_eq!(r["trivy_db"], "trivy/db/trivy.db");
@@ -558,6 +559,7 @@ fn trivy_db_member_is_installed_in_the_generation() {
         role: ouk_format::manifest::MemberRole::Payload,
         sbom: None,
         data: b"not gzip".to_vec(),
+        unpacked_size: Some(8),
     });
     let r = expect(&env.import(&env.kit(&bad), &[]), 10);
     assert_eq!(r["error"]["kind"], "trivy_db_invalid");

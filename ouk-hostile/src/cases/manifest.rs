@@ -97,7 +97,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         c("manifest_invalid_timestamp", "invalid_document",
           resigned_json(ctx, |v| v["created_at"] = serde_json::json!("2026-01-01 00:00:00")),
           "A timestamp not in the one accepted spelling."),
-        c("manifest_nesting_bomb", "invalid_document", {
+        c("manifest_nesting_bomb", "limit_exceeded", {
             let payload = ctx.kit.manifest.to_payload();
             let depth = 100_000;
             let mut p = b"{\"annotations\":{\"x\":".to_vec();
@@ -107,7 +107,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
             p.extend_from_slice(&payload[1..]);
             resigned_raw(ctx, p)
           },
-          "100 000 nested arrays in an annotation: the JSON parser's recursion limit refuses it instead of overflowing the stack."),
+          "100 000 nested arrays in an annotation: refused at the format's 64-level nesting limit while parsing, before the stack can overflow."),
         c("manifest_not_json", "invalid_document", resigned_raw(ctx, b"\xef\xbb\xbfnot json".to_vec()),
           "A signed payload that is not JSON."),
         c("manifest_empty_members", "inconsistent_manifest",
@@ -139,8 +139,8 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
           }),
           "4097 members (limit 4096): inode and bookkeeping exhaustion refused from the manifest alone."),
         c("manifest_member_too_large", "limit_exceeded",
-          resigned(ctx, |m| m.members[adv].compressed.size = 1 << 62),
-          "A member declaring 4 EiB of compressed data."),
+          resigned(ctx, |m| m.members[adv].compressed.size = 1 << 50),
+          "A member declaring 1 PiB of compressed data (a valid JSON integer, over the 64 GiB cap)."),
         c("manifest_total_too_large", "limit_exceeded",
           resigned(ctx, |m| for mm in m.members.iter_mut().skip(1) { mm.uncompressed.size = 200 * GIB; }),
           "Three members of 200 GiB each: every member is under the per-member cap, the sum is over the 512 GiB total (disk exhaustion)."),

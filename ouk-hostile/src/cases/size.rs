@@ -51,7 +51,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     let mut big = ctx.envelope.clone();
     big.resize(limit + 1, b' ');
     out.push(c("envelope_oversized", "limit_exceeded", ctx.with_envelope(big),
-        "A well-formed, correctly signed envelope padded with JSON whitespace to 16 MiB + 1 byte: refused by the envelope cap (the only untrusted data read before authentication is bounded)."));
+        "A well-formed, correctly signed envelope padded with JSON whitespace to the 8 MiB cap + 1 byte: refused by the envelope cap (the only untrusted data read before authentication is bounded)."));
     let many: Vec<KeyName> = vec![KeyName::Kit; 17];
     let env = fixture::sign_payload(MANIFEST_PAYLOAD_TYPE, ctx.kit.manifest.to_payload(), &many);
     out.push(c("envelope_too_many_signatures", "limit_exceeded", ctx.with_envelope(env),

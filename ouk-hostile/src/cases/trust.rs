@@ -116,7 +116,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
           "Kit A's signed manifest with kit B's advisories member: refused on the signed size before reading it."),
         // ---- time and builder -----------------------------------------------------------------------
         c("kit_expired", "kit_expired", EXIT_POLICY,
-          kit_bytes(KitOptions { expires_at: "2026-06-01T00:00:00Z", ..KitOptions::default() }),
+          kit_bytes(KitOptions { created_at: "2026-01-01T00:00:00Z", expires_at: "2026-06-01T00:00:00Z", ..KitOptions::default() }),
           "A validly signed kit whose expires_at (2026-06-01) has passed: the freeze attack (replaying an old, genuine kit) is refused."),
         c("created_in_future", "created_in_future", EXIT_POLICY,
           kit_bytes(KitOptions { created_at: "2036-06-01T00:00:00Z", expires_at: "2037-01-01T00:00:00Z", ..KitOptions::default() }),

@@ -62,12 +62,23 @@ pub struct Build {
     pub extra: Vec<MemberSpec>,
 }
 
+/// Midnight UTC today, in Unix seconds.
+fn today_start() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    now - now.rem_euclid(86_400)
+}
+
 impl Build {
     pub fn new(sequence: u64) -> Build {
         Build {
             sequence,
-            created_at: 1_767_225_600, // 2026-01-01
-            expires_at: 4_102_444_800, // 2100-01-01
+            // Yesterday and in 300 days, day-aligned: the importer uses the real clock and a kit
+            // may be valid for at most 400 days (spec §4.5 #8); the same all day, so two builds
+            // of one `Build` stay byte-identical.
+            created_at: today_start() - 86_400,
+            expires_at: today_start() + 300 * 86_400,
             payload_len: 300_000,
             salt: sequence,
             with_attestation: true,
@@ -132,6 +143,7 @@ impl Build {
             role: MemberRole::Sbom,
             sbom: None,
             data: sbom,
+            unpacked_size: None,
         };
         let mut members = vec![sbom_member];
         members.extend(payloads);
@@ -183,6 +195,7 @@ impl Build {
                 role: MemberRole::Attestation,
                 sbom: None,
                 data: env,
+                unpacked_size: None,
             });
         }
         all.extend(members);
