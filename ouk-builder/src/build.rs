@@ -730,20 +730,12 @@ fn pack(
     })
 }
 
-/// Total size of the regular files in a gzip'd tar (the Trivy DB layer): the manifest's signed
-/// `unpacked_size`, which the importer enforces while extracting (spec §4.3). The archive was
-/// already validated (exported by us or checked by `ouk_trivy::validate_upstream_db_tar_gz`).
+/// The Trivy DB archive's expanded size, as the importer counts it while installing (one
+/// definition, in `ouk-trivy`): the manifest's signed `unpacked_size` (spec §4.3).
 fn unpacked_size(path: &Path) -> Result<u64, BuildError> {
     let file = File::open(path).map_err(BuildError::io(path))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
-    let mut total: u64 = 0;
-    for entry in archive.entries().map_err(BuildError::io(path))? {
-        let entry = entry.map_err(BuildError::io(path))?;
-        if entry.header().entry_type().is_file() {
-            total = total.saturating_add(entry.size());
-        }
-    }
-    Ok(total)
+    ouk_trivy::db_tar_gz_expanded_size(io::BufReader::new(file), &ouk_trivy::DbLimits::default())
+        .map_err(|e| BuildError::Config(format!("{}: {e}", path.display())))
 }
 
 fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {

@@ -115,6 +115,16 @@ pub enum Error {
         /// The member.
         path: Name,
     },
+    /// The Trivy DB archive expanded to another size than the signed manifest declares.
+    #[error("Trivy DB member {path} expands to {actual} bytes, the manifest declares {declared}")]
+    TrivyUnpackedSize {
+        /// The member.
+        path: Name,
+        /// Signed `unpacked_size`.
+        declared: u64,
+        /// Bytes the archive expanded to.
+        actual: u64,
+    },
     /// Installing the verified Trivy DB member failed.
     #[error("installing the Trivy DB failed: {0}")]
     Trivy(#[source] TrivyError),
@@ -395,7 +405,7 @@ impl Error {
             Error::Sbom { .. } => "sbom_invalid",
             Error::TrivyMisplaced { .. } => "trivy_misplaced",
             Error::Trivy(TrivyError::Io { .. }) => "io",
-            Error::Trivy(_) => "trivy_db_invalid",
+            Error::Trivy(_) | Error::TrivyUnpackedSize { .. } => "trivy_db_invalid",
             Error::KitNotRegularFile { .. } => "kit_not_regular_file",
             Error::AttestationNotFirst { .. } => "attestation_not_first",
             Error::InsufficientSpace { .. } => "insufficient_space",
@@ -449,7 +459,7 @@ impl Error {
             | Error::AttestationNotFirst { .. }
             | Error::AuditBroken { .. } => Class::Verification,
             Error::Trivy(TrivyError::Io { .. }) => Class::Io,
-            Error::Trivy(_) => Class::Verification,
+            Error::Trivy(_) | Error::TrivyUnpackedSize { .. } => Class::Verification,
             Error::KitNotRegularFile { .. }
             | Error::InsufficientSpace { .. }
             | Error::KitChangedOnMedium { .. } => Class::Io,

@@ -252,7 +252,11 @@ impl Session {
             .iter()
             .map(|x| x.uncompressed.size)
             .fold(0u64, u64::saturating_add);
-        let unpacked: u64 = 0;
+        let unpacked: u64 = m
+            .members
+            .iter()
+            .filter_map(|x| x.unpacked_size)
+            .fold(0u64, u64::saturating_add);
         let needed = members
             .saturating_add(unpacked)
             .saturating_add(2 * opened.header.envelope.len() as u64)
@@ -423,13 +427,23 @@ fn install_trivy(root: &Path, m: &Manifest) -> Result<Option<String>> {
     let declared = trivy_expanded_limit(member, &limits);
     let archive = root.join(TRIVY_MEMBER_PATH);
     let file = File::open(&archive).map_err(|e| Error::io("opening", &archive, e))?;
-    ouk_trivy::install_db_tar_gz(
+    let installed = ouk_trivy::install_db_tar_gz(
         std::io::BufReader::new(file),
         &root.join("trivy"),
         declared,
         &limits,
     )
     .map_err(Error::Trivy)?;
+    // The installer stopped at the declared size; less than declared is a lie too.
+    if let Some(signed) = member.unpacked_size {
+        if installed.expanded_bytes != signed {
+            return Err(Error::TrivyUnpackedSize {
+                path: ouk_format::error::Name::new(member.path.as_str()),
+                declared: signed,
+                actual: installed.expanded_bytes,
+            });
+        }
+    }
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
 }
 

@@ -22,9 +22,10 @@ use ouk_provenance::{ProvenanceSummary, SbomFormat, Sha256Hex, Subject};
 use crate::error::{Error, Result};
 use crate::sink::TRIVY_MEMBER_PATH;
 
-/// Largest attestation member captured in memory (a statement lists one subject per member; the
-/// provenance crate's own cap is 8 MiB of payload, base64 inflates by 4/3).
-pub const MAX_ATTESTATION_BYTES: u64 = 12 * 1024 * 1024;
+/// Largest attestation member captured in memory. It is a DSSE envelope, parsed under the same
+/// cap as every envelope (`Limits::max_envelope_bytes`, 8 MiB), so a larger one is refused here,
+/// by size, before a byte of it is buffered.
+pub const MAX_ATTESTATION_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest SBOM member validated (in memory) at import.
 pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
 
