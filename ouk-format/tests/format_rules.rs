@@ -1,7 +1,7 @@
 //! Issue 11 items 2, 4 and 9: each rule the spec tightened, through the public streaming verifier
 //! with validly signed kits (a compromised builder), asserting the exact error.
 
-use ouk_format::archive::reader::{verify_kit, NullSink, VerifyOptions};
+use ouk_format::archive::reader::{verify_kit, NullSink, StreamError, VerifyOptions};
 use ouk_format::dsse::Envelope;
 use ouk_format::error::Name;
 use ouk_format::keys::{Ed25519Signer, Signer};
@@ -42,7 +42,9 @@ fn verify(kit: &[u8]) -> Result<(), Error> {
         allow_expired: false,
         limits: Limits::default(),
     };
-    verify_kit(kit, &trust(), &opts, &mut NullSink).map(|_| ())
+    verify_kit(kit, &trust(), &opts, &mut NullSink)
+        .map(|_| ())
+        .map_err(StreamError::into_kit)
 }
 
 /// A kit whose manifest is `f(manifest)`, validly signed by the kit key (no `validate` on the

@@ -185,7 +185,7 @@ impl Session {
             KitSource::Path(path) => {
                 kit::open(path, Links::Follow, &trust, &self.verify_options(opts, now))?
             }
-            KitSource::Opened(opened) => opened,
+            KitSource::Opened(opened) => *opened,
         };
         let m = &opened.header.manifest;
         attempt.sequence = Some(m.sequence);
@@ -469,7 +469,7 @@ enum KitSource<'a> {
     /// A path the operator gave: opened (following a link) and authenticated by the attempt.
     Path(&'a Path),
     /// A kit `import --from` already opened and authenticated while choosing it.
-    Opened(kit::OpenedKit),
+    Opened(Box<kit::OpenedKit>),
 }
 
 impl KitSource<'_> {
@@ -534,7 +534,7 @@ impl Default for ScanBudget {
 /// memory does not grow with the number of kits, and are re-authenticated from the same
 /// descriptor only if every newer one failed.
 enum Pending {
-    Open(kit::OpenedKit),
+    Open(Box<kit::OpenedKit>),
     Closed {
         file: File,
         id: kit::FileId,
@@ -546,6 +546,7 @@ impl Pending {
     fn close(self) -> Pending {
         match self {
             Pending::Open(k) => {
+                let k = *k;
                 let id = k.file;
                 let manifest_sha256 = k.header.manifest_sha256;
                 Pending::Closed {
@@ -687,9 +688,9 @@ pub fn import_from_dir(
                             pending.push((q, i, p.close()));
                         }
                         newest = Some(pending.len());
-                        pending.push((sequence, index, Pending::Open(k)));
+                        pending.push((sequence, index, Pending::Open(Box::new(k))));
                     } else {
-                        pending.push((sequence, index, Pending::Open(k).close()));
+                        pending.push((sequence, index, Pending::Open(Box::new(k)).close()));
                     }
                 }
             }
@@ -730,7 +731,7 @@ pub fn import_from_dir(
                     manifest_sha256,
                 } => kit::reopen(&path, file, id, &trust, &vopts).and_then(|k| {
                     if k.header.manifest_sha256 == manifest_sha256 {
-                        Ok(k)
+                        Ok(Box::new(k))
                     } else {
                         Err(Error::KitChangedOnMedium { path: path.clone() })
                     }
@@ -786,13 +787,16 @@ pub fn verify(
     verify_once(now, opts, kit, progress).map(|(report, _)| report)
 }
 
+/// What `inspect` shows besides the report: the authenticated header and the verified statement.
+type VerifiedParts = (KitHeader, Option<Vec<u8>>);
+
 /// The one pass behind `verify` and `inspect`: also hands back the verified statement.
 fn verify_once(
     now: Timestamp,
     opts: &TrustOptions,
     kit: &Path,
     progress: &mut dyn Progress,
-) -> Result<(VerifyReport, (KitHeader, Option<Vec<u8>>))> {
+) -> Result<(VerifyReport, VerifiedParts)> {
     let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
         .map_err(Error::TrustRoot)?;
     let vopts = VerifyOptions {

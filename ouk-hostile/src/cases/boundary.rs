@@ -131,10 +131,125 @@ fn signature_flood_envelope(limits: &Limits) -> Vec<u8> {
     out
 }
 
+/// The base kit with its manifest payload rewritten as text and signed again with the kit key (the
+/// "compromised builder" who can sign anything): only the format's own rules can refuse it.
+fn resigned(ctx: &Ctx, edit: impl FnOnce(String) -> String) -> Vec<u8> {
+    let text = String::from_utf8(ctx.kit.manifest.to_payload()).expect("payload is UTF-8");
+    let edited = edit(text);
+    ctx.with_envelope(fixture::sign_payload(
+        ouk_format::media_types::MANIFEST_PAYLOAD_TYPE,
+        edited.into_bytes(),
+        &[KeyName::Kit],
+    ))
+}
+
+/// A manifest payload (an object with no annotations) with `annotations` set to raw JSON text.
+fn with_annotations(payload: &str, annotations: &str) -> String {
+    let body = payload.strip_suffix('}').unwrap_or(payload);
+    format!("{body},\"annotations\":{annotations}}}")
+}
+
+/// The base kit with its attestation moved behind every other member (container order follows).
+fn attestation_last() -> Vec<u8> {
+    let mut kit = Kit::build(&KitOptions::default());
+    kit.manifest.members.rotate_left(1);
+    kit.blobs.rotate_left(1);
+    kit.contents.rotate_left(1);
+    kit.bytes()
+}
+
+/// A manifest-level case: a signed manifest that breaks one rule of the format.
+fn signed_rule(
+    ctx: &Ctx,
+    name: &str,
+    kind: &'static str,
+    bytes: Vec<u8>,
+    desc: &str,
+) -> HostileCase {
+    format_case(
+        ctx,
+        Category::Boundary,
+        name,
+        kind,
+        EXIT_VERIFICATION,
+        bytes,
+        desc,
+    )
+}
+
 /// All trust-boundary cases.
 pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     let limits = Limits::default();
+    let created = ctx.kit.manifest.created_at.to_string();
+    let expires = ctx.kit.manifest.expires_at.to_string();
+    let sequence = format!("\"sequence\":{}", ctx.kit.manifest.sequence);
     let mut all = vec![
+        signed_rule(
+            ctx,
+            "signed_negative_year",
+            "invalid_document",
+            resigned(ctx, |t| t.replace(&created, "-001-01-01T00:00:00Z")),
+            "A signed created_at of \"-001-01-01T00:00:00Z\": chrono's %Y took the sign, the              store wrote it back as \"-0001-...\" which no longer parsed, and every later              command failed with store_damaged. The grammar is exactly YYYY-MM-DDTHH:MM:SSZ,              years 0001-9999.",
+        ),
+        signed_rule(
+            ctx,
+            "signed_leap_second",
+            "invalid_document",
+            resigned(ctx, |t| t.replace(&created, &format!("{}60Z", &created[..17]))),
+            "Second 60: one instant has one spelling, so it is refused.",
+        ),
+        signed_rule(
+            ctx,
+            "signed_sequence_u64_max",
+            "limit_exceeded",
+            resigned(ctx, |t| t.replace(&sequence, "\"sequence\":18446744073709551615")),
+            "Sequence 2^64-1 would block the channel for ever; every integer is at most 2^53-1              (JSON tools agree on it), and `reset-floor` is the audited way out of any high              sequence.",
+        ),
+        signed_rule(
+            ctx,
+            "signed_expiry_year_9999",
+            "limit_exceeded",
+            resigned(ctx, |t| t.replace(&expires, "9999-12-31T23:59:59Z")),
+            "A kit that never expires: expires_at - created_at is capped (400 days).",
+        ),
+        signed_rule(
+            ctx,
+            "signed_format_ouk2",
+            "unsupported_format",
+            resigned(ctx, |t| t.replacen("\"format\":\"ouk/1\"", "\"format\":\"ouk/2\",\"delta_of\":\"x\"", 1)),
+            "A future format with fields this reader does not know: unsupported_format, not a              generic parse error.",
+        ),
+        signed_rule(
+            ctx,
+            "signed_duplicate_annotation_keys",
+            "invalid_document",
+            resigned(ctx, |t| with_annotations(&t, "{\"a\":\"1\",\"a\":\"2\"}")),
+            "Duplicate annotation keys (serde would keep the last one silently).",
+        ),
+        signed_rule(
+            ctx,
+            "signed_annotation_flood",
+            "limit_exceeded",
+            resigned(ctx, |t| {
+                let flood = vec!["0"; 2_500_000].join(",");
+                with_annotations(&t, &format!("{{\"flood\":[{flood}]}}"))
+            }),
+            "A signed 5 MiB annotation array of 2.5 M values: annotation values are counted              while parsing and the manifest is parsed once (449 MiB for 12 MiB before).",
+        ),
+        signed_rule(
+            ctx,
+            "signed_windows_device_path",
+            "invalid_document",
+            resigned(ctx, |t| t.replace("feeds/snapshot.json", "feeds/nul.txt")),
+            "A member path that is a Windows device name: non-portable, refused.",
+        ),
+        signed_rule(
+            ctx,
+            "attestation_after_payloads",
+            "inconsistent_manifest",
+            attestation_last(),
+            "The attestation behind the payloads: with only the kit key, payloads placed first              would be staged (1 GiB, 8 GiB at full scale) and SBOMs parsed before a bad              attestation refused the kit. The attestation must be the first member.",
+        ),
         format_case(
             ctx,
             Category::Boundary,
@@ -171,18 +286,16 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     // free-space check on the signed sizes before anything is staged. The blobs are small:
     // nothing gets that far.
     let mut huge = kit_with_extra_member("feeds/huge-a.bin", "application/octet-stream", b"a");
-    for name in ["feeds/huge-b.bin"] {
-        let (blob, member) = fixture::compress(
-            name,
-            "application/octet-stream",
-            MemberRole::Payload,
-            Some(SBOM_PATH),
-            b"b",
-        );
-        huge.manifest.members.push(member);
-        huge.blobs.push(blob);
-        huge.contents.push(b"b".to_vec());
-    }
+    let (blob, member) = fixture::compress(
+        "feeds/huge-b.bin",
+        "application/octet-stream",
+        MemberRole::Payload,
+        Some(SBOM_PATH),
+        b"b",
+    );
+    huge.manifest.members.push(member);
+    huge.blobs.push(blob);
+    huge.contents.push(b"b".to_vec());
     let n = huge.manifest.members.len();
     for m in &mut huge.manifest.members[n - 2..] {
         m.uncompressed.size = 200 << 30;
