@@ -201,7 +201,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         signed_rule(
             ctx,
             "signed_sequence_u64_max",
-            "limit_exceeded",
+            "invalid_document",
             resigned(ctx, |t| t.replace(&sequence, "\"sequence\":18446744073709551615")),
             "Sequence 2^64-1 would block the channel for ever; every integer is at most 2^53-1              (JSON tools agree on it), and `reset-floor` is the audited way out of any high              sequence.",
         ),

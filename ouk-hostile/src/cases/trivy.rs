@@ -247,17 +247,34 @@ fn archive(entries: Vec<Entry>) -> Vec<u8> {
     gzip_stored(&rawtar::encode(&entries, &rawtar::end_marker()))
 }
 
-/// The fixture kit plus one payload member (linked to the kit SBOM, attested).
-pub fn kit_with_member(path: &str, media_type: &str, data: Vec<u8>) -> Vec<u8> {
+/// Sum of the regular files' sizes in a list of tar entries: the `unpacked_size` a builder would
+/// sign for an archive made of them.
+pub fn expanded(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .filter(|e| matches!(e.header.typeflag, b'0' | 0))
+        .map(|e| e.data.len() as u64)
+        .sum()
+}
+
+/// The signed `unpacked_size` of [`db_tar_gz`] for a DB of `db_len` bytes.
+fn db_expanded(db_len: usize) -> u64 {
+    (db_len + METADATA.len()) as u64
+}
+
+/// The fixture kit plus one payload member (linked to the kit SBOM, attested), with the signed
+/// `unpacked_size` the format requires exactly for the Trivy DB media type.
+pub fn kit_with_member(path: &str, media_type: &str, data: Vec<u8>, unpacked: u64) -> Vec<u8> {
     let opts = KitOptions::default();
     let mut kit = Kit::build(&opts);
-    let (blob, member) = compress(
+    let (blob, mut member) = compress(
         path,
         media_type,
         MemberRole::Payload,
         Some(SBOM_PATH),
         &data,
     );
+    member.unpacked_size = (media_type == TRIVY_DB_MEDIA_TYPE).then_some(unpacked);
     kit.manifest.members.push(member);
     kit.blobs.push(blob);
     kit.contents.push(data);
@@ -282,12 +299,14 @@ fn case(ctx: &Ctx, name: &str, kind: &'static str, kit: Vec<u8>, desc: &str) -> 
 fn db_case(ctx: &Ctx, name: &str, edit: impl FnOnce(&mut Vec<u8>), desc: &str) -> HostileCase {
     let mut db = bolt::valid();
     edit(&mut db);
-    let kit = kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, db_tar_gz(db));
+    let unpacked = db_expanded(db.len());
+    let kit = kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, db_tar_gz(db), unpacked);
     case(ctx, name, kinds::INVALID, kit, desc)
 }
 
 fn tgz_case(ctx: &Ctx, name: &str, entries: Vec<Entry>, desc: &str) -> HostileCase {
-    let kit = kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, archive(entries));
+    let unpacked = expanded(&entries);
+    let kit = kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, archive(entries), unpacked);
     case(ctx, name, kinds::INVALID, kit, desc)
 }
 
@@ -360,15 +379,19 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
             "`../trivy.db`: an entry escaping the install directory."),
         tgz_case(ctx, "trivy_tgz_size_over_cap", vec![oversized, md()],
             "A `trivy.db` header declaring 16 GiB: refused before a byte is written."),
-        case(ctx, "trivy_tgz_trailing_data", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, trailing),
+        case(ctx, "trivy_tgz_trailing_data", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, trailing, db_expanded(db().len())),
             "Bytes hidden after the gzip member."),
-        case(ctx, "trivy_tgz_truncated_gzip", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, truncated_gz),
+        case(ctx, "trivy_tgz_truncated_gzip", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, truncated_gz, db_expanded(db().len())),
             "The gzip trailer (CRC and length) is missing."),
-        case(ctx, "trivy_plain_member_at_db_path", kinds::MISPLACED, kit_with_member("trivy/db/trivy.db", "application/octet-stream", db()),
+        case(ctx, "trivy_expands_beyond_unpacked_size", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, db_tar_gz(db()), 4096),
+            "A valid DB archive whose signed unpacked_size (4 KiB) is smaller than what it expands to: extraction stops at the signed size (a gzip bomb cannot grow outside the signed accounting and the free-space check)."),
+        case(ctx, "trivy_expands_below_unpacked_size", kinds::INVALID, kit_with_member(TRIVY_PATH, TRIVY_DB_MEDIA_TYPE, db_tar_gz(db()), db_expanded(db().len()) + 1),
+            "A valid DB archive that expands to one byte less than its signed unpacked_size: the signed size is exact, not an upper bound."),
+        case(ctx, "trivy_plain_member_at_db_path", kinds::MISPLACED, kit_with_member("trivy/db/trivy.db", "application/octet-stream", db(), 0),
             "A plain payload at `trivy/db/trivy.db` would become the active DB unchecked (issue 11 item 6): everything under `trivy/` except the DB member is refused."),
-        case(ctx, "trivy_db_member_wrong_media_type", kinds::MISPLACED, kit_with_member(TRIVY_PATH, "application/octet-stream", db_tar_gz(db())),
+        case(ctx, "trivy_db_member_wrong_media_type", kinds::MISPLACED, kit_with_member(TRIVY_PATH, "application/octet-stream", db_tar_gz(db()), 0),
             "`trivy/db.tar.gz` with another media type: the DB member is chosen by path and media type together."),
-        case(ctx, "trivy_db_media_type_elsewhere", kinds::MISPLACED, kit_with_member("feeds/db.tar.gz", TRIVY_DB_MEDIA_TYPE, db_tar_gz(db())),
+        case(ctx, "trivy_db_media_type_elsewhere", kinds::MISPLACED, kit_with_member("feeds/db.tar.gz", TRIVY_DB_MEDIA_TYPE, db_tar_gz(db()), db_expanded(db().len())),
             "The Trivy DB media type on a member outside `trivy/db.tar.gz`."),
     ]
 }
