@@ -276,8 +276,8 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
             "statement_value_flood",
             "provenance_invalid",
             EXIT_VERIFICATION,
-            kit_with_statement_flood(3_900_000),
-            "A validly signed attestation whose statement carries 3.9 M extra values: the \
+            kit_with_statement_flood(2_900_000),
+            "A validly signed attestation (just under the 8 MiB envelope cap) whose statement carries 2.9 M extra values: the \
              statement is parsed under value caps and refused without building the tree \
              (158 MiB before).",
         ),
