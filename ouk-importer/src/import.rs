@@ -111,6 +111,18 @@ impl Session {
         self.state.as_ref().map(|s| s.highest_sequence)
     }
 
+    /// Append the audit record of an administrative command (with the error, if it failed) and
+    /// return its result; an audit failure fails a command that otherwise succeeded.
+    fn finish_audited<T>(&mut self, mut entry: Entry, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            entry = entry.with_error(e);
+        }
+        let audited = self.audit.append(self.now, entry);
+        let report = result?;
+        audited?;
+        Ok(report)
+    }
+
     /// The trust root, verified against the effective clock, and never older than the one the
     /// store already used.
     fn trust(&self, opts: &TrustOptions, now: Timestamp) -> Result<Verified<TrustRoot>> {
@@ -967,7 +979,7 @@ pub fn rollback(ctx: &Context, sequence: u64) -> Result<RollbackReport> {
             expired: ctx.now > target.expires_at,
         })
     })();
-    let mut entry = Entry {
+    let entry = Entry {
         action: "rollback",
         outcome: if result.is_ok() {
             "activated"
@@ -978,13 +990,7 @@ pub fn rollback(ctx: &Context, sequence: u64) -> Result<RollbackReport> {
         generation: result.as_ref().ok().map(|r| r.current.clone()),
         ..Entry::default()
     };
-    if let Err(e) = &result {
-        entry = entry.with_error(e);
-    }
-    let audited = s.audit.append(s.now, entry);
-    let report = result?;
-    audited?;
-    Ok(report)
+    s.finish_audited(entry, result)
 }
 
 /// Longest reason kept in the audit log for a manual action.
@@ -1041,20 +1047,14 @@ pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorRep
     if let Ok(r) = &result {
         note = format!("floor {} -> {}: {note}", r.previous_floor, r.floor);
     }
-    let mut entry = Entry {
+    let entry = Entry {
         action: "reset_floor",
         outcome: if result.is_ok() { "lowered" } else { "refused" },
         sequence: Some(to),
         note: Some(note),
         ..Entry::default()
     };
-    if let Err(e) = &result {
-        entry = entry.with_error(e);
-    }
-    let audited = s.audit.append(s.now, entry);
-    let report = result?;
-    audited?;
-    Ok(report)
+    s.finish_audited(entry, result)
 }
 
 /// `gc --keep N`: remove all but the N newest generations (the active one is always kept).

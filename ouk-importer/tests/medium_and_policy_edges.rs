@@ -251,24 +251,3 @@ fn already_imported_after_rollback_names_both_generations() {
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(out.contains("not active"), "{out}");
 }
-
-#[test]
-fn a_future_dated_kit_does_not_ratchet_the_time_mark_beyond_the_clock() {
-    let env = Env::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let mut b = Build::new(1);
-    b.created_at = now + 6 * 86_400;
-    expect(&env.import(&env.kit(&b), &["--clock-skew", "604800"]), 0);
-    let st: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.store.join("state.json")).unwrap()).unwrap();
-    let mark = ouk_format::time::Timestamp::parse(st["time_high_water"].as_str().unwrap())
-        .unwrap()
-        .unix();
-    assert!(
-        mark <= now + 600,
-        "mark {mark} ratcheted past the clock {now}"
-    );
-}

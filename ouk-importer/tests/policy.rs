@@ -117,10 +117,7 @@ fn expired_kit_refused_unless_allowed_and_audited() {
 #[test]
 fn created_in_future_and_clock_skew() {
     let env = Env::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = now_unix();
     let mut b = Build::new(1);
     b.created_at = now + 3600;
     let k = env.kit(&b);
@@ -149,10 +146,7 @@ fn clock_skew_does_not_ratchet_the_time_high_water_mark() {
     // not jump to tomorrow: one kit could otherwise age every later kit by up to the skew, for
     // good. It moves to the local clock at most.
     let env = Env::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = now_unix();
     let mut b1 = Build::new(1);
     b1.created_at = now + 86_400;
     expect(&env.import(&env.kit(&b1), &["--clock-skew", "172800"]), 0);
@@ -177,10 +171,7 @@ fn clock_set_back_cannot_revive_expired_kit() {
     // The store saw time T (an earlier import); the system clock has since been set back a day.
     // A kit that expired before T but is fresh by the wrong clock must be refused.
     let env = Env::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = now_unix();
     expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
     // Simulate the clock moving back: the recorded high-water mark is a day ahead of the clock.
     let path = env.store.join("state.json");

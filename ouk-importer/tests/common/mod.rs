@@ -333,3 +333,11 @@ pub fn audit_ok(env: &Env) {
     let o = env.run(&["audit", "verify", "--store", env.store_arg(), "--json"]);
     expect(&o, 0);
 }
+
+/// The system clock, as the importer binary reads it (seconds since the Unix epoch).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
