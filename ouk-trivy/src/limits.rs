@@ -47,6 +47,10 @@ pub struct DbLimits {
     pub max_bucket_depth: u32,
     /// Most branch and leaf elements checked in total. Bounds the validation's work.
     pub max_elements: u64,
+    /// Most page references waiting to be visited at once (24 bytes each). A real DB keeps
+    /// about depth × fan-out pending (a few thousand); a crafted one could make every page of
+    /// an 8 GiB file pending at once (~48 MiB): this keeps the walk's memory fixed.
+    pub max_pending_pages: u64,
 }
 
 impl Default for DbLimits {
@@ -59,6 +63,7 @@ impl Default for DbLimits {
             max_tree_depth: 32,
             max_bucket_depth: 8,
             max_elements: 200_000_000,
+            max_pending_pages: 1 << 19,
         }
     }
 }

@@ -265,6 +265,12 @@ pub enum BoltProblem {
         /// The limit.
         limit: u64,
     },
+    /// More pages waiting to be visited than [`crate::DbLimits::max_pending_pages`].
+    #[error("more than {limit} pages pending in the walk")]
+    TooManyPending {
+        /// The limit.
+        limit: u64,
+    },
     /// The freelist's id array does not fit in its page.
     #[error("freelist page {pgid}: {count} ids do not fit in the page")]
     FreelistOverflowsPage {

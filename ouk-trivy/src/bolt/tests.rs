@@ -485,6 +485,14 @@ fn limits_bound_depth_work_and_page_size() {
         BoltProblem::TooManyElements { limit: 3 }
     );
     let l = DbLimits {
+        max_pending_pages: 1,
+        ..DbLimits::default()
+    };
+    assert!(matches!(
+        problem_with(&build(), &l).0,
+        BoltProblem::TooManyPending { limit: 1 }
+    ));
+    let l = DbLimits {
         max_page_span_bytes: 4096,
         ..DbLimits::default()
     };

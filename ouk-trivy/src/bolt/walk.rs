@@ -99,6 +99,11 @@ impl<'p, 'f> Walk<'p, 'f> {
         if self.pages.reached_count() + self.stack.len() as u64 >= self.pages.file_pages() {
             return Err(BoltProblem::PageReachedTwice { pgid });
         }
+        if self.stack.len() as u64 >= self.limits.max_pending_pages {
+            return Err(BoltProblem::TooManyPending {
+                limit: self.limits.max_pending_pages,
+            });
+        }
         self.stack.push(Task {
             pgid,
             depth,
