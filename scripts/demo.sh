@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-target/demo}
 rm -rf "$work" && mkdir -p "$work"
-cargo build --release -q -p ouk-builder -p ouk-importer
-bin=target/release
+# Built one at a time: the importer alone links only the install half of ouk-trivy (a joint
+# build would unify in the builder's export feature).
+cargo build --release -q -p ouk-builder
+cargo build --release -q -p ouk-importer
+bin="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== build (dev keys: TEST ONLY)"
 "$bin/ouk-builder" build \
