@@ -122,11 +122,23 @@ pub struct ContentInfo {
 #[derive(Debug, Clone)]
 pub struct Unverified<T>(pub T);
 
+impl Unverified<Manifest> {
+    /// Parse manifest payload bytes WITHOUT any signature check (`inspect` without a trust root,
+    /// fuzz seeds, measurements): the same capped parse and structural validation as the
+    /// verifier, but the result says in its type that nothing authenticated it.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Unverified<Manifest>, Error> {
+        Manifest::from_payload(bytes, limits).map(Unverified)
+    }
+}
+
 impl Manifest {
     /// Parse payload bytes once, with every count, length and depth capped while parsing, and
     /// validate structure. A `format` other than `ouk/1` is `unsupported_format` whatever else
     /// the document holds.
-    pub fn from_payload(bytes: &[u8], limits: &Limits) -> Result<Manifest, Error> {
+    ///
+    /// Crate-private: outside this crate a manifest comes from the staged reader (verified) or
+    /// from [`Unverified::<Manifest>::parse`] (marked as untrusted), never from bare bytes.
+    pub(crate) fn from_payload(bytes: &[u8], limits: &Limits) -> Result<Manifest, Error> {
         let m = parse::parse(bytes, limits)?;
         m.validate(limits)?;
         Ok(m)

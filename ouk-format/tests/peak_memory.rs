@@ -12,7 +12,7 @@
 use ouk_format::dsse::{encode_base64, Envelope};
 use ouk_format::error::{Document, Error};
 use ouk_format::keys::Ed25519Signer;
-use ouk_format::manifest::Manifest;
+use ouk_format::manifest::{Manifest, Unverified};
 use ouk_format::media_types::MANIFEST_PAYLOAD_TYPE;
 use ouk_format::Limits;
 
@@ -197,7 +197,8 @@ fn run_case(case: usize) -> (&'static str, usize, u64) {
             assert!(envelope.len() <= cap);
             let (res, grew) = peak_growth(|| {
                 let env = Envelope::parse(&envelope, Document::Manifest, &limits).unwrap();
-                Manifest::from_payload(env.unverified_payload(), &limits).map(|m| m.members.len())
+                Unverified::<Manifest>::parse(env.unverified_payload(), &limits)
+                    .map(|m| m.0.members.len())
             })
             .unwrap();
             assert_eq!(
@@ -225,8 +226,12 @@ fn run_case(case: usize) -> (&'static str, usize, u64) {
             assert!(envelope.len() <= cap, "{} > {cap}", envelope.len());
             let (res, grew) = peak_growth(|| {
                 let env = Envelope::parse(&envelope, Document::Manifest, &limits).unwrap();
-                Manifest::from_payload(env.unverified_payload(), &limits)
-                    .map(|m| (m.annotations.len(), m.members[0].compressed.chunks.len()))
+                Unverified::<Manifest>::parse(env.unverified_payload(), &limits).map(|m| {
+                    (
+                        m.0.annotations.len(),
+                        m.0.members[0].compressed.chunks.len(),
+                    )
+                })
             })
             .unwrap();
             let (keys, chunks) = res.unwrap();

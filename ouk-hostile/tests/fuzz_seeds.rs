@@ -7,7 +7,7 @@ use ouk_format::archive::reader::{verify_kit, NullSink, VerifyOptions};
 use ouk_format::dsse::Envelope;
 use ouk_format::error::Document;
 use ouk_format::keys::{Ed25519Signer, Signer};
-use ouk_format::manifest::Manifest;
+use ouk_format::manifest::{Manifest, Unverified};
 use ouk_format::media_types::MANIFEST_PAYLOAD_TYPE;
 use ouk_format::time::Timestamp;
 use ouk_format::trust_root::verify_trust_root;
@@ -44,7 +44,7 @@ fn seeds_pass_the_harness_checks() {
     };
     let limits = Limits::default();
     for m in get("manifest") {
-        Manifest::from_payload(&m, &limits).unwrap();
+        Unverified::<Manifest>::parse(&m, &limits).unwrap();
     }
     let key = Ed25519Signer::from_seed(&[9; 32]).public_key();
     for d in get("dsse") {
