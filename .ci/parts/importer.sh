@@ -24,7 +24,10 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   cargo build -q -p ouk-importer
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  bin="$(pwd)/${target}/debug/ouk-importer"
+  case "$target" in
+    /*) bin="${target}/debug/ouk-importer" ;;
+    *) bin="$(pwd)/${target}/debug/ouk-importer" ;;
+  esac
   for unit in contrib/systemd/ouk-import.*; do
     sed "s#/usr/bin/ouk-importer#${bin}#" "$unit" > "$tmp/$(basename "$unit")"
   done
