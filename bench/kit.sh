@@ -70,7 +70,9 @@ DATA_FILES=$(find "$DATA" -type f | wc -l)
 
 # --- binaries --------------------------------------------------------------------------------
 echo "building release binaries ..." >&2
-cargo build --release -q -p ouk-builder -p ouk-importer
+# One at a time: the importer alone links only the install half of ouk-trivy (as shipped).
+cargo build --release -q -p ouk-builder
+cargo build --release -q -p ouk-importer
 BUILDER="$TGT/release/ouk-builder"
 IMPORTER="$TGT/release/ouk-importer"
 if ! "$IMPORTER" verify --help >/dev/null 2>&1; then
