@@ -64,5 +64,8 @@ pub fn corpora() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("dsse", vec![dsse_a, dsse_b]),
         ("trust_root", trust_roots),
         ("archive", vec![kit_a, kit_b]),
+        // A valid Trivy-shaped Bolt file (branch, leaves, inline and page buckets, an overflow
+        // page, a freelist) for the bounds-checked validator in ouk-trivy.
+        ("bolt", vec![crate::cases::trivy::bolt::valid()]),
     ]
 }

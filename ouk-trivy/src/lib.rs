@@ -22,6 +22,8 @@ mod archive;
 mod bolt;
 mod buckets;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod install;
 mod limits;
 mod metadata;
