@@ -999,9 +999,10 @@ const MAX_REASON_BYTES: usize = 500;
 /// `reset-floor --to N --reason TEXT`: lower the anti-rollback floor. The only way out after a
 /// signer (compromised, or simply wrong) published a kit with an absurd sequence such as 2^53:
 /// without it one signed kit would block the channel forever. It only ever lowers the floor,
-/// needs a reason, requires the active generation to be at or below `to` (re-activate an older one
-/// with `rollback` first), and is audited with the old and new value; the next kit must have a
-/// sequence above `to`.
+/// needs a reason, must name a local generation's sequence (that kit becomes the kit at the floor:
+/// it imports again as `already_imported`, another kit with its sequence is an equivocation),
+/// requires the active generation to be at or below `to` (re-activate an older one with
+/// `rollback` first), and is audited with the old and new value.
 pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorReport> {
     let mut s = Session::open(ctx)?;
     let result = (|| {
@@ -1030,12 +1031,34 @@ pub fn reset_floor(ctx: &Context, to: u64, reason: &str) -> Result<ResetFloorRep
                 });
             }
         }
+        // The floor is a kit the store holds: the same kit again is then `already_imported`,
+        // another signed kit with that sequence an equivocation, exactly as before the reset.
+        let Some(at_floor) = s
+            .store
+            .generations()?
+            .into_iter()
+            .find(|g| g.sequence == to)
+        else {
+            return Err(Error::ResetFloorRefused {
+                reason: "no local generation has that sequence (the floor is reset to a kit the store holds)",
+            });
+        };
+        let manifest = fsx::read_capped(
+            &s.store
+                .generation_dir(&at_floor.name)
+                .join(".ouk/manifest.json"),
+            64 << 20,
+        )?
+        .ok_or(Error::StoreDamaged {
+            path: s.store.generation_dir(&at_floor.name),
+            reason: "generation without .ouk/manifest.json".to_owned(),
+        })?;
         let previous = state.highest_sequence;
         let mut new = state.clone();
         new.highest_sequence = to;
-        // The kit identity recorded belongs to the old floor's kit; with a lower floor it no
-        // longer names "the kit at the floor".
-        new.manifest_sha256 = None;
+        new.kit_sha256 = at_floor.kit_sha256;
+        new.generation = at_floor.name.clone();
+        new.manifest_sha256 = Some(Sha256::of(&manifest));
         new.save(s.store.root())?;
         s.state = Some(new);
         Ok(ResetFloorReport {

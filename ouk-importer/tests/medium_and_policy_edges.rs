@@ -222,6 +222,26 @@ fn reset_floor_recovers_a_channel_blocked_by_a_huge_sequence_and_is_audited() {
     let last = audit_lines(&env).last().unwrap().clone();
     assert_eq!(last["action"], "reset_floor");
     assert!(last["note"].as_str().unwrap().contains("ticket 42"));
+    // The kit at the new floor is the one generation 1 holds: importing it again changes
+    // nothing, another signed kit with sequence 1 is still an equivocation.
+    let again = expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
+    assert_eq!(again["outcome"], "already_imported", "{again}");
+    let mut other = Build::new(1);
+    other.salt = 5;
+    let r = expect(&env.import(&env.kit(&other), &[]), 20);
+    assert_eq!(r["error"]["kind"], "equivocation");
+    // A floor that names no local generation is refused.
+    let o = env.run(&[
+        "reset-floor",
+        "--to",
+        "0",
+        "--reason",
+        "x",
+        "--store",
+        &store,
+        "--json",
+    ]);
+    assert_eq!(expect(&o, 2)["error"]["kind"], "reset_floor_refused");
     expect(&env.import(&env.kit(&Build::new(2)), &[]), 0);
     audit_ok(&env);
 }
