@@ -544,6 +544,17 @@ impl Kit {
         }
     }
 
+    /// Append one payload member, linked to the kit SBOM, after the others (its attestation
+    /// subject is only added by a later [`Kit::rederive`]). Returns the new member description.
+    pub fn push_payload(&mut self, path: &str, media_type: &str, data: &[u8]) -> &mut Member {
+        let (blob, member) = compress(path, media_type, MemberRole::Payload, Some(SBOM_PATH), data);
+        self.manifest.members.push(member);
+        self.blobs.push(blob);
+        self.contents.push(data.to_vec());
+        let last = self.manifest.members.len() - 1;
+        &mut self.manifest.members[last]
+    }
+
     /// The kit-key-signed envelope of this kit's manifest.
     pub fn envelope(&self) -> Vec<u8> {
         sign_manifest(&self.manifest)

@@ -130,12 +130,12 @@ pub enum Error {
     Trivy(#[source] TrivyError),
     /// The kit path is not a regular file (a FIFO would hang the job, a device or link could
     /// be anything).
-    #[error("kit {path} is {what}, not a regular file")]
+    #[error("kit {path} is a {found}, not a regular file")]
     KitNotRegularFile {
         /// The kit path.
         path: PathBuf,
         /// What it is instead.
-        what: &'static str,
+        found: EntryKind,
     },
     /// The attestation is not the first member: a payload or SBOM before it would be staged and
     /// parsed before the attestation could refuse the kit.

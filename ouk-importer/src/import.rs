@@ -175,15 +175,6 @@ impl Session {
         }
     }
 
-    fn verify_options(&self, opts: &TrustOptions, now: Timestamp) -> VerifyOptions {
-        VerifyOptions {
-            now,
-            skew_secs: opts.skew_secs,
-            allow_expired: opts.allow_expired,
-            limits: opts.limits.clone(),
-        }
-    }
-
     fn import_one(
         &mut self,
         opts: &TrustOptions,
@@ -195,7 +186,7 @@ impl Session {
         let trust = self.trust(opts, now)?;
         let opened = match source {
             KitSource::Path(path) => {
-                kit::open(path, Links::Follow, &trust, &self.verify_options(opts, now))?
+                kit::open(path, Links::Follow, &trust, &verify_options(opts, now))?
             }
             KitSource::Opened(opened) => *opened,
         };
@@ -467,6 +458,16 @@ fn trivy_expanded_limit(
     limits.max_db_bytes + limits.max_metadata_bytes
 }
 
+/// The reader's options for one attempt: the operator's trust options at the clock in use.
+fn verify_options(opts: &TrustOptions, now: Timestamp) -> VerifyOptions {
+    VerifyOptions {
+        now,
+        skew_secs: opts.skew_secs,
+        allow_expired: opts.allow_expired,
+        limits: opts.limits.clone(),
+    }
+}
+
 /// Bytes of free space required beyond the signed sizes (directories, records, fsync slack).
 const FREE_SPACE_MARGIN: u64 = 16 * 1024 * 1024;
 
@@ -587,7 +588,7 @@ pub fn import_from_dir(
     let mut session = Session::open(ctx)?;
     let now = session.effective_now();
     let trust = session.trust(opts, now)?;
-    let vopts = session.verify_options(opts, now);
+    let vopts = verify_options(opts, now);
 
     // List names only (no stat, no open): d_type is a hint we do not trust; the open below
     // decides what a file is.
@@ -811,13 +812,7 @@ fn verify_once(
 ) -> Result<(VerifyReport, VerifiedParts)> {
     let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
         .map_err(Error::TrustRoot)?;
-    let vopts = VerifyOptions {
-        now,
-        skew_secs: opts.skew_secs,
-        allow_expired: opts.allow_expired,
-        limits: opts.limits.clone(),
-    };
-    let opened = kit::open(kit, Links::Follow, &trust, &vopts)?;
+    let opened = kit::open(kit, Links::Follow, &trust, &verify_options(opts, now))?;
     // The Trivy DB gets the same checks as at import: only its archive is written, to a private
     // temporary directory removed on return.
     let scratch = tempfile::Builder::new()

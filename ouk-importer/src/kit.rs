@@ -22,7 +22,10 @@ use ouk_format::trust_root::TrustRoot;
 use ouk_format::verified::Verified;
 use ouk_format::Limits;
 
-use crate::error::{Error, Result};
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+
+use crate::error::{EntryKind, Error, Result};
 use crate::sink::{Findings, KitSink};
 use crate::Progress;
 
@@ -61,19 +64,20 @@ pub struct OpenedKit {
 /// `O_NOFOLLOW` when links are refused, then `fstat` on the descriptor (not the path, which could
 /// have been swapped since a directory listing) must say "regular file".
 pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
-    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    let mut flags = OFlags::NONBLOCK | OFlags::CLOEXEC;
     if links == Links::Refuse {
-        flags |= libc::O_NOFOLLOW;
+        flags |= OFlags::NOFOLLOW;
     }
+    // Flag bits always fit an i32 (they come from the C `int` flags argument).
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(flags)
+        .custom_flags(flags.bits() as i32)
         .open(path)
         .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
+            if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) {
                 Error::KitNotRegularFile {
                     path: path.to_path_buf(),
-                    what: "a symbolic link",
+                    found: EntryKind::Symlink,
                 }
             } else {
                 Error::io("opening the kit", path, e)
@@ -85,7 +89,7 @@ pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
     if !meta.file_type().is_file() {
         return Err(Error::KitNotRegularFile {
             path: path.to_path_buf(),
-            what: describe_type(&meta),
+            found: EntryKind::of(meta.file_type()),
         });
     }
     Ok((
@@ -95,24 +99,6 @@ pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
             ino: meta.ino(),
         },
     ))
-}
-
-fn describe_type(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Stage one: open the file and authenticate its envelope against `trust` (kit threshold,

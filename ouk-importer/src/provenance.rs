@@ -17,7 +17,7 @@ use ouk_format::manifest::{Manifest, Member, MemberRole};
 use ouk_format::media_types::{ATTESTATION_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, TRIVY_DB_MEDIA_TYPE};
 use ouk_format::trust_root::{RoleName, TrustRoot};
 use ouk_format::Limits;
-use ouk_provenance::{ProvenanceSummary, SbomFormat, Sha256Hex, Subject};
+use ouk_provenance::{ProvenanceSummary, Sha256Hex, Subject};
 
 use crate::error::{Error, Result};
 use crate::sink::TRIVY_MEMBER_PATH;
@@ -119,12 +119,6 @@ pub fn check_statement(
         path: Name::new(attestation.path.as_str()),
         source,
     })
-}
-
-/// Validate one SBOM member's content.
-pub fn check_sbom(member: &Member, bytes: &[u8]) -> Result<SbomFormat> {
-    ouk_provenance::validate_sbom(bytes, &sbom_limits())
-        .map_err(|source| sbom_error(member, source))
 }
 
 /// The SBOM validator's limits as the importer applies them.

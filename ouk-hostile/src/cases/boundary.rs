@@ -100,17 +100,6 @@ fn kit_with_statement_flood(values: usize) -> Vec<u8> {
     kit.bytes()
 }
 
-/// The base kit plus one extra payload member (linked to the kit SBOM).
-fn kit_with_extra_member(path: &str, media_type: &str, data: &[u8]) -> Kit {
-    let mut kit = Kit::build(&KitOptions::default());
-    let (blob, member) =
-        fixture::compress(path, media_type, MemberRole::Payload, Some(SBOM_PATH), data);
-    kit.manifest.members.push(member);
-    kit.blobs.push(blob);
-    kit.contents.push(data.to_vec());
-    kit
-}
-
 /// An unsigned envelope as large as the cap allows, made of empty signature objects.
 fn signature_flood_envelope(limits: &Limits) -> Vec<u8> {
     let cap = usize::try_from(limits.max_envelope_bytes).unwrap_or(usize::MAX);
@@ -285,20 +274,11 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     // Two members declaring 200 GiB each (within the per-member and total limits): refused by the
     // free-space check on the signed sizes before anything is staged. The blobs are small:
     // nothing gets that far.
-    let mut huge = kit_with_extra_member("feeds/huge-a.bin", "application/octet-stream", b"a");
-    let (blob, member) = fixture::compress(
-        "feeds/huge-b.bin",
-        "application/octet-stream",
-        MemberRole::Payload,
-        Some(SBOM_PATH),
-        b"b",
-    );
-    huge.manifest.members.push(member);
-    huge.blobs.push(blob);
-    huge.contents.push(b"b".to_vec());
-    let n = huge.manifest.members.len();
-    for m in &mut huge.manifest.members[n - 2..] {
-        m.uncompressed.size = 200 << 30;
+    let mut huge = Kit::build(&KitOptions::default());
+    for (path, data) in [("feeds/huge-a.bin", b"a"), ("feeds/huge-b.bin", b"b")] {
+        huge.push_payload(path, "application/octet-stream", data)
+            .uncompressed
+            .size = 200 << 30;
     }
     all.push(importer_case(
         ctx,

@@ -9,11 +9,10 @@
 //! known offsets, so each case is reproducible from source and differs from a valid DB in one
 //! thing only.
 
-use ouk_format::manifest::MemberRole;
 use ouk_format::media_types::TRIVY_DB_MEDIA_TYPE;
 
 use super::{format_case, Ctx};
-use crate::fixture::{compress, Kit, KitOptions, SBOM_PATH};
+use crate::fixture::{Kit, KitOptions};
 use crate::rawtar::{self, Entry, Header};
 use crate::{Category, HostileCase, Layer, EXIT_VERIFICATION};
 
@@ -267,17 +266,8 @@ fn db_expanded(db_len: usize) -> u64 {
 pub fn kit_with_member(path: &str, media_type: &str, data: Vec<u8>, unpacked: u64) -> Vec<u8> {
     let opts = KitOptions::default();
     let mut kit = Kit::build(&opts);
-    let (blob, mut member) = compress(
-        path,
-        media_type,
-        MemberRole::Payload,
-        Some(SBOM_PATH),
-        &data,
-    );
-    member.unpacked_size = (media_type == TRIVY_DB_MEDIA_TYPE).then_some(unpacked);
-    kit.manifest.members.push(member);
-    kit.blobs.push(blob);
-    kit.contents.push(data);
+    kit.push_payload(path, media_type, &data).unpacked_size =
+        (media_type == TRIVY_DB_MEDIA_TYPE).then_some(unpacked);
     kit.rederive(&opts);
     kit.bytes()
 }
