@@ -2,7 +2,9 @@
 """Outside verifier: checks an OUK kit's DSSE envelopes with securesystemslib, not with our code.
 
 Proves that our PAE, base64 and key ids are the standard ones:
-  1. the trust root envelope verifies with its own root-role keys (threshold from the document);
+  1. the trust root verifies with its own root-role keys (threshold from the document): a TUF
+     root.json (ouk/trust-root/2, signatures over canonical JSON of `signed`, kit and
+     attestation roles in the `x-ouk` extension) or a legacy DSSE envelope (ouk/trust-root/1);
   2. every key id in the trust root equals securesystemslib's canonical-JSON sha256 of the key;
   3. the kit's manifest envelope (first tar member) verifies with the kit-role keys;
   4. the provenance envelope (attestation member, zstd-decompressed) verifies with the
@@ -18,7 +20,7 @@ import tarfile
 import zstandard
 from securesystemslib.dsse import Envelope
 from securesystemslib.formats import encode_canonical
-from securesystemslib.signer import SSlibKey
+from securesystemslib.signer import Signature, SSlibKey
 
 
 def keys_for(root, role):
@@ -38,17 +40,47 @@ def verify(envelope_bytes, keys, threshold, payload_type, what):
     return env.pae(), env.payload
 
 
-def main():
-    trust_path, kit_path = sys.argv[1], sys.argv[2]
-    trust_env = open(trust_path, "rb").read()
-    root = json.loads(base64.b64decode(json.loads(trust_env)["payload"]))
+def load_trust_root(trust_bytes):
+    doc = json.loads(trust_bytes)
+    if "signed" not in doc:
+        root = json.loads(base64.b64decode(doc["payload"]))
+        check_keyids(root)
+        keys, threshold = keys_for(root, "root")
+        verify(trust_bytes, keys, threshold, "application/vnd.ouk.trust-root.v1+json",
+               "trust root (legacy DSSE)")
+        return root
+    signed = doc["signed"]
+    root = {"keys": signed["keys"],
+            "roles": {**signed["roles"], **signed["x-ouk"]["roles"]}}
+    check_keyids(root)
+    message = encode_canonical(signed).encode()
+    sigs = {s["keyid"]: Signature(s["keyid"], s["sig"]) for s in doc["signatures"]}
+    keys, threshold = keys_for(root, "root")
+    good = 0
+    for key in keys:
+        if key.keyid in sigs:
+            try:
+                key.verify_signature(sigs[key.keyid], message)
+                good += 1
+            except Exception:
+                pass
+    if good < threshold:
+        sys.exit(f"trust root: {good} of threshold {threshold} root signatures verify")
+    print(f"trust root (TUF layout): securesystemslib accepted {good} of threshold {threshold}")
+    return root
+
+
+def check_keyids(root):
     for keyid, key in root["keys"].items():
         computed = hashlib.sha256(encode_canonical(key).encode()).hexdigest()
         if computed != keyid:
             sys.exit(f"key id {keyid} != securesystemslib's {computed}")
     print(f"trust root: {len(root['keys'])} key ids match securesystemslib")
-    keys, threshold = keys_for(root, "root")
-    verify(trust_env, keys, threshold, "application/vnd.ouk.trust-root.v1+json", "trust root")
+
+
+def main():
+    trust_path, kit_path = sys.argv[1], sys.argv[2]
+    root = load_trust_root(open(trust_path, "rb").read())
 
     with tarfile.open(kit_path, "r:") as tar:
         members = tar.getmembers()

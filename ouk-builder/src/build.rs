@@ -12,7 +12,9 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ouk_feeds::{MergeOptions, SourceSpec};
-use ouk_format::archive::writer::{compress_member_observed, write_kit, CompressionOptions};
+use ouk_format::archive::writer::{
+    compress_member_observed, write_kit_with_trust_chain, CompressionOptions,
+};
 use ouk_format::digest::Sha256;
 use ouk_format::dsse::Envelope;
 use ouk_format::keys::Signer;
@@ -112,6 +114,10 @@ pub struct BuildRequest {
     pub chunk_size: u32,
     /// Also write `<out>.sig` (cosign-compatible blob signature by the first kit key).
     pub blob_signature: bool,
+    /// Trust roots carried before the manifest (version, file bytes), already checked by
+    /// [`crate::trust::check_chain`]: the rotation chain importers walk to the root whose keys
+    /// sign this kit.
+    pub trust_chain: Vec<(u64, Vec<u8>)>,
 }
 
 /// One member in the summary printed by `--json`.
@@ -190,6 +196,15 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
         return Err(BuildError::Config(
             "expiry must be after the creation time".into(),
         ));
+    }
+    if let Some((_, last)) = req.trust_chain.last() {
+        let kit: Vec<_> = req.kit_signers.iter().map(|s| s.public_key()).collect();
+        let att: Vec<_> = req
+            .attestation_signers
+            .iter()
+            .map(|s| s.public_key())
+            .collect();
+        crate::trust::check_kit_matches_root(last, &kit, &att, &req.builder_id)?;
     }
     let out_dir = parent_dir(&req.out);
     fs::create_dir_all(&out_dir).map_err(BuildError::io(&out_dir))?;
@@ -534,8 +549,14 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
         readers.push((&p.member, Box::new(BufReader::new(f)) as Box<dyn Read>));
     }
     let writer = io::BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let (writer, kit_sha, kit_size) = write_kit(
+    let roots: Vec<(u64, &[u8])> = req
+        .trust_chain
+        .iter()
+        .map(|(v, b)| (*v, b.as_slice()))
+        .collect();
+    let (writer, kit_sha, kit_size) = write_kit_with_trust_chain(
         writer,
+        &roots,
         &envelope.to_json(),
         readers,
         req.created_at.unix().max(0) as u64,

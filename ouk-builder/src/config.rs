@@ -46,6 +46,9 @@ pub struct KitConfig {
     pub no_trivy: Option<bool>,
     /// Previous kit in the channel (its sha256 is chained).
     pub previous_kit: Option<PathBuf>,
+    /// Trust root files the kit carries (rotation chain, oldest first).
+    #[serde(default)]
+    pub trust_chain: Vec<PathBuf>,
 }
 
 impl KitConfig {
@@ -66,6 +69,7 @@ impl KitConfig {
         cfg.payload.iter_mut().for_each(fix);
         cfg.trivy_db.iter_mut().for_each(fix);
         cfg.previous_kit.iter_mut().for_each(fix);
+        cfg.trust_chain.iter_mut().for_each(fix);
         let fix_spec = |s: &mut String| {
             if let Some((k, v)) = s.split_once('=') {
                 let p = Path::new(v);

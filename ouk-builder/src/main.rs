@@ -3,7 +3,7 @@
 //! outcome to an exit code: 0 success, 1 failure, 2 usage error.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -100,32 +100,68 @@ enum TrustCommand {
         #[arg(long = "sign")]
         sign: Vec<PathBuf>,
     },
-    /// Add a key to a role; bumps the version and drops signatures (re-sign with `trust sign`).
-    AddKey {
-        /// Trust root file (rewritten unless --out).
+    /// Make root N+1 from root N (TUF rotation): add/remove keys, change thresholds, expiry or
+    /// builders. Signed by the --sign keys given (old and new holders); the rest sign later
+    /// with `trust sign`. --dry-run only shows the new root and who must sign.
+    Rotate {
+        /// The current root (N).
         #[arg(long)]
         trust_root: PathBuf,
-        /// Role: root, kit or attestation.
-        #[arg(long, value_parser = trust::parse_role)]
-        role: ouk_format::trust_root::RoleName,
-        /// Public key (or private key file).
-        #[arg(long)]
-        key: PathBuf,
-        /// Output file.
-        #[arg(long)]
+        /// Output file for root N+1.
+        #[arg(long, required_unless_present = "dry_run")]
         out: Option<PathBuf>,
+        /// ROLE=KEYFILE: add a public key (or the public half of a private key file) to a role.
+        #[arg(long = "add-key", value_name = "ROLE=FILE")]
+        add_keys: Vec<String>,
+        /// ROLE=KEYID|KEYFILE: take a key out of a role (revocation).
+        #[arg(long = "remove-key", value_name = "ROLE=KEY")]
+        remove_keys: Vec<String>,
+        /// ROLE=K: new threshold.
+        #[arg(long = "threshold", value_name = "ROLE=K")]
+        thresholds: Vec<String>,
+        /// New expiry: lifetime from now (e.g. 365d) or YYYY-MM-DDTHH:MM:SSZ (default: unchanged).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Allow another builder id.
+        #[arg(long = "add-builder")]
+        add_builders: Vec<String>,
+        /// Stop allowing a builder id.
+        #[arg(long = "remove-builder")]
+        remove_builders: Vec<String>,
+        /// Root private keys (of N or N+1) to sign with now.
+        #[arg(long = "sign")]
+        sign: Vec<PathBuf>,
+        /// Show the new root and the signatures it needs; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
-    /// Add signatures by root-role private keys.
+    /// Add signatures by root-role private keys (one holder at a time).
     Sign {
         /// Trust root file (rewritten unless --out).
         #[arg(long)]
         trust_root: PathBuf,
+        /// The root it rotates from: its outgoing holders may sign too.
+        #[arg(long)]
+        previous: Option<PathBuf>,
         /// Root private keys.
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
         /// Output file.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Who has signed a trust root and who still must (exit 0 when importers will accept it,
+    /// 3 when signatures are missing).
+    Status {
+        /// Trust root file.
+        #[arg(long)]
+        trust_root: PathBuf,
+        /// The root it rotates from.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -179,6 +215,10 @@ struct BuildArgs {
     /// Previous kit of the channel (its sha256 is chained into the manifest).
     #[arg(long)]
     previous_kit: Option<PathBuf>,
+    /// Trust root file to carry before the manifest (rotation chain from a root importers may
+    /// still hold to the one whose keys sign this kit), oldest first. Repeatable.
+    #[arg(long = "trust-chain", value_name = "ROOT.json")]
+    trust_chain: Vec<PathBuf>,
     /// Output kit file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -243,7 +283,7 @@ impl Progress for Bar {
     }
 }
 
-fn run(cli: Cli) -> Result<(), BuildError> {
+fn run(cli: Cli) -> Result<ExitCode, BuildError> {
     let pw = passwords();
     match cli.command {
         Command::Keygen { out } => {
@@ -292,34 +332,87 @@ fn run(cli: Cli) -> Result<(), BuildError> {
                 root.roles.root.threshold
             );
         }
-        Command::Trust(TrustCommand::AddKey {
+        Command::Trust(TrustCommand::Rotate {
             trust_root,
-            role,
-            key,
             out,
+            add_keys,
+            remove_keys,
+            thresholds,
+            expires,
+            add_builders,
+            remove_builders,
+            sign,
+            dry_run,
         }) => {
-            let bytes = trust::read(&trust_root)?;
-            let key = load_public(&key, &pw)?;
-            let updated = trust::add_key(&bytes, role, &key)?;
-            let out = out.unwrap_or(trust_root);
-            std::fs::write(&out, updated).map_err(BuildError::io(&out))?;
-            eprintln!(
-                "added {} to {}; the trust root is now UNSIGNED: run `ouk-builder trust sign`",
-                key.key_id(),
-                role.as_str()
-            );
+            let previous = trust::read(&trust_root)?;
+            let now = Timestamp::from_unix(chrono::Utc::now().timestamp());
+            let mut req = trust::RotateRequest {
+                expires: expires.map(|e| expiry(now, &e)).transpose()?,
+                add_builders,
+                remove_builders,
+                ..trust::RotateRequest::default()
+            };
+            for a in &add_keys {
+                let (role, file) = trust::parse_role_assignment(a).map_err(BuildError::Config)?;
+                req.add.push((role, load_public(Path::new(&file), &pw)?));
+            }
+            for r in &remove_keys {
+                let (role, key) = trust::parse_role_assignment(r).map_err(BuildError::Config)?;
+                let key = if Path::new(&key).is_file() {
+                    trust::KeyRef::Key(load_public(Path::new(&key), &pw)?)
+                } else {
+                    trust::KeyRef::Id(key)
+                };
+                req.remove.push((role, key));
+            }
+            for t in &thresholds {
+                let (role, k) = trust::parse_role_assignment(t).map_err(BuildError::Config)?;
+                let k = k
+                    .parse()
+                    .map_err(|_| BuildError::Config(format!("threshold {k:?} is not a number")))?;
+                req.thresholds.push((role, k));
+            }
+            let next = trust::rotate(&previous, &req)?;
+            let signing = signers(&sign, &pw)?;
+            let refs: Vec<&dyn Signer> = signing.iter().map(|s| s.as_ref()).collect();
+            let unsigned = trust::sign_new(&next, &[])?;
+            let bytes = trust::add_signatures(&unsigned, Some(&previous), &refs)?;
+            let status = trust::status(&bytes, Some(&previous))?;
+            print_trust_status(&status, false);
+            if !dry_run {
+                if let Some(out) = out {
+                    std::fs::write(&out, &bytes).map_err(BuildError::io(&out))?;
+                    eprintln!("wrote {} (version {})", out.display(), next.version);
+                }
+            }
         }
         Command::Trust(TrustCommand::Sign {
             trust_root,
+            previous,
             keys,
             out,
         }) => {
             let bytes = trust::read(&trust_root)?;
+            let previous = previous.map(|p| trust::read(&p)).transpose()?;
             let signing = signers(&keys, &pw)?;
             let refs: Vec<&dyn Signer> = signing.iter().map(|s| s.as_ref()).collect();
-            let updated = trust::add_signatures(&bytes, &refs)?;
+            let updated = trust::add_signatures(&bytes, previous.as_deref(), &refs)?;
             let out = out.unwrap_or(trust_root);
-            std::fs::write(&out, updated).map_err(BuildError::io(&out))?;
+            std::fs::write(&out, &updated).map_err(BuildError::io(&out))?;
+            print_trust_status(&trust::status(&updated, previous.as_deref())?, false);
+        }
+        Command::Trust(TrustCommand::Status {
+            trust_root,
+            previous,
+            json,
+        }) => {
+            let bytes = trust::read(&trust_root)?;
+            let previous = previous.map(|p| trust::read(&p)).transpose()?;
+            let status = trust::status(&bytes, previous.as_deref())?;
+            print_trust_status(&status, json);
+            if !status.complete {
+                return Ok(ExitCode::from(3));
+            }
         }
         Command::Merge {
             sources,
@@ -370,7 +463,44 @@ fn run(cli: Cli) -> Result<(), BuildError> {
         }
         Command::Build(args) => run_build(*args, &pw)?,
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ceremony state, for people (who must still sign) or for scripts.
+fn print_trust_status(status: &trust::SigningStatus, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(status).unwrap_or_default()
+        );
+        return;
+    }
+    let line = |label: &str, r: &trust::RoleSignatures| {
+        eprintln!(
+            "  {label} (root role of version {}): {} of {} required{}",
+            r.of_version,
+            r.signed.len(),
+            r.threshold,
+            if r.met { " - met" } else { " - NOT met" }
+        );
+        for id in &r.signed {
+            eprintln!("    signed:      {id}");
+        }
+        if !r.met {
+            for id in &r.missing {
+                eprintln!("    may sign:    {id}");
+            }
+        }
+    };
+    eprintln!("trust root version {}:", status.version);
+    if let Some(p) = &status.previous {
+        line("previous root's holders", p);
+    }
+    line("its own holders", &status.own);
+    match &status.problem {
+        None => eprintln!("  complete: importers will accept it"),
+        Some(p) => eprintln!("  INCOMPLETE: {p}"),
+    }
 }
 
 fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
@@ -441,6 +571,12 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
         out,
         chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
         blob_signature: !args.no_blob_signature,
+        trust_chain: trust::check_chain(
+            &pick_vec(args.trust_chain, cfg.trust_chain)
+                .iter()
+                .map(|p| trust::read(p))
+                .collect::<Result<Vec<_>, _>>()?,
+        )?,
     };
     let summary = if !args.quiet && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -480,7 +616,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("ouk-builder: error: {e}");
             ExitCode::from(1)

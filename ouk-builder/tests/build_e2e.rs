@@ -92,6 +92,7 @@ fn same_inputs_and_epoch_give_identical_kits_that_verify() {
     let now = Timestamp::parse("2026-11-25T00:00:00Z").unwrap();
     let trust = verify_trust_root(&trust_bytes, now, 0, &Limits::default()).unwrap();
     let opts = VerifyOptions {
+        revoked: Vec::new(),
         now,
         skew_secs: 0,
         allow_expired: false,

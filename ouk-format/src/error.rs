@@ -272,6 +272,30 @@ pub enum Error {
         /// When it expired.
         expires: String,
     },
+    /// A trust root offered as the successor of root N does not have version N + 1 (a skipped,
+    /// repeated or older version: TUF walks the chain one version at a time).
+    #[error("trust root version {found} cannot follow version {trusted}: expected {expected}")]
+    TrustRootVersion {
+        /// The version currently trusted.
+        trusted: u64,
+        /// The only acceptable next version.
+        expected: u64,
+        /// The version offered.
+        found: u64,
+    },
+    /// The only valid signatures on a document are by a key that a later trust root removed
+    /// from the role: revocation outranks whatever the document claims about its own age.
+    #[error("{document} is signed by key {keyid}, removed from role {role} in trust root version {revoked_in}")]
+    RevokedKey {
+        /// Which document.
+        document: Document,
+        /// The role the key was removed from.
+        role: &'static str,
+        /// The revoked key's id.
+        keyid: Name,
+        /// The first trust root version without it.
+        revoked_in: u64,
+    },
     /// The kit's `expires_at` has passed (freeze attack).
     #[error("kit expired at {expires}")]
     KitExpired {
@@ -366,6 +390,8 @@ impl Error {
             Error::InvalidRole { .. } => "invalid_role",
             Error::KeyIdMismatch { .. } => "keyid_mismatch",
             Error::TrustRootExpired { .. } => "trust_root_expired",
+            Error::TrustRootVersion { .. } => "trust_root_version",
+            Error::RevokedKey { .. } => "revoked_key",
             Error::KitExpired { .. } => "kit_expired",
             Error::CreatedInFuture { .. } => "created_in_future",
             Error::BuilderNotAllowed { .. } => "builder_not_allowed",
@@ -379,6 +405,8 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::TrustRootExpired { .. }
+            | Error::TrustRootVersion { .. }
+            | Error::RevokedKey { .. }
             | Error::InvalidRole { .. }
             | Error::KeyIdMismatch { .. } => ErrorClass::Trust,
             Error::ThresholdNotMet {

@@ -51,6 +51,7 @@ pub fn fuzz_trust_root(data: &[u8]) {
 /// Run the full streaming verifier over arbitrary bytes with the given trust root.
 pub fn fuzz_archive(trust: &Verified<TrustRoot>, data: &[u8]) {
     let opts = VerifyOptions {
+        revoked: Vec::new(),
         now: Timestamp::from_unix(1_700_000_000),
         skew_secs: 0,
         allow_expired: true,

@@ -30,6 +30,10 @@ pub struct Limits {
     pub max_envelope_bytes: u64,
     /// Largest trust root document (endless data; TUF/tough use 1 MiB for root metadata).
     pub max_trust_root_bytes: u64,
+    /// Most trust roots walked in one go, after the one already trusted (a kit carrying
+    /// thousands of 1 MiB roots would cost thousands of signature checks and parses before its
+    /// manifest is even looked at).
+    pub max_trust_chain: usize,
     /// Most signatures looked at on one envelope (CPU exhaustion with thousands of signatures;
     /// counted while parsing, so memory too).
     pub max_signatures: usize,
@@ -76,6 +80,7 @@ impl Default for Limits {
             // for the other members and annotations (spec §10).
             max_envelope_bytes: 8 * MIB,
             max_trust_root_bytes: MIB,
+            max_trust_chain: 64,
             max_signatures: 16,
             max_members: 4096,
             max_member_compressed_bytes: 64 * GIB,

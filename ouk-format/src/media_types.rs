@@ -11,6 +11,11 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const FORMAT_VERSION: &str = "ouk/1";
 /// `_type` of the trust root document.
 pub const TRUST_ROOT_TYPE: &str = "ouk/trust-root/1";
+/// `_type` of the `x-ouk` extension inside a TUF-layout trust root (`signed._type` is TUF's
+/// `root`): versions what `ouk` adds to TUF's document.
+pub const TRUST_ROOT_TYPE_V2: &str = "ouk/trust-root/2";
+/// TUF specification version written into `signed.spec_version` (python-tuf reads 1.x).
+pub const TUF_SPEC_VERSION: &str = "1.0.31";
 /// Media type of a DSSE envelope holding an in-toto statement (member role `attestation`).
 pub const ATTESTATION_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
 /// Media type of an SPDX 2.3 JSON SBOM member.

@@ -12,13 +12,17 @@ use std::fmt;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::dsse::Envelope;
 use crate::error::{Document, Error, Name};
 use crate::keys::{key_id_of, KeyId, KeyJson, PublicKey};
 use crate::limits::Limits;
-use crate::media_types::{TRUST_ROOT_PAYLOAD_TYPE, TRUST_ROOT_TYPE};
+use crate::media_types::{TRUST_ROOT_TYPE, TRUST_ROOT_TYPE_V2};
 use crate::time::Timestamp;
 use crate::verified::Verified;
+
+mod document;
+mod tuf;
+
+pub use document::RootDocument;
 
 /// The roles a trust root defines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -164,7 +168,7 @@ impl TrustRoot {
 
     /// Structural checks: type, key ids recomputed, roles usable.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.type_ != TRUST_ROOT_TYPE {
+        if self.type_ != TRUST_ROOT_TYPE && self.type_ != TRUST_ROOT_TYPE_V2 {
             return Err(Error::UnsupportedFormat {
                 found: Name::new(&self.type_),
             });
@@ -217,61 +221,135 @@ impl TrustRoot {
     }
 }
 
-/// Parse and verify a trust root envelope: bounded parse, structural validation, `root`
-/// threshold over PAE, then expiry against `now` (with `skew_secs` tolerance).
+/// Verify a trust root that is trusted because of where it came from (the operator's file, the
+/// importer's store): structure, key ids, and the threshold of its own `root` role. Expiry is
+/// NOT checked: an expired root may still introduce its successors (TUF), and only the final
+/// root of a chain must be current ([`check_not_expired`]).
 ///
-/// The payload is necessarily parsed before its signature is checked (the root role's keys are
+/// The document is necessarily parsed before its signatures are checked (the `root` keys are
 /// inside it, as with TUF's first root); the parse is bounded by `max_trust_root_bytes`.
+pub fn verify_anchor(bytes: &[u8], limits: &Limits) -> Result<Verified<TrustRoot>, Error> {
+    let doc = RootDocument::parse(bytes, limits)?;
+    doc.unverified().validate()?;
+    doc.check_threshold(doc.unverified(), "root")?;
+    Ok(Verified::new(doc.unverified().clone()))
+}
+
+/// [`verify_anchor`], then refuse it if expired at `now` (with `skew_secs` tolerance): a root used
+/// on its own, without a newer one to follow.
 pub fn verify_trust_root(
     bytes: &[u8],
     now: Timestamp,
     skew_secs: i64,
     limits: &Limits,
 ) -> Result<Verified<TrustRoot>, Error> {
-    let envelope = Envelope::parse(bytes, Document::TrustRoot, limits)?;
-    if envelope.payload_type() != TRUST_ROOT_PAYLOAD_TYPE {
-        return Err(Error::PayloadType {
-            document: Document::TrustRoot,
-            expected: TRUST_ROOT_PAYLOAD_TYPE,
-            found: Name::new(envelope.payload_type()),
-        });
-    }
-    let root = parse_document(envelope.unverified_payload())?;
-    root.validate()?;
-    let root_keys = root.role_keys(RoleName::Root);
-    envelope.verify(
-        TRUST_ROOT_PAYLOAD_TYPE,
-        Document::TrustRoot,
-        RoleName::Root.as_str(),
-        &root_keys,
-        root.roles.root.threshold as usize,
-    )?;
-    if now > root.expires.plus_secs(skew_secs) {
+    let root = verify_anchor(bytes, limits)?;
+    check_not_expired(&root, now, skew_secs)?;
+    Ok(root)
+}
+
+/// A root is expired from the instant `expires` (+ skew) on, as TUF decides it (python-tuf's
+/// `is_expired` is `now >= expires`), so both refuse a root at exactly its expiry.
+pub fn check_not_expired(root: &TrustRoot, now: Timestamp, skew_secs: i64) -> Result<(), Error> {
+    if now >= root.expires.plus_secs(skew_secs) {
         return Err(Error::TrustRootExpired {
             expires: root.expires.to_string(),
         });
     }
-    Ok(Verified::new(root))
+    Ok(())
 }
 
-/// Parse a trust root envelope WITHOUT verifying it (for `trust sign`, which adds signatures).
-pub fn parse_unverified(bytes: &[u8], limits: &Limits) -> Result<(Envelope, TrustRoot), Error> {
-    let envelope = Envelope::parse(bytes, Document::TrustRoot, limits)?;
-    let root = parse_document(envelope.unverified_payload())?;
-    Ok((envelope, root))
+/// One step of a rotation chain (TUF 5.3.4–5.3.7): the file must parse and validate, reach the
+/// threshold of the TRUSTED root's `root` role, have version exactly `trusted.version + 1`, and
+/// reach the threshold of its own `root` role. Expiry is not checked (see [`verify_anchor`]).
+pub fn verify_successor(
+    trusted: &TrustRoot,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Verified<TrustRoot>, Error> {
+    let doc = RootDocument::parse(bytes, limits)?;
+    let next = doc.unverified();
+    next.validate()?;
+    doc.check_threshold(trusted, "root (previous trust root)")?;
+    let expected = trusted.version + 1;
+    if next.version != expected {
+        return Err(Error::TrustRootVersion {
+            trusted: trusted.version,
+            expected,
+            found: next.version,
+        });
+    }
+    doc.check_threshold(next, "root")?;
+    Ok(Verified::new(next.clone()))
 }
 
-/// Only the top-level `_type`; every other member is skipped without being built.
-#[derive(Deserialize)]
-struct TypeOnly<'a> {
-    #[serde(rename = "_type", borrow)]
-    type_: Option<std::borrow::Cow<'a, str>>,
+/// Walk a chain from `anchor` through `successors` (each must be the next version), at most
+/// `limits.max_trust_chain` steps, and check that the final root is current. Returns every root
+/// accepted after the anchor, in order.
+pub fn verify_chain<'a>(
+    anchor: &Verified<TrustRoot>,
+    successors: impl IntoIterator<Item = &'a [u8]>,
+    now: Timestamp,
+    skew_secs: i64,
+    limits: &Limits,
+) -> Result<Vec<Verified<TrustRoot>>, Error> {
+    let mut accepted: Vec<Verified<TrustRoot>> = Vec::new();
+    for (step, bytes) in successors.into_iter().enumerate() {
+        if step >= limits.max_trust_chain {
+            return Err(Error::LimitExceeded {
+                what: "trust root chain length",
+                limit: limits.max_trust_chain as u64,
+            });
+        }
+        let current = accepted.last().unwrap_or(anchor);
+        let next = verify_successor(current, bytes, limits)?;
+        accepted.push(next);
+    }
+    check_not_expired(accepted.last().unwrap_or(anchor), now, skew_secs)?;
+    Ok(accepted)
 }
 
-/// Parse the trust root document: `_type` first, so a document of another version is
-/// `unsupported_format` whatever new members it has, then the strict parse. The fixed structure
-/// (unknown members refused) is at most 4 levels deep, well within the format's JSON depth limit.
-fn parse_document(payload: &[u8]) -> Result<TrustRoot, Error> {
+/// A key taken out of a role by a newer trust root. Kept by importers so that a document whose
+/// only signatures are by revoked keys is refused by name ([`Error::RevokedKey`]) rather than as
+/// a bare threshold failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// `root`, `kit` or `attestation`.
+    pub role: String,
+    /// The key's id (recomputed).
+    pub keyid: KeyId,
+    /// The key itself, so its signatures can still be recognised.
+    pub key: KeyJson,
+    /// The first trust root version without it.
+    pub revoked_in: u64,
+}
+
+/// Keys in a role of `old` that `new` no longer lists in that role.
+pub fn revocations(old: &TrustRoot, new: &TrustRoot) -> Vec<Revocation> {
+    let mut out = Vec::new();
+    for role in [RoleName::Root, RoleName::Kit, RoleName::Attestation] {
+        let kept = &new.role(role).keyids;
+        for id in &old.role(role).keyids {
+            if kept.contains(id) {
+                continue;
+            }
+            if let Some(key) = old.keys.get(id) {
+                out.push(Revocation {
+                    role: role.as_str().to_owned(),
+                    keyid: id.clone(),
+                    key: key.clone(),
+                    revoked_in: new.version,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Parse the legacy (`ouk/trust-root/1`) document: `_type` first, so a document of another
+/// version is `unsupported_format` whatever new members it has, then the strict parse.
+pub(crate) fn parse_legacy_document(payload: &[u8]) -> Result<TrustRoot, Error> {
     if let Ok(TypeOnly { type_: Some(found) }) = serde_json::from_slice::<TypeOnly>(payload) {
         if found != TRUST_ROOT_TYPE {
             return Err(Error::UnsupportedFormat {
@@ -282,9 +360,16 @@ fn parse_document(payload: &[u8]) -> Result<TrustRoot, Error> {
     serde_json::from_slice(payload).map_err(|e| Error::invalid(Document::TrustRoot, e))
 }
 
+/// Only the top-level `_type`; every other member is skipped without being built.
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "_type", borrow)]
+    type_: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// Deserialize a JSON object into a map, rejecting duplicate keys (serde's default keeps the last
 /// one silently, which would let a document say two things at once).
-fn unique_keys<'de, D>(d: D) -> Result<BTreeMap<KeyId, KeyJson>, D::Error>
+pub(crate) fn unique_keys<'de, D>(d: D) -> Result<BTreeMap<KeyId, KeyJson>, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -310,7 +395,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsse::Envelope;
     use crate::keys::{Ed25519Signer, Signer};
+    use crate::media_types::TRUST_ROOT_PAYLOAD_TYPE;
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
@@ -419,11 +506,11 @@ mod tests {
         doc.as_object_mut().unwrap().remove("rotation");
         doc["version"] = serde_json::json!(1u64 << 53);
         assert!(matches!(
-            parse_document(&serde_json::to_vec(&doc).unwrap()),
+            parse_legacy_document(&serde_json::to_vec(&doc).unwrap()),
             Err(Error::InvalidDocument { .. })
         ));
         doc["version"] = serde_json::json!((1u64 << 53) - 1);
-        assert!(parse_document(&serde_json::to_vec(&doc).unwrap()).is_ok());
+        assert!(parse_legacy_document(&serde_json::to_vec(&doc).unwrap()).is_ok());
     }
 
     #[test]
@@ -451,5 +538,227 @@ mod tests {
         );
         let err = serde_json::from_str::<TrustRoot>(&doc).unwrap_err();
         assert!(err.to_string().contains("duplicate key id"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+    use crate::keys::{Ed25519Signer, Signer};
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    fn key(n: u8) -> Ed25519Signer {
+        Ed25519Signer::from_seed(&[n; 32])
+    }
+
+    /// Root `version` whose root role is `root_keys` (threshold `k`), kit role `kit`.
+    fn root(version: u64, root_keys: &[&Ed25519Signer], k: u32, kit: &Ed25519Signer) -> TrustRoot {
+        let mut r = TrustRoot::new(version, t("2030-01-01T00:00:00Z"));
+        for s in root_keys {
+            r.add_key(RoleName::Root, &s.public_key());
+        }
+        r.add_key(RoleName::Kit, &kit.public_key());
+        r.add_key(RoleName::Attestation, &kit.public_key());
+        r.roles.root.threshold = k;
+        r.builders.push("https://example.org/b".into());
+        r
+    }
+
+    fn signed(r: TrustRoot, by: &[&Ed25519Signer]) -> Vec<u8> {
+        let mut doc = RootDocument::new(r);
+        let signers: Vec<&dyn Signer> = by.iter().map(|s| *s as &dyn Signer).collect();
+        doc.sign(&signers).unwrap();
+        doc.to_bytes()
+    }
+
+    #[test]
+    fn tuf_layout_round_trips_and_verifies() {
+        let (a, b, kit) = (key(1), key(2), key(9));
+        let bytes = signed(root(1, &[&a, &b], 2, &kit), &[&a, &b]);
+        let v = verify_anchor(&bytes, &Limits::default()).unwrap();
+        assert_eq!(v.version, 1);
+        assert_eq!(v.type_, TRUST_ROOT_TYPE_V2);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        for needle in [
+            "\"_type\": \"root\"",
+            "\"spec_version\": \"1.0.31\"",
+            "\"x-ouk\"",
+            "\"targets\"",
+        ] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
+        // Parse → re-encode is byte-identical (the canonical bytes are what was signed).
+        let doc = RootDocument::parse(&bytes, &Limits::default()).unwrap();
+        assert_eq!(doc.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn signature_counts_only_under_its_own_keyid() {
+        let (a, b, kit) = (key(1), key(2), key(9));
+        let bytes = signed(root(1, &[&a, &b], 2, &kit), &[&a, &b]);
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        // Both signatures claim a's id: the second is a duplicate keyid → refused outright.
+        let a_id = a.public_key().key_id().to_string();
+        v["signatures"][1]["keyid"] = a_id.clone().into();
+        let dup = serde_json::to_vec(&v).unwrap();
+        assert!(matches!(
+            verify_anchor(&dup, &Limits::default()),
+            Err(Error::InvalidDocument { .. })
+        ));
+        // b's signature relabelled with an unknown id no longer counts for b.
+        v["signatures"][1]["keyid"] = "00".repeat(32).into();
+        let spoofed = serde_json::to_vec(&v).unwrap();
+        assert!(matches!(
+            verify_anchor(&spoofed, &Limits::default()),
+            Err(Error::ThresholdNotMet {
+                valid: 1,
+                threshold: 2,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn tampering_with_the_extension_breaks_the_signature() {
+        let (a, kit) = (key(1), key(9));
+        let bytes = signed(root(1, &[&a], 1, &kit), &[&a]);
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["signed"]["x-ouk"]["builders"][0] = "https://evil.example/b".into();
+        assert!(matches!(
+            verify_anchor(&serde_json::to_vec(&v).unwrap(), &Limits::default()),
+            Err(Error::ThresholdNotMet { valid: 0, .. })
+        ));
+        // Unknown members are refused, not ignored.
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["signed"]["x-ouk"]["extra"] = true.into();
+        assert!(matches!(
+            verify_anchor(&serde_json::to_vec(&v).unwrap(), &Limits::default()),
+            Err(Error::InvalidDocument { .. })
+        ));
+        // Another extension version is unsupported whatever it holds.
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["signed"]["x-ouk"]["_type"] = "ouk/trust-root/3".into();
+        assert!(matches!(
+            verify_anchor(&serde_json::to_vec(&v).unwrap(), &Limits::default()),
+            Err(Error::UnsupportedFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn successor_needs_both_thresholds_and_the_next_version() {
+        let (a, b, c, d, kit) = (key(1), key(2), key(3), key(4), key(9));
+        let v1 = verify_anchor(
+            &signed(root(1, &[&a, &b], 2, &kit), &[&a, &b]),
+            &Limits::default(),
+        )
+        .unwrap();
+        let next = || root(2, &[&c, &d], 2, &kit);
+        let l = Limits::default();
+        // Old threshold met, new met.
+        assert!(verify_successor(&v1, &signed(next(), &[&a, &b, &c, &d]), &l).is_ok());
+        // Old threshold missing (only a).
+        assert!(matches!(
+            verify_successor(&v1, &signed(next(), &[&a, &c, &d]), &l),
+            Err(Error::ThresholdNotMet {
+                role: "root (previous trust root)",
+                valid: 1,
+                ..
+            })
+        ));
+        // New threshold missing.
+        assert!(matches!(
+            verify_successor(&v1, &signed(next(), &[&a, &b, &c]), &l),
+            Err(Error::ThresholdNotMet {
+                role: "root",
+                valid: 1,
+                ..
+            })
+        ));
+        // Same, skipped and older versions.
+        for version in [1, 3, 0] {
+            let mut r = next();
+            r.version = version;
+            assert!(matches!(
+                verify_successor(&v1, &signed(r, &[&a, &b, &c, &d]), &l),
+                Err(Error::TrustRootVersion { expected: 2, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn chain_checks_only_the_final_expiry_and_its_length() {
+        let (a, b, kit) = (key(1), key(2), key(9));
+        let mut r1 = root(1, &[&a], 1, &kit);
+        r1.expires = t("2020-01-01T00:00:00Z");
+        let v1 = verify_anchor(&signed(r1, &[&a]), &Limits::default()).unwrap();
+        let r2 = signed(root(2, &[&b], 1, &kit), &[&a, &b]);
+        let now = t("2026-01-01T00:00:00Z");
+        let l = Limits::default();
+        let got = verify_chain(&v1, [r2.as_slice()], now, 0, &l).unwrap();
+        assert_eq!(got.len(), 1);
+        // Exactly at expiry is expired (TUF's rule).
+        assert!(matches!(
+            verify_chain(&v1, [r2.as_slice()], t("2030-01-01T00:00:00Z"), 0, &l),
+            Err(Error::TrustRootExpired { .. })
+        ));
+        assert!(verify_chain(&v1, [r2.as_slice()], t("2029-12-31T23:59:59Z"), 0, &l).is_ok());
+        let short = Limits {
+            max_trust_chain: 0,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            verify_chain(&v1, [r2.as_slice()], now, 0, &short),
+            Err(Error::LimitExceeded { .. })
+        ));
+    }
+
+    #[test]
+    fn legacy_root_can_introduce_a_tuf_successor() {
+        let (a, b, kit) = (key(1), key(2), key(9));
+        let legacy = root(1, &[&a], 1, &kit);
+        let env = crate::dsse::Envelope::sign(
+            crate::media_types::TRUST_ROOT_PAYLOAD_TYPE,
+            legacy.to_payload(),
+            &[&a],
+        )
+        .unwrap()
+        .to_json();
+        let v1 = verify_anchor(&env, &Limits::default()).unwrap();
+        assert_eq!(v1.type_, TRUST_ROOT_TYPE);
+        let v2 = verify_successor(
+            &v1,
+            &signed(root(2, &[&b], 1, &kit), &[&a, &b]),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(v2.version, 2);
+    }
+
+    #[test]
+    fn revocations_name_the_role_and_version() {
+        let (a, k1, k2) = (key(1), key(8), key(9));
+        let old = root(1, &[&a], 1, &k1);
+        let new = root(2, &[&a], 1, &k2);
+        let r = revocations(&old, &new);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r
+            .iter()
+            .all(|x| x.keyid == k1.public_key().key_id() && x.revoked_in == 2));
+        assert!(revocations(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn oversized_root_is_refused_before_parsing() {
+        let l = Limits {
+            max_trust_root_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            RootDocument::parse(b"{\"signed\": {}, \"signatures\": []}", &l),
+            Err(Error::LimitExceeded { .. })
+        ));
     }
 }

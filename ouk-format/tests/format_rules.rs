@@ -37,6 +37,7 @@ fn now() -> Timestamp {
 
 fn verify(kit: &[u8]) -> Result<(), Error> {
     let opts = VerifyOptions {
+        revoked: Vec::new(),
         now: now(),
         skew_secs: 300,
         allow_expired: false,

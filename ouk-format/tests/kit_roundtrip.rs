@@ -36,6 +36,7 @@ fn now() -> Timestamp {
 
 fn opts() -> VerifyOptions {
     VerifyOptions {
+        revoked: Vec::new(),
         now: now(),
         skew_secs: 300,
         allow_expired: false,

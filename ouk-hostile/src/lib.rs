@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod cases;
+pub mod chains;
 pub mod fixture;
 pub mod rawtar;
 pub mod seeds;

@@ -14,6 +14,7 @@ use ouk_hostile::{cases, HostileCase, Layer, EXIT_POLICY, EXIT_TRUST, EXIT_VERIF
 
 fn opts() -> VerifyOptions {
     VerifyOptions {
+        revoked: Vec::new(),
         now: fixture::now(),
         skew_secs: 300,
         allow_expired: false,

@@ -62,6 +62,7 @@ fn seeds_pass_the_harness_checks() {
     verify_trust_root(&get("trust_root")[0], now, 0, &limits).unwrap();
     let trust = verify_trust_root(&ouk_hostile::fixture::trust_root(), now, 0, &limits).unwrap();
     let opts = VerifyOptions {
+        revoked: Vec::new(),
         now,
         skew_secs: 0,
         allow_expired: true,

@@ -214,6 +214,25 @@ pub enum Error {
         /// Highest version seen by the store.
         store_version: u64,
     },
+    /// No trust root to start from: the store holds none yet and none was given.
+    #[error("no trust root: this store holds none yet, give --trust-root FILE")]
+    NoTrustRoot,
+    /// Two different trust roots claim one version (the given file and the store's, or a kit's
+    /// chain and the store's): one of them was signed behind the others' backs.
+    #[error("two different trust roots with version {version}")]
+    TrustRootMismatch {
+        /// The version.
+        version: u64,
+    },
+    /// The local clock is earlier than a time the store already trusted (by more than the skew
+    /// tolerance): someone set it back, or the RTC lost power. Refused rather than guessed.
+    #[error("the clock says {now}, but this store already trusted {high_water}: fix the clock (set back by more than the skew tolerance)")]
+    ClockBehind {
+        /// The local clock.
+        now: String,
+        /// The latest trusted time seen.
+        high_water: String,
+    },
     /// `import --from DIR`: no kit newer than the floor.
     #[error("nothing new in {dir}: no kit above sequence {floor}")]
     NothingNew {
@@ -416,6 +435,9 @@ impl Error {
             Error::Equivocation { .. } => "equivocation",
             Error::ChannelMismatch { .. } => "channel_mismatch",
             Error::TrustRootRollback { .. } => "trust_root_rollback",
+            Error::NoTrustRoot => "no_trust_root",
+            Error::TrustRootMismatch { .. } => "trust_root_mismatch",
+            Error::ClockBehind { .. } => "clock_behind",
             Error::NothingNew { .. } => "nothing_new",
             Error::Locked { .. } => "locked",
             Error::UnknownGeneration { .. } => "unknown_generation",
@@ -467,7 +489,10 @@ impl Error {
             Error::Rollback { .. } | Error::Equivocation { .. } | Error::ChannelMismatch { .. } => {
                 Class::Policy
             }
-            Error::TrustRootRollback { .. } => Class::Trust,
+            Error::TrustRootRollback { .. }
+            | Error::NoTrustRoot
+            | Error::TrustRootMismatch { .. }
+            | Error::ClockBehind { .. } => Class::Trust,
             Error::NothingNew { .. } => Class::NothingNew,
             Error::Locked { .. } => Class::Locked,
             Error::UnknownGeneration { .. } | Error::ResetFloorRefused { .. } => Class::Usage,

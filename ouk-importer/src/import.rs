@@ -14,7 +14,7 @@ use ouk_format::digest::Sha256;
 use ouk_format::manifest::Manifest;
 use ouk_format::media_types::TRIVY_DB_MEDIA_TYPE;
 use ouk_format::time::Timestamp;
-use ouk_format::trust_root::{verify_trust_root, TrustRoot};
+use ouk_format::trust_root::{revocations, verify_anchor, Revocation, TrustRoot};
 use ouk_format::verified::Verified;
 use ouk_format::Limits;
 
@@ -26,8 +26,9 @@ use crate::kit::{self, Links};
 use crate::lock::{StoreLock, Wait};
 use crate::report::*;
 use crate::sink::TRIVY_MEMBER_PATH;
-use crate::state::{State, STATE_FORMAT};
+use crate::state::{State, MAX_REVOCATIONS, STATE_FORMAT};
 use crate::store::{generation_name, GenerationInfo, Store, GENERATION_FORMAT};
+use crate::trust_store::TrustStore;
 use crate::{NoProgress, Progress};
 
 /// Who, when and how a changing command runs. `now` is the system clock, read by the CLI.
@@ -46,8 +47,9 @@ pub struct Context {
 /// Verification inputs shared by `verify` and `import`.
 #[derive(Debug, Clone)]
 pub struct TrustOptions {
-    /// The trust root file's bytes (a DSSE envelope).
-    pub trust_root: Vec<u8>,
+    /// The operator's trust root file (`--trust-root`), if given. `import` starts from the
+    /// store's newest root when it has one (see [`Session::anchor`]); `verify` needs this.
+    pub trust_root: Option<Vec<u8>>,
     /// Tolerated clock skew, seconds.
     pub skew_secs: i64,
     /// Accept an expired kit (recorded in the audit log).
@@ -63,6 +65,18 @@ struct Attempt {
     kit_sha256: Option<Sha256>,
     accepted_expired: bool,
     generation: Option<String>,
+    /// What changed in the store's trust, for the audit record.
+    notes: Vec<String>,
+}
+
+/// The root an import attempt starts from, and what choosing it means for the store.
+struct Anchor {
+    root: Verified<TrustRoot>,
+    /// Roots to keep if the attempt succeeds (the operator's file, when the store lacks it).
+    to_persist: Vec<(u64, Vec<u8>)>,
+    /// Keys the step from the stored root to `root` took out of their roles.
+    revocations: Vec<Revocation>,
+    note: Option<String>,
 }
 
 struct Session {
@@ -123,20 +137,93 @@ impl Session {
         Ok(report)
     }
 
-    /// The trust root, verified against the effective clock, and never older than the one the
-    /// store already used.
-    fn trust(&self, opts: &TrustOptions, now: Timestamp) -> Result<Verified<TrustRoot>> {
-        let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
+    /// The trust root to start from. The store's newest root wins over an older or equal
+    /// `--trust-root` (after a rotation the operator's file is simply out of date); a newer
+    /// `--trust-root` is an out-of-band replacement by the operator (kept, audited); without
+    /// stored roots the given file is the anchor, and it may not be older than the version the
+    /// store last used. Expiry is decided later, on the root that verifies the kit (the final
+    /// root of the kit's chain, if it carries one).
+    fn anchor(&self, opts: &TrustOptions) -> Result<Anchor> {
+        let stored = TrustStore::new(self.store.root()).latest(&opts.limits)?;
+        let given = opts
+            .trust_root
+            .as_deref()
+            .map(|b| verify_anchor(b, &opts.limits).map(|r| (r, b.to_vec())))
+            .transpose()
             .map_err(Error::TrustRoot)?;
+        let floor = self.state.as_ref().map_or(0, |s| s.trust_root_version);
+        let plain = |root| Anchor {
+            root,
+            to_persist: Vec::new(),
+            revocations: Vec::new(),
+            note: None,
+        };
+        match (stored, given) {
+            (None, None) => Err(Error::NoTrustRoot),
+            (None, Some((g, bytes))) => {
+                if g.version < floor {
+                    return Err(Error::TrustRootRollback {
+                        version: g.version,
+                        store_version: floor,
+                    });
+                }
+                Ok(Anchor {
+                    to_persist: vec![(g.version, bytes)],
+                    ..plain(g)
+                })
+            }
+            (Some(s), None) => Ok(plain(s.root)),
+            (Some(s), Some((g, _))) if g.version < s.version => Ok(Anchor {
+                note: Some(format!(
+                    "--trust-root version {} is superseded by the store's version {}",
+                    g.version, s.version
+                )),
+                ..plain(s.root)
+            }),
+            (Some(s), Some((g, _))) if g.version == s.version => {
+                if *g != *s.root {
+                    return Err(Error::TrustRootMismatch { version: g.version });
+                }
+                Ok(plain(s.root))
+            }
+            (Some(s), Some((g, bytes))) => Ok(Anchor {
+                revocations: revocations(&s.root, &g),
+                note: Some(format!(
+                    "trust root version {} installed out of band (--trust-root) over version {}",
+                    g.version, s.version
+                )),
+                to_persist: vec![(g.version, bytes)],
+                root: g,
+            }),
+        }
+    }
+
+    /// Refuse to run on a clock set back before a time this store already trusted.
+    fn check_clock(&self, opts: &TrustOptions) -> Result<()> {
         if let Some(s) = &self.state {
-            if trust.version < s.trust_root_version {
-                return Err(Error::TrustRootRollback {
-                    version: trust.version,
-                    store_version: s.trust_root_version,
+            if self.now.plus_secs(opts.skew_secs) < s.time_high_water {
+                return Err(Error::ClockBehind {
+                    now: self.now.to_string(),
+                    high_water: s.time_high_water.to_string(),
                 });
             }
         }
-        Ok(trust)
+        Ok(())
+    }
+
+    /// The reader's options for one attempt, with every revocation the store remembers.
+    fn verify_options(
+        &self,
+        opts: &TrustOptions,
+        now: Timestamp,
+        anchor: &Anchor,
+    ) -> VerifyOptions {
+        let mut v = verify_options(opts, now);
+        if let Some(s) = &self.state {
+            v.revoked.extend(s.revoked.iter().cloned());
+        }
+        v.revoked.extend(anchor.revocations.iter().cloned());
+        v
     }
 
     /// One audited import attempt.
@@ -162,6 +249,7 @@ impl Session {
             sequence: attempt.sequence,
             generation: attempt.generation,
             allow_expired: attempt.accepted_expired,
+            note: (!attempt.notes.is_empty()).then(|| attempt.notes.join("; ")),
             ..Entry::default()
         };
         if let Err(e) = &result {
@@ -182,16 +270,21 @@ impl Session {
         progress: &mut dyn Progress,
         attempt: &mut Attempt,
     ) -> Result<ImportReport> {
+        self.check_clock(opts)?;
         let now = self.effective_now();
-        let trust = self.trust(opts, now)?;
+        let anchor = self.anchor(opts)?;
         let opened = match source {
-            KitSource::Path(path) => {
-                kit::open(path, Links::Follow, &trust, &verify_options(opts, now))?
-            }
+            KitSource::Path(path) => kit::open(
+                path,
+                Links::Follow,
+                &anchor.root,
+                &self.verify_options(opts, now, &anchor),
+            )?,
             KitSource::Opened(opened) => *opened,
         };
         let m = &opened.header.manifest;
         attempt.sequence = Some(m.sequence);
+        attempt.notes.extend(anchor.note.clone());
         if let Some(s) = &self.state {
             if m.channel != s.channel {
                 return Err(Error::ChannelMismatch {
@@ -199,6 +292,21 @@ impl Session {
                     kit: ouk_format::error::Name::new(&m.channel),
                 });
             }
+        }
+        // TUF's fast-forward recovery: once a kit key is revoked, whatever sequence it signed
+        // proves nothing, so the floor it may have pushed up is dropped.
+        let fast_forward = anchor
+            .revocations
+            .iter()
+            .chain(&opened.header.revocations)
+            .any(|r| r.role == "kit");
+        if let (true, Some(s)) = (fast_forward, &self.state) {
+            attempt.notes.push(format!(
+                "kit key rotation (trust root version {}): sequence floor {} reset (TUF fast-forward recovery)",
+                opened.header.trust.version, s.highest_sequence
+            ));
+        }
+        if let Some(s) = self.state.as_ref().filter(|_| !fast_forward) {
             if m.sequence < s.highest_sequence {
                 return Err(Error::Rollback {
                     sequence: m.sequence,
@@ -234,7 +342,15 @@ impl Session {
                 .staging_dir()
                 .join(format!("import-{}-{}", m.sequence, std::process::id()));
         fsx::create_dir_new(&staging)?;
-        match self.stage_and_activate(opts, &trust, opened, &staging, progress, attempt) {
+        match self.stage_and_activate(
+            opts,
+            anchor,
+            fast_forward,
+            opened,
+            &staging,
+            progress,
+            attempt,
+        ) {
             Ok(report) => Ok(report),
             Err(e) => {
                 if staging.exists() {
@@ -277,10 +393,12 @@ impl Session {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn stage_and_activate(
         &mut self,
         opts: &TrustOptions,
-        trust: &Verified<TrustRoot>,
+        anchor: Anchor,
+        fast_forward: bool,
         mut opened: kit::OpenedKit,
         staging: &Path,
         progress: &mut dyn Progress,
@@ -299,17 +417,17 @@ impl Session {
         let kit_path = opened.path.clone();
         let (header, streamed) = kit::stream(
             opened,
-            trust,
             &opts.limits,
             Some(staging.to_path_buf()),
             None,
             progress,
         )?;
         let m = &*header.manifest;
+        let trust = &header.trust;
         let facts = streamed.kit;
         attempt.kit_sha256 = Some(facts.kit_sha256);
         attempt.accepted_expired = header.expired;
-        if let Some(s) = &self.state {
+        if let Some(s) = self.state.as_ref().filter(|_| !fast_forward) {
             // Only for stores without a recorded manifest digest (see import_one).
             if m.sequence == s.highest_sequence {
                 if facts.kit_sha256 == s.kit_sha256 {
@@ -358,6 +476,29 @@ impl Session {
         write_new(&meta.join("generation.json"), &info_json)?;
         fsx::sync_tree(staging)?;
 
+        // Trust roots this import accepted are kept before the generation is published, so a
+        // store never has a generation verified under a root it does not hold.
+        let trust_store = TrustStore::new(self.store.root());
+        for (version, bytes) in anchor
+            .to_persist
+            .iter()
+            .map(|(v, b)| (*v, b.as_slice()))
+            .chain(
+                header
+                    .new_roots
+                    .iter()
+                    .map(|(r, b)| (r.version, b.as_slice())),
+            )
+        {
+            trust_store.persist(version, bytes)?;
+        }
+        if !header.new_roots.is_empty() {
+            attempt.notes.push(format!(
+                "trust root rotated to version {} by the kit's chain",
+                trust.version
+            ));
+        }
+
         // Publish: one rename into generations/, then the commit point, the `current` switch.
         let dest = self.store.generation_dir(&name);
         if fs::symlink_metadata(&dest).is_ok() {
@@ -393,6 +534,10 @@ impl Session {
             trust_root_version: old
                 .map_or(trust.version, |s| s.trust_root_version.max(trust.version)),
             time_high_water: old.map_or(seen, |s| s.time_high_water.max(seen)),
+            revoked: remember_revocations(
+                old.map(|s| s.revoked.as_slice()).unwrap_or_default(),
+                anchor.revocations.iter().chain(&header.revocations),
+            ),
         };
         new.save(self.store.root())?;
         failpoint!("import::after_state", &dest);
@@ -412,6 +557,23 @@ impl Session {
             trivy_db,
         })
     }
+}
+
+/// The store's revocation memory after this import: old ones first, new ones appended, capped
+/// at [`MAX_REVOCATIONS`] (oldest forgotten first).
+fn remember_revocations<'a>(
+    old: &[Revocation],
+    new: impl Iterator<Item = &'a Revocation>,
+) -> Vec<Revocation> {
+    let mut all: Vec<Revocation> = old.to_vec();
+    for r in new {
+        if !all.contains(r) {
+            all.push(r.clone());
+        }
+    }
+    let excess = all.len().saturating_sub(MAX_REVOCATIONS);
+    all.drain(..excess);
+    all
 }
 
 /// Install the kit's Trivy DB member (`<root>/trivy/db.tar.gz`) into `<root>/trivy/db/`, which
@@ -461,6 +623,7 @@ fn trivy_expanded_limit(
 /// The reader's options for one attempt: the operator's trust options at the clock in use.
 fn verify_options(opts: &TrustOptions, now: Timestamp) -> VerifyOptions {
     VerifyOptions {
+        revoked: Vec::new(),
         now,
         skew_secs: opts.skew_secs,
         allow_expired: opts.allow_expired,
@@ -586,9 +749,11 @@ pub fn import_from_dir(
 ) -> Result<ScanOutcome> {
     let started = std::time::Instant::now();
     let mut session = Session::open(ctx)?;
+    session.check_clock(opts)?;
     let now = session.effective_now();
-    let trust = session.trust(opts, now)?;
-    let vopts = verify_options(opts, now);
+    let anchor = session.anchor(opts)?;
+    let vopts = session.verify_options(opts, now, &anchor);
+    let trust = anchor.root;
 
     // List names only (no stat, no open): d_type is a hint we do not trust; the open below
     // decides what a file is.
@@ -810,8 +975,10 @@ fn verify_once(
     kit: &Path,
     progress: &mut dyn Progress,
 ) -> Result<(VerifyReport, VerifiedParts)> {
-    let trust = verify_trust_root(&opts.trust_root, now, opts.skew_secs, &opts.limits)
-        .map_err(Error::TrustRoot)?;
+    // Expiry is decided by the reader on the root that verifies the kit: an expired root may
+    // still introduce the newer root the kit carries (TUF).
+    let given = opts.trust_root.as_deref().ok_or(Error::NoTrustRoot)?;
+    let trust = verify_anchor(given, &opts.limits).map_err(Error::TrustRoot)?;
     let opened = kit::open(kit, Links::Follow, &trust, &verify_options(opts, now))?;
     // The Trivy DB gets the same checks as at import: only its archive is written, to a private
     // temporary directory removed on return.
@@ -821,7 +988,6 @@ fn verify_once(
         .map_err(|e| Error::io("creating a scratch directory", std::env::temp_dir(), e))?;
     let (header, streamed) = kit::stream(
         opened,
-        &trust,
         &opts.limits,
         Some(scratch.path().to_path_buf()),
         Some(TRIVY_MEMBER_PATH),
@@ -835,7 +1001,7 @@ fn verify_once(
         verified: true,
         kit: summary,
         expired: header.expired,
-        trust_root_version: trust.version,
+        trust_root_version: header.trust.version,
         provenance: streamed
             .findings
             .provenance

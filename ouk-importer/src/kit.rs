@@ -166,9 +166,11 @@ pub struct Streamed {
 
 /// Stage two: verify every member of an opened kit, write members under `staging` when given
 /// (only the member at `only`, when that is given), check provenance and SBOMs as they pass. On error the caller discards `staging`.
+///
+/// The attestation is checked against the root that verified the manifest (`header.trust`: the
+/// last root of the kit's rotation chain, if it carried one).
 pub fn stream(
     kit: OpenedKit,
-    trust: &Verified<TrustRoot>,
     limits: &Limits,
     staging: Option<PathBuf>,
     only: Option<&'static str>,
@@ -183,7 +185,7 @@ pub fn stream(
         .map(|m| m.uncompressed.size)
         .sum();
     progress.start(total);
-    let mut sink = KitSink::new(staging, &header.manifest, trust, limits, progress);
+    let mut sink = KitSink::new(staging, &header.manifest, &header.trust, limits, progress);
     if let Some(path) = only {
         sink = sink.only(path);
     }

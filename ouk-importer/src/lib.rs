@@ -24,6 +24,8 @@ pub mod report;
 pub mod sink;
 pub mod state;
 pub mod store;
+pub mod trust_info;
+pub mod trust_store;
 
 pub use audit::Operator;
 pub use error::{Class, Error, Result};

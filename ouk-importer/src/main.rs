@@ -65,9 +65,11 @@ enum Command {
         /// (what is left unexamined is reported).
         #[arg(long, value_name = "SECS", default_value_t = 600, requires = "from")]
         scan_timeout: u64,
-        /// Trust root file.
+        /// Trust root file: needed for the first import; afterwards the store's newest root is
+        /// used (kits carry rotations), and this file only matters if it is newer (an
+        /// out-of-band replacement, audited).
         #[arg(long, value_name = "FILE")]
-        trust_root: PathBuf,
+        trust_root: Option<PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
@@ -127,6 +129,46 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Trust roots: what the store trusts, how it got there, and dry runs of rotation chains.
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrustCommand {
+    /// The root the next import starts from, revoked keys and the trusted-time mark.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Every trust root the store has accepted, oldest first, with the key changes.
+    History {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Walk a rotation chain from a trust root as an import would (writes nothing).
+    VerifyChain {
+        /// The root to start from (as an importer holds it).
+        #[arg(long, value_name = "FILE")]
+        trust_root: PathBuf,
+        /// The newer roots, oldest first.
+        chain: Vec<PathBuf>,
+        /// Decide expiry at this instant (YYYY-MM-DDTHH:MM:SSZ) instead of now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Tolerated clock skew in seconds for the final root's expiry.
+        #[arg(long, value_name = "SECS", default_value_t = 0,
+              value_parser = clap::value_parser!(i64).range(0..=7 * 86_400))]
+        clock_skew: i64,
+        #[command(flatten)]
+        out: Output,
     },
 }
 
@@ -216,6 +258,12 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { out, .. },
         } => out.json,
+        Command::Trust {
+            command:
+                TrustCommand::Status { out, .. }
+                | TrustCommand::History { out, .. }
+                | TrustCommand::VerifyChain { out, .. },
+        } => out.json,
     };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -298,9 +346,9 @@ fn read_trust_root(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(buf)
 }
 
-fn trust_options(path: &Path, time: &TimeArgs) -> Result<TrustOptions, Error> {
+fn trust_options(path: Option<&Path>, time: &TimeArgs) -> Result<TrustOptions, Error> {
     Ok(TrustOptions {
-        trust_root: read_trust_root(path)?,
+        trust_root: path.map(read_trust_root).transpose()?,
         skew_secs: time.clock_skew,
         allow_expired: time.allow_expired,
         limits: Limits::default(),
@@ -375,7 +423,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let opts = trust_root
                 .as_deref()
-                .map(|p| trust_options(p, &time))
+                .map(|p| trust_options(Some(p), &time))
                 .transpose()?;
             let r = ouk_importer::inspect(now(), opts.as_ref(), &kit, provenance)?;
             emit(&out, &r, || {
@@ -411,7 +459,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             out,
             time,
         } => {
-            let opts = trust_options(&trust_root, &time)?;
+            let opts = trust_options(Some(&trust_root), &time)?;
             let r = ouk_importer::verify(now(), &opts, &kit, &mut Bar::new(&out))?;
             emit(&out, &r, || {
                 format!(
@@ -436,7 +484,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             time,
             out,
         } => {
-            let opts = trust_options(&trust_root, &time)?;
+            let opts = trust_options(trust_root.as_deref(), &time)?;
             let ctx = context(&store);
             let mut bar = Bar::new(&out);
             if let Some(dir) = from {
@@ -593,6 +641,105 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 format!(
                     "audit log intact: {} record(s), head {}\n",
                     r.records, r.head
+                )
+            });
+            Ok(0)
+        }
+        Command::Trust { command } => run_trust(command),
+    }
+}
+
+fn run_trust(command: TrustCommand) -> Result<u8, Error> {
+    match command {
+        TrustCommand::Status { store, out } => {
+            let r = ouk_importer::trust_info::status(&store.store, now())?;
+            emit(&out, &r, || match &r.root {
+                None => {
+                    "no trust root stored yet (the first import keeps its --trust-root)\n".into()
+                }
+                Some(root) => {
+                    let mut s = format!(
+                        "trust root version {} ({}), expires {} (in {}s)\n",
+                        root.version,
+                        root.format,
+                        root.expires,
+                        r.expires_in_secs.unwrap_or(0)
+                    );
+                    for (name, role) in [
+                        ("root", &root.root),
+                        ("kit", &root.kit),
+                        ("attestation", &root.attestation),
+                    ] {
+                        s.push_str(&format!(
+                            "  {name}: {} of {}\n",
+                            role.threshold,
+                            role.keyids.len()
+                        ));
+                        for k in &role.keyids {
+                            s.push_str(&format!("    {k}\n"));
+                        }
+                    }
+                    s.push_str(&format!("  builders: {}\n", root.builders.join(", ")));
+                    for rv in &r.revoked {
+                        s.push_str(&format!(
+                            "  revoked in v{}: {} ({})\n",
+                            rv.revoked_in, rv.keyid, rv.role
+                        ));
+                    }
+                    s
+                }
+            });
+            Ok(0)
+        }
+        TrustCommand::History { store, out } => {
+            let r = ouk_importer::trust_info::history(&store.store)?;
+            emit(&out, &r, || {
+                let mut s = String::new();
+                for e in &r.roots {
+                    s.push_str(&format!(
+                        "v{} expires {} {}\n",
+                        e.root.version,
+                        e.root.expires,
+                        if e.chained {
+                            "(rotation, signed by the previous root)"
+                        } else {
+                            "(anchor / out of band)"
+                        }
+                    ));
+                    for a in &e.added {
+                        s.push_str(&format!("  + {a}\n"));
+                    }
+                    for rv in &e.revoked {
+                        s.push_str(&format!("  - {}:{}\n", rv.role, rv.keyid));
+                    }
+                }
+                s
+            });
+            Ok(0)
+        }
+        TrustCommand::VerifyChain {
+            trust_root,
+            chain,
+            at,
+            clock_skew,
+            out,
+        } => {
+            let when = match at {
+                Some(t) => Timestamp::parse(&t).map_err(Error::TrustRoot)?,
+                None => now(),
+            };
+            let anchor = read_trust_root(&trust_root)?;
+            let files = chain
+                .iter()
+                .map(|p| read_trust_root(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let r =
+                ouk_importer::trust_info::verify_chain_files(&anchor, &files, when, clock_skew)?;
+            emit(&out, &r, || {
+                let v = r.root.as_ref().map_or(0, |x| x.version);
+                format!(
+                    "chain accepted: trust root version {v} ({} step(s))\n",
+                    r.steps.len()
                 )
             });
             Ok(0)

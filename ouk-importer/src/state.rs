@@ -5,6 +5,7 @@ use std::path::Path;
 
 use ouk_format::digest::Sha256;
 use ouk_format::time::Timestamp;
+use ouk_format::trust_root::Revocation;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -40,7 +41,15 @@ pub struct State {
     /// never uses a clock earlier than this, so setting the system clock back cannot make an
     /// expired kit or trust root look fresh (tough's `system_time` high-water mark).
     pub time_high_water: Timestamp,
+    /// Keys taken out of a role by the trust roots this store accepted (newest last, at most
+    /// [`MAX_REVOCATIONS`]): a kit signed only by one is refused as `revoked_key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<Revocation>,
 }
+
+/// Most revocations remembered; the oldest are forgotten first (they still do not count: the
+/// key is simply no longer in the role; only the error's name is lost).
+pub const MAX_REVOCATIONS: usize = 1024;
 
 impl State {
     /// Load `<store>/state.json`; `None` for a store that never imported anything. Read through

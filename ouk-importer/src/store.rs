@@ -386,6 +386,10 @@ impl Store {
                     time_high_water: state
                         .as_ref()
                         .map_or(info.created_at, |s| s.time_high_water.max(info.created_at)),
+                    revoked: state
+                        .as_ref()
+                        .map(|s| s.revoked.clone())
+                        .unwrap_or_default(),
                 };
                 new.save(&self.root)?;
                 audit.append(

@@ -135,8 +135,14 @@ fn expired_and_older_trust_roots_refused() {
 
     std::fs::write(&env.trust, trust_root(2, "2099-01-01T00:00:00Z")).unwrap();
     expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
+    // The store now holds v2: an older --trust-root (a configuration not updated after a
+    // rotation) is superseded by it, never used.
+    assert!(env.store.join("trust/2.json").is_file());
     std::fs::write(&env.trust, trust_root(1, "2099-01-01T00:00:00Z")).unwrap();
-    let r = expect(&env.import(&env.kit(&Build::new(2)), &[]), 11);
+    expect(&env.import(&env.kit(&Build::new(2)), &[]), 0);
+    // A store from before rotation kept only the version number: an older root is refused.
+    std::fs::remove_dir_all(env.store.join("trust")).unwrap();
+    let r = expect(&env.import(&env.kit(&Build::new(3)), &[]), 11);
     assert_eq!(r["error"]["kind"], "trust_root_rollback");
 }
 
@@ -167,9 +173,10 @@ fn clock_skew_does_not_ratchet_the_time_high_water_mark() {
 }
 
 #[test]
-fn clock_set_back_cannot_revive_expired_kit() {
+fn clock_set_back_is_refused() {
     // The store saw time T (an earlier import); the system clock has since been set back a day.
-    // A kit that expired before T but is fresh by the wrong clock must be refused.
+    // The importer refuses to run at all (issue 12: "refuse to run if the clock goes backwards
+    // beyond the skew tolerance"), so nothing is decided on the wrong clock.
     let env = Env::new();
     let now = now_unix();
     expect(&env.import(&env.kit(&Build::new(1)), &[]), 0);
@@ -194,7 +201,20 @@ fn clock_set_back_cannot_revive_expired_kit() {
         ]),
         0,
     );
-    let r = expect(&env.import(&k2, &[]), 20);
+    let r = expect(&env.import(&k2, &[]), 11);
+    assert_eq!(r["error"]["kind"], "clock_behind");
+    // Within the skew tolerance the run goes ahead, on the high-water mark rather than the
+    // clock: a kit that expired before the mark stays expired.
+    st["time_high_water"] = ouk_format::time::Timestamp::from_unix(now + 200)
+        .to_string()
+        .into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&st).unwrap()).unwrap();
+    let mut b3 = Build::new(3);
+    b3.created_at = now - 7200;
+    b3.expires_at = now - 150;
+    let r = expect(&env.import(&env.kit(&b3), &["--clock-skew", "0"]), 11);
+    assert_eq!(r["error"]["kind"], "clock_behind");
+    let r = expect(&env.import(&env.kit(&b3), &[]), 20);
     assert_eq!(r["error"]["kind"], "kit_expired");
 }
 

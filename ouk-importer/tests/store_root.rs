@@ -253,7 +253,7 @@ fn trust_dir_symlink_is_refused() {
     let p = planted();
     let outside_dir = p.env.dir.path().join("outside-dir");
     std::fs::create_dir(&outside_dir).unwrap();
-    symlink(&outside_dir, p.env.store.join("trust")).unwrap();
+    plant_link(&p.env.store.join("trust"), &outside_dir);
     refused(&p.env.import(&p.next_kit, &[]), "store_symlink");
     assert_eq!(std::fs::read_dir(&outside_dir).unwrap().count(), 0);
 }

@@ -33,10 +33,14 @@ use crate::limits::Limits;
 use crate::manifest::{Manifest, Member, Unverified};
 use crate::media_types::MANIFEST_PAYLOAD_TYPE;
 use crate::time::Timestamp;
-use crate::trust_root::{RoleName, TrustRoot};
+use crate::trust_root::{
+    check_not_expired, revocations, verify_successor, Revocation, RoleName, TrustRoot,
+};
 use crate::verified::Verified;
 
-use super::members::{member_entry_name, MANIFEST_ENTRY};
+use super::members::{
+    member_entry_name, trust_root_entry_name, trust_root_entry_version, MANIFEST_ENTRY,
+};
 
 /// Receives verified member content as it streams. `write` may be called with bytes of a member
 /// whose final digests are not yet confirmed (each chunk of compressed input was already
@@ -134,6 +138,10 @@ pub struct VerifyOptions {
     pub allow_expired: bool,
     /// Size limits.
     pub limits: Limits,
+    /// Keys earlier trust roots took out of a role (the importer keeps them): a manifest or
+    /// attestation whose only valid signatures are by such keys is refused as
+    /// [`Error::RevokedKey`]. Revocations the kit's own chain makes are added automatically.
+    pub revoked: Vec<Revocation>,
 }
 
 /// Stage one's result: what the signed envelope says, authenticated, before any member is read.
@@ -154,6 +162,15 @@ pub struct KitHeader {
     pub manifest_sha256: Sha256,
     /// Whether the kit was past `expires_at` and accepted only because `allow_expired` was set.
     pub expired: bool,
+    /// Trust roots the kit carried that are newer than the one given to [`KitReader::open`],
+    /// each verified as the successor of the one before (spec §7.5), with their exact bytes so
+    /// an importer can keep them. Empty for a kit signed under the given root.
+    pub new_roots: Vec<(Verified<TrustRoot>, Vec<u8>)>,
+    /// The root that verified the manifest: the last of `new_roots`, else the one given. Use it
+    /// (not the one given) for everything after the manifest, such as the attestation.
+    pub trust: Verified<TrustRoot>,
+    /// Revocations made by `new_roots` (to be remembered with them).
+    pub revocations: Vec<Revocation>,
 }
 
 /// Stage two's result: the container-level facts only known after the last byte.
@@ -214,8 +231,16 @@ impl<R: Read + Send> KitReader<R> {
             pos: 0,
             padding: Arc::clone(&padding),
         };
-        let (envelope, mtime) = read_first_entry(&mut stream, &opts.limits)?;
-        let (manifest, manifest_sha256, expired) = authenticate_manifest(&envelope, trust, opts)?;
+        let mut mtime = None;
+        let lead = read_leading_entries(&mut stream, Some(trust), &opts.limits, &mut mtime)?;
+        let trust = lead.new_roots.last().map_or(trust, |(r, _)| r).clone();
+        check_not_expired(&trust, opts.now, opts.skew_secs)?;
+        let mut revoked = opts.revoked.clone();
+        revoked.extend(lead.revocations.iter().cloned());
+        let (manifest, manifest_sha256, expired) =
+            authenticate_manifest(&lead.envelope, &trust, &revoked, opts)?;
+        let mtime = mtime.unwrap_or_default();
+        let envelope = lead.envelope;
         let plan = manifest
             .members
             .iter()
@@ -233,6 +258,9 @@ impl<R: Read + Send> KitReader<R> {
             manifest,
             manifest_sha256,
             expired,
+            new_roots: lead.new_roots,
+            trust,
+            revocations: lead.revocations,
         };
         let reader = KitReader {
             stream,
@@ -369,17 +397,20 @@ fn drive<S: MemberSink + ?Sized>(
 fn authenticate_manifest(
     envelope: &[u8],
     trust: &Verified<TrustRoot>,
+    revoked: &[Revocation],
     opts: &VerifyOptions,
 ) -> Result<(Verified<Manifest>, Sha256, bool), Error> {
     let envelope = Envelope::parse(envelope, Document::Manifest, &opts.limits)?;
     let keys = trust.role_keys(RoleName::Kit);
-    let payload = envelope.verify(
-        MANIFEST_PAYLOAD_TYPE,
-        Document::Manifest,
-        RoleName::Kit.as_str(),
-        &keys,
-        trust.roles.kit.threshold as usize,
-    )?;
+    let payload = envelope
+        .verify(
+            MANIFEST_PAYLOAD_TYPE,
+            Document::Manifest,
+            RoleName::Kit.as_str(),
+            &keys,
+            trust.roles.kit.threshold as usize,
+        )
+        .map_err(|e| name_revoked_signer(e, &envelope, trust, RoleName::Kit, revoked))?;
     let manifest = Manifest::from_payload(payload, &opts.limits)?;
     drop(envelope);
     // Identity of the signed content, independent of how the payload JSON was spelled.
@@ -765,24 +796,127 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8], during: &str) -> Result<(), Err
     })
 }
 
-/// Read the first entry, which must be the manifest envelope, straight off the stream (no tar
-/// iterator, so the same stream can be handed to stage two): header checks in tar-rs's order
-/// (end marker, checksum, type, name), the size capped before a byte of data is read, then the
-/// data and its zero padding. Returns the envelope bytes and the kit's mtime.
-fn read_first_entry<R: Read>(
+/// What precedes the members: trust roots, then the manifest envelope.
+struct Leading {
+    envelope: Vec<u8>,
+    new_roots: Vec<(Verified<TrustRoot>, Vec<u8>)>,
+    revocations: Vec<Revocation>,
+}
+
+/// Read the entries before the members straight off the stream (no tar iterator, so the same
+/// stream can be handed to stage two): zero or more trust roots `ouk/trust/<N>.json` with
+/// consecutive versions, then the manifest envelope. Each header is checked in tar-rs's order
+/// (end marker, checksum, type, name) and its size capped before a byte of its data is read.
+///
+/// A root whose version the caller already trusts is read (≤ `max_trust_root_bytes`) and
+/// skipped unparsed; each newer one must be the verified successor of the one before it
+/// (signed by a threshold of the previous root AND its own, version exactly + 1), so nothing
+/// unauthenticated is acted on. At most `max_trust_chain` roots, wherever they start.
+fn read_leading_entries<R: Read>(
     stream: &mut KitStream<R>,
+    anchor: Option<&Verified<TrustRoot>>,
     limits: &Limits,
-) -> Result<(Vec<u8>, u64), Error> {
-    const DURING_HEADER: &str = "the manifest envelope header";
+    mtime: &mut Option<u64>,
+) -> Result<Leading, Error> {
+    let mut new_roots: Vec<(Verified<TrustRoot>, Vec<u8>)> = Vec::new();
+    let mut revoked = Vec::new();
+    let mut previous_name: Option<u64> = None;
+    let mut roots_seen = 0usize;
+    let mut root_bytes = 0u64;
+    loop {
+        let (header_block, name) = read_entry_header(stream, previous_name.is_none())?;
+        let header = tar::Header::from_byte_slice(&header_block);
+        let size = header
+            .entry_size()
+            .map_err(|e| tar_error("an entry header", e))?;
+        if name == MANIFEST_ENTRY.as_bytes() {
+            if size > limits.max_envelope_bytes {
+                return Err(Error::LimitExceeded {
+                    what: "signed envelope size",
+                    limit: limits.max_envelope_bytes,
+                });
+            }
+            check_canonical(header, MANIFEST_ENTRY, size, mtime)?;
+            let envelope = read_entry_data(stream, size, "the manifest envelope")?;
+            return Ok(Leading {
+                envelope,
+                new_roots,
+                revocations: revoked,
+            });
+        }
+        let Some(version) = trust_root_entry_version(&name) else {
+            return Err(Error::ManifestNotFirst {
+                found: Name::from_bytes(&name),
+            });
+        };
+        roots_seen += 1;
+        if roots_seen > limits.max_trust_chain {
+            return Err(Error::LimitExceeded {
+                what: "trust root chain length",
+                limit: limits.max_trust_chain as u64,
+            });
+        }
+        if previous_name.is_some_and(|p| version != p + 1) {
+            return Err(Error::UnexpectedMember {
+                path: Name::from_bytes(&name),
+                reason: "trust roots must have consecutive versions",
+            });
+        }
+        previous_name = Some(version);
+        if size > limits.max_trust_root_bytes {
+            return Err(Error::LimitExceeded {
+                what: "trust root size",
+                limit: limits.max_trust_root_bytes,
+            });
+        }
+        root_bytes += size;
+        if root_bytes > limits.max_envelope_bytes {
+            return Err(Error::LimitExceeded {
+                what: "trust roots before the manifest",
+                limit: limits.max_envelope_bytes,
+            });
+        }
+        let entry = trust_root_entry_name(version);
+        check_canonical(header, &entry, size, mtime)?;
+        let bytes = read_entry_data(stream, size, "a trust root entry")?;
+        let Some(anchor) = anchor else {
+            continue;
+        };
+        let current = new_roots.last().map_or(anchor, |(r, _)| r);
+        if version <= current.version {
+            continue;
+        }
+        let next = verify_successor(current, &bytes, limits)?;
+        if next.version != version {
+            return Err(Error::InvalidDocument {
+                document: Document::TrustRoot,
+                reason: Name::new(&format!("entry {entry} holds version {}", next.version)),
+            });
+        }
+        revoked.extend(revocations(current, &next));
+        new_roots.push((next, bytes));
+    }
+}
+
+/// Read one header block: end marker (`truncated` where an entry must follow), checksum, type.
+fn read_entry_header<R: Read>(
+    stream: &mut KitStream<R>,
+    first: bool,
+) -> Result<([u8; 512], Vec<u8>), Error> {
+    let during = if first {
+        "the manifest envelope header"
+    } else {
+        "an entry header before the manifest"
+    };
     let mut block = [0u8; 512];
-    read_full(stream, &mut block, DURING_HEADER)?;
+    read_full(stream, &mut block, during)?;
     if block.iter().all(|&b| b == 0) {
         return Err(Error::Truncated {
-            during: Name::new(DURING_HEADER),
+            during: Name::new(during),
         });
     }
     let header = tar::Header::from_byte_slice(&block);
-    let stored = header.cksum().map_err(|e| tar_error(DURING_HEADER, e))?;
+    let stored = header.cksum().map_err(|e| tar_error(during, e))?;
     let computed = block[..148]
         .iter()
         .chain(&block[156..])
@@ -793,32 +927,62 @@ fn read_first_entry<R: Read>(
         });
     }
     let name = check_header(header)?;
-    if name != MANIFEST_ENTRY.as_bytes() {
-        return Err(Error::ManifestNotFirst {
-            found: Name::from_bytes(&name),
-        });
-    }
-    let size = header
-        .entry_size()
-        .map_err(|e| tar_error(DURING_HEADER, e))?;
-    if size > limits.max_envelope_bytes {
-        return Err(Error::LimitExceeded {
-            what: "signed envelope size",
-            limit: limits.max_envelope_bytes,
-        });
-    }
-    let mut mtime = None;
-    check_canonical(header, MANIFEST_ENTRY, size, &mut mtime)?;
+    Ok((block, name))
+}
+
+/// Read an entry's data (size already capped by the caller) and its zero padding.
+fn read_entry_data<R: Read>(
+    stream: &mut KitStream<R>,
+    size: u64,
+    during: &'static str,
+) -> Result<Vec<u8>, Error> {
     let mut bytes = vec![0u8; size as usize];
-    read_full(stream, &mut bytes, "the manifest envelope")?;
+    read_full(stream, &mut bytes, during)?;
     let mut pad = vec![0u8; (size.next_multiple_of(512) - size) as usize];
-    read_full(stream, &mut pad, "the manifest envelope")?;
+    read_full(stream, &mut pad, during)?;
     if pad.iter().any(|&b| b != 0) {
         return Err(Error::TarFormat {
             reason: Name::new("non-zero padding after an entry"),
         });
     }
-    Ok((bytes, mtime.unwrap_or_default()))
+    Ok(bytes)
+}
+
+/// When a threshold failed: if a revoked key of `role` (and not one of the role's current keys)
+/// signed, say so by name.
+fn name_revoked_signer(
+    error: Error,
+    envelope: &Envelope,
+    trust: &TrustRoot,
+    role: RoleName,
+    revoked: &[Revocation],
+) -> Error {
+    let Error::ThresholdNotMet { document, .. } = error else {
+        return error;
+    };
+    let current = &trust.role(role).keyids;
+    let message = crate::dsse::pae(envelope.payload_type(), envelope.unverified_payload());
+    for r in revoked
+        .iter()
+        .filter(|r| r.role == role.as_str() && !current.contains(&r.keyid))
+    {
+        let Ok(key) = crate::keys::PublicKey::from_key_json(&r.key) else {
+            continue;
+        };
+        if envelope
+            .signatures()
+            .iter()
+            .any(|s| key.verify(&message, &s.sig))
+        {
+            return Error::RevokedKey {
+                document,
+                role: role.as_str(),
+                keyid: Name::new(r.keyid.as_str()),
+                revoked_in: r.revoked_in,
+            };
+        }
+    }
+    error
 }
 
 fn read_container<R: Read>(kit: KitReader<R>, tx: &SyncSender<Msg>) -> Result<(), Error> {
@@ -941,7 +1105,7 @@ fn read_container<R: Read>(kit: KitReader<R>, tx: &SyncSender<Msg>) -> Result<()
 }
 
 /// Read the manifest envelope WITHOUT verifying it, for `inspect` without a trust root. Reads
-/// the same capped first entry as [`KitReader::open`]; the result is wrapped in [`Unverified`]
+/// the same capped entries as [`KitReader::open`] (trust roots skipped unverified); the result is wrapped in [`Unverified`]
 /// so it cannot be passed where trust is required.
 pub fn read_manifest_unverified<R: Read>(
     kit: R,
@@ -953,9 +1117,9 @@ pub fn read_manifest_unverified<R: Read>(
         pos: 0,
         padding: Arc::new(PaddingCheck::default()),
     };
-    let (bytes, _) = read_first_entry(&mut stream, limits)?;
-    let envelope = Envelope::parse(&bytes, Document::Manifest, limits)?;
-    drop(bytes);
+    let lead = read_leading_entries(&mut stream, None, limits, &mut None)?;
+    let envelope = Envelope::parse(&lead.envelope, Document::Manifest, limits)?;
+    drop(lead);
     let manifest = Manifest::from_payload(envelope.unverified_payload(), limits)?;
     Ok((envelope, Unverified(manifest)))
 }

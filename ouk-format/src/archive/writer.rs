@@ -172,8 +172,27 @@ pub fn write_kit<W: Write>(
     members: Vec<(&Member, Box<dyn Read + '_>)>,
     mtime: u64,
 ) -> Result<(W, Sha256, u64), Error> {
+    write_kit_with_trust_chain(out, &[], envelope_json, members, mtime)
+}
+
+/// [`write_kit`], with trust root files before the envelope (`ouk/trust/<N>.json`, spec §7.5):
+/// the rotation chain an importer walks from its stored root to the root that signed this kit.
+/// `roots` pairs each version with its file bytes, in consecutive ascending versions (the
+/// caller verified them; the reader re-verifies each).
+pub fn write_kit_with_trust_chain<W: Write>(
+    out: W,
+    roots: &[(u64, &[u8])],
+    envelope_json: &[u8],
+    members: Vec<(&Member, Box<dyn Read + '_>)>,
+    mtime: u64,
+) -> Result<(W, Sha256, u64), Error> {
     let io_err = |e: io::Error| Error::io("writing the kit", &e);
     let mut builder = tar::Builder::new(HashingWriter::new(out));
+    for (version, bytes) in roots {
+        let name = super::members::trust_root_entry_name(*version);
+        let h = canonical_header(&name, bytes.len() as u64, mtime)?;
+        builder.append(&h, *bytes).map_err(io_err)?;
+    }
     let h = canonical_header(MANIFEST_ENTRY, envelope_json.len() as u64, mtime)?;
     builder.append(&h, envelope_json).map_err(io_err)?;
     for (member, reader) in members {
