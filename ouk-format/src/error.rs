@@ -406,7 +406,6 @@ impl Error {
         match self {
             Error::TrustRootExpired { .. }
             | Error::TrustRootVersion { .. }
-            | Error::RevokedKey { .. }
             | Error::InvalidRole { .. }
             | Error::KeyIdMismatch { .. } => ErrorClass::Trust,
             Error::ThresholdNotMet {

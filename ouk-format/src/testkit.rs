@@ -159,6 +159,31 @@ pub fn assemble(envelope: &[u8], manifest: &Manifest, blobs: &[Vec<u8>]) -> Resu
     Ok(out)
 }
 
+/// Build a complete signed kit in memory that carries `roots` (version, file bytes) before its
+/// manifest: the rotation chain of spec §7.5.
+pub fn build_with_trust_chain(
+    spec: &KitSpec,
+    signers: &[&dyn Signer],
+    roots: &[(u64, &[u8])],
+) -> Result<Vec<u8>, Error> {
+    let (manifest, blobs) = prepare(spec)?;
+    let envelope = sign_manifest(&manifest, signers)?;
+    let readers = manifest
+        .members
+        .iter()
+        .zip(&blobs)
+        .map(|(m, b)| (m, Box::new(&b[..]) as Box<dyn std::io::Read>))
+        .collect();
+    let (out, _, _) = crate::archive::writer::write_kit_with_trust_chain(
+        Vec::new(),
+        roots,
+        &envelope,
+        readers,
+        1_767_225_600,
+    )?;
+    Ok(out)
+}
+
 /// Build a complete signed kit in memory.
 pub fn build(spec: &KitSpec, signers: &[&dyn Signer]) -> Result<Vec<u8>, Error> {
     let (manifest, blobs) = prepare(spec)?;

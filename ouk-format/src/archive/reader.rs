@@ -886,13 +886,16 @@ fn read_leading_entries<R: Read>(
         if version <= current.version {
             continue;
         }
-        let next = verify_successor(current, &bytes, limits)?;
-        if next.version != version {
-            return Err(Error::InvalidDocument {
-                document: Document::TrustRoot,
-                reason: Name::new(&format!("entry {entry} holds version {}", next.version)),
+        // The entry name must be the next version (a gap is refused before the file is parsed);
+        // `verify_successor` then requires the same of the content.
+        if version != current.version + 1 {
+            return Err(Error::TrustRootVersion {
+                trusted: current.version,
+                expected: current.version + 1,
+                found: version,
             });
         }
+        let next = verify_successor(current, &bytes, limits)?;
         revoked.extend(revocations(current, &next));
         new_roots.push((next, bytes));
     }

@@ -43,6 +43,40 @@ pub fn trust_root(version: u64, expires: &str) -> Vec<u8> {
         .to_json()
 }
 
+/// A TUF-layout trust root: root role = keys with these seeds (threshold `k`), kit role = the
+/// key with seed `kit`, attestation role = [`attestation_key`].
+pub fn tuf_root(version: u64, root_seeds: &[u8], k: u32, kit: &[u8]) -> TrustRoot {
+    let mut root = TrustRoot::new(version, Timestamp::parse("2099-01-01T00:00:00Z").unwrap());
+    for s in root_seeds {
+        root.add_key(
+            RoleName::Root,
+            &Ed25519Signer::from_seed(&[*s; 32]).public_key(),
+        );
+    }
+    for s in kit {
+        root.add_key(
+            RoleName::Kit,
+            &Ed25519Signer::from_seed(&[*s; 32]).public_key(),
+        );
+    }
+    root.add_key(RoleName::Attestation, &attestation_key().public_key());
+    root.roles.root.threshold = k;
+    root.builders.push(BUILDER.into());
+    root
+}
+
+/// Sign a trust root (TUF layout) with the keys of these seeds.
+pub fn sign_root(root: TrustRoot, by: &[u8]) -> Vec<u8> {
+    let signers: Vec<Ed25519Signer> = by
+        .iter()
+        .map(|s| Ed25519Signer::from_seed(&[*s; 32]))
+        .collect();
+    let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+    let mut doc = ouk_format::trust_root::RootDocument::new(root);
+    doc.sign(&refs).unwrap();
+    doc.to_bytes()
+}
+
 /// What to put in / break in a test kit.
 #[derive(Clone)]
 pub struct Build {
@@ -60,6 +94,10 @@ pub struct Build {
     pub sbom_valid: bool,
     pub payload_without_sbom: bool,
     pub extra: Vec<MemberSpec>,
+    /// Seed of the kit-role key that signs the manifest (2 = [`kit_key`]).
+    pub kit_signer: u8,
+    /// Trust roots carried before the manifest (version, file bytes).
+    pub trust_chain: Vec<(u64, Vec<u8>)>,
 }
 
 /// Midnight UTC today, in Unix seconds.
@@ -90,6 +128,8 @@ impl Build {
             sbom_valid: true,
             payload_without_sbom: false,
             extra: Vec::new(),
+            kit_signer: 2,
+            trust_chain: Vec::new(),
         }
     }
 
@@ -208,7 +248,13 @@ impl Build {
             chunk_size: 64 * 1024,
             members: all,
         };
-        testkit::build(&spec, &[&kit_key()]).unwrap()
+        let signer = Ed25519Signer::from_seed(&[self.kit_signer; 32]);
+        let roots: Vec<(u64, &[u8])> = self
+            .trust_chain
+            .iter()
+            .map(|(v, b)| (*v, b.as_slice()))
+            .collect();
+        testkit::build_with_trust_chain(&spec, &[&signer], &roots).unwrap()
     }
 
     pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
