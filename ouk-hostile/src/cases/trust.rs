@@ -217,6 +217,8 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         "A PEM file given as the trust root.",
     ));
 
+    out.extend(chain_cases(ctx));
+
     // ---- store state (importer only) ---------------------------------------------------------
     let prior = ctx.bytes.clone();
     let mut replay = format_case(ctx, Category::Trust, "replay_older_sequence", ROLLBACK_KIND, EXIT_POLICY,
@@ -232,4 +234,68 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     equivocation.layer = Layer::Importer;
     out.push(equivocation);
     out
+}
+
+/// A successor of the fixture trust root (TUF layout): `edit` changes the model, `by` signs.
+fn successor(
+    version: u64,
+    edit: impl FnOnce(&mut ouk_format::trust_root::TrustRoot),
+    by: &[KeyName],
+) -> Vec<u8> {
+    let mut root = TrustSpec::default().document();
+    root.version = version;
+    edit(&mut root);
+    let signers: Vec<_> = by.iter().map(|k| k.signer()).collect();
+    let refs: Vec<&dyn ouk_format::keys::Signer> = signers
+        .iter()
+        .map(|s| s as &dyn ouk_format::keys::Signer)
+        .collect();
+    let mut doc = ouk_format::trust_root::RootDocument::new(root);
+    // Ed25519 over in-memory bytes does not fail.
+    let _ = doc.sign(&refs);
+    doc.to_bytes()
+}
+
+/// The base kit with trust root entries before its manifest (issue 12).
+fn with_chain(ctx: &Ctx, roots: Vec<(u64, Vec<u8>)>) -> Vec<u8> {
+    ctx.edited(|e| {
+        for (i, (v, bytes)) in roots.into_iter().enumerate() {
+            let name = ouk_format::archive::members::trust_root_entry_name(v);
+            e.insert(i, Entry::file(name.as_bytes(), bytes));
+        }
+    })
+}
+
+/// Rotation chains carried by a kit (issue 12): each step is authenticated before the next is
+/// looked at, and the manifest only after the whole chain.
+fn chain_cases(ctx: &Ctx) -> Vec<HostileCase> {
+    use ouk_format::keys::Signer as _;
+    use ouk_format::trust_root::RoleName;
+    let c = |name, kind, exit, bytes, desc| {
+        format_case(ctx, Category::Trust, name, kind, exit, bytes, desc)
+    };
+    let outsider = KeyName::Outsider.signer().public_key();
+    vec![
+        c("chain_gap_before_manifest", "trust_root_version", EXIT_TRUST,
+          with_chain(ctx, vec![(3, b"{ not parsed }".to_vec())]),
+          "A kit carrying trust root 3 to an importer holding root 1: the gap is refused from the entry name, before the file is parsed."),
+        c("chain_entry_oversized", "limit_exceeded", V,
+          with_chain(ctx, vec![(2, vec![b' '; (1 << 20) + 1])]),
+          "A 1 MiB + 1 byte trust root entry: refused from its header, before a byte of it is read."),
+        c("chain_root_not_signed_by_previous", "threshold_not_met", EXIT_TRUST,
+          with_chain(ctx, vec![(2, successor(2, |r| {
+              r.roles.root.keyids.clear();
+              r.add_key(RoleName::Root, &outsider);
+          }, &[KeyName::Outsider]))]),
+          "Trust root 2 that hands the root role to an outsider, signed only by the outsider: root 1's holders did not agree."),
+        c("chain_revokes_the_signing_kit_key", "revoked_key", V,
+          with_chain(ctx, vec![(2, successor(2, |r| {
+              r.roles.kit.keyids.clear();
+              r.add_key(RoleName::Kit, &outsider);
+          }, &[KeyName::Root]))]),
+          "A valid trust root 2 that removes the kit key which signed this very kit: the revoked key no longer counts, and the error names it."),
+        c("chain_too_long", "limit_exceeded", V,
+          with_chain(ctx, (2..=66).map(|v| (v, successor(v, |_| {}, &[KeyName::Root]))).collect()),
+          "65 valid rotations before the manifest: at most 64 trust roots are walked per kit."),
+    ]
 }
