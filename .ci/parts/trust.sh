@@ -31,4 +31,7 @@ from tuf.ngclient.config import EnvelopeType
 t = TrustedMetadataSet(open(sys.argv[1], "rb").read(), EnvelopeType.METADATA)
 print(f"python-tuf loads the dev trust root: v{t.root.version}, x-ouk kept: {'x-ouk' in t.root.unrecognized_fields}")
 PY
+echo "== trust: the README's rotation ceremony with the real binaries"
+scripts/rotation-demo.sh "$tgt/rotation-demo" > "$tgt/rotation-demo.log" 2>&1 || { cat "$tgt/rotation-demo.log"; exit 1; }
+tail -n 3 "$tgt/rotation-demo.log"
 echo "== trust: done"

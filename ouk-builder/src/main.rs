@@ -477,7 +477,7 @@ fn print_trust_status(status: &trust::SigningStatus, json: bool) {
     }
     let line = |label: &str, r: &trust::RoleSignatures| {
         eprintln!(
-            "  {label} (root role of version {}): {} of {} required{}",
+            "  {label} (root role of version {}): {} valid signature(s), {} required{}",
             r.of_version,
             r.signed.len(),
             r.threshold,
