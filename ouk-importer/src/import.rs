@@ -753,6 +753,7 @@ pub fn import_from_dir(
     let now = session.effective_now();
     let anchor = session.anchor(opts)?;
     let vopts = session.verify_options(opts, now, &anchor);
+    let anchor_fast_forward = anchor.revocations.iter().any(|r| r.role == "kit");
     let trust = anchor.root;
 
     // List names only (no stat, no open): d_type is a hint we do not trust; the open below
@@ -830,6 +831,11 @@ pub fn import_from_dir(
                 let m = &k.header.manifest;
                 c.sequence = Some(m.sequence);
                 let digest = k.header.manifest_sha256;
+                // A kit whose chain revokes a kit key fast-forwards past the floor (as in
+                // `import_one`), so the floor does not rule it out here either.
+                let fast_forward =
+                    anchor_fast_forward || k.header.revocations.iter().any(|r| r.role == "kit");
+                let floor = floor.filter(|_| !fast_forward);
                 if state_channel.as_ref().is_some_and(|ch| *ch != m.channel) {
                     c.status = "other_channel".into();
                 } else if floor.is_some_and(|f| m.sequence < f) {

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use ouk_format::digest::Sha256;
 use ouk_format::time::Timestamp;
+use ouk_format::trust_root::{revocations, Revocation};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Audit, Entry};
@@ -163,6 +164,27 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Revocations for a state rolled forward to a generation verified under trust root
+    /// `to`: the old state's, plus those between its root and `to` (from the stored roots,
+    /// which are written before a generation is published). Best effort: a missing root file
+    /// only loses the names of revoked keys, never their revocation.
+    fn recovered_revocations(&self, state: Option<&State>, to: u64) -> Vec<Revocation> {
+        let mut out = state.map(|s| s.revoked.clone()).unwrap_or_default();
+        let Some(from) = state.map(|s| s.trust_root_version).filter(|v| *v < to) else {
+            return out;
+        };
+        let trust = crate::trust_store::TrustStore::new(&self.root);
+        let limits = ouk_format::Limits::default();
+        if let (Ok(old), Ok(new)) = (trust.load(from, &limits), trust.load(to, &limits)) {
+            for r in revocations(&old.root, &new.root) {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        out
     }
 
     /// The store directory.
@@ -365,9 +387,13 @@ impl Store {
         // 3. Activated but not recorded: roll state.json forward.
         if let Some(name) = self.current()? {
             let info = self.info(&name)?;
-            let behind = state
-                .as_ref()
-                .is_none_or(|s| info.sequence > s.highest_sequence);
+            // A higher sequence, or (fast-forward recovery after a kit key rotation) a newer
+            // trust root than the state records: either way this generation was committed and
+            // its state write was lost.
+            let behind = state.as_ref().is_none_or(|s| {
+                info.sequence > s.highest_sequence
+                    || (info.name != s.generation && info.trust_root_version > s.trust_root_version)
+            });
             if behind {
                 let new = State {
                     format: STATE_FORMAT.to_owned(),
@@ -386,10 +412,7 @@ impl Store {
                     time_high_water: state
                         .as_ref()
                         .map_or(info.created_at, |s| s.time_high_water.max(info.created_at)),
-                    revoked: state
-                        .as_ref()
-                        .map(|s| s.revoked.clone())
-                        .unwrap_or_default(),
+                    revoked: self.recovered_revocations(state.as_ref(), info.trust_root_version),
                 };
                 new.save(&self.root)?;
                 audit.append(

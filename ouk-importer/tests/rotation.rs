@@ -188,3 +188,47 @@ fn verify_follows_the_chain_in_the_kit() {
     let o = env.run(&["inspect", k.to_str().unwrap(), "--json"]);
     expect(&o, 0);
 }
+
+#[test]
+fn import_from_a_stick_fast_forwards_too() {
+    let env = env_v1();
+    expect(&env.import(&kit(&env, 1_000_000, 2, &[]), &[]), 0);
+    let stick = env.dir.path().join("stick");
+    std::fs::create_dir(&stick).unwrap();
+    let k = kit(&env, 5, 12, &[(2, v2())]);
+    std::fs::rename(&k, stick.join("kit-5.ouk")).unwrap();
+    let o = env.run(&[
+        "import",
+        "--from",
+        stick.to_str().unwrap(),
+        "--trust-root",
+        env.trust.to_str().unwrap(),
+        "--store",
+        env.store_arg(),
+        "--json",
+    ]);
+    let r = expect(&o, 0);
+    assert_eq!(r["imported"]["highest_sequence"], 5, "{r}");
+}
+
+#[test]
+fn a_crash_after_the_switch_keeps_the_fast_forward() {
+    let env = env_v1();
+    expect(&env.import(&kit(&env, 1_000_000, 2, &[]), &[]), 0);
+    let k = kit(&env, 5, 12, &[(2, v2())]);
+    let o = env
+        .cmd()
+        .env("FAILPOINTS", "import::after_switch=return(crash)")
+        .args(["import", k.to_str().unwrap(), "--store", env.store_arg(), "--json"])
+        .output()
+        .unwrap();
+    assert_ne!(code(&o), 0, "the failpoint fired");
+    // The generation was committed (current switched) but state.json still says 1,000,000.
+    // The next command recovers the state from the generation and the stored roots.
+    let r = expect(&env.import(&kit(&env, 6, 12, &[]), &[]), 0);
+    assert_eq!(r["highest_sequence"], 6);
+    let status = trust_json(&env, "status");
+    assert_eq!(status["revoked"][0]["role"], "kit", "{status}");
+    let r = expect(&env.import(&kit(&env, 7, 2, &[]), &[]), 10);
+    assert_eq!(r["error"]["kind"], "revoked_key");
+}
