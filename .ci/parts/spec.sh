@@ -41,7 +41,11 @@ SOURCE_DATE_EPOCH=1767225600 "$BIN/ouk-builder" build \
 
 echo "== metaschema check"
 "$CJ" --check-metaschema "$SCHEMAS"/manifest.schema.json "$SCHEMAS"/trust-root.schema.json \
-  "$SCHEMAS"/dsse-envelope.schema.json
+  "$SCHEMAS"/dsse-envelope.schema.json "$SCHEMAS"/trust-root-tuf.schema.json
+echo "== the TUF-layout trust roots (dev root, every chain case's files) against their schema"
+"$CJ" --schemafile "$SCHEMAS"/trust-root-tuf.schema.json keys/dev/trust-root.json
+find testdata/trust-chains -name '*.json' ! -name case.json ! -path '*duplicate_keyid_member*' \
+  -print0 | xargs -0 "$CJ" --schemafile "$SCHEMAS"/trust-root-tuf.schema.json
 
 echo "== extract real documents and write broken copies"
 # The schema cases below mutate a legacy (ouk/trust-root/1, DSSE) trust root: importers still

@@ -5,7 +5,7 @@
 //! - PKCS#8 PEM `PRIVATE KEY` (ed25519 or P-256), as `ouk-builder keygen` writes;
 //! - PKCS#8 PEM `ENCRYPTED PRIVATE KEY` (PBES2), password from `OUK_KEY_PASSWORD`;
 //! - cosign/sigstore key files `ENCRYPTED COSIGN PRIVATE KEY` / `ENCRYPTED SIGSTORE PRIVATE KEY`
-//!   (scrypt + secretbox, decrypted by the `sigstore` crate), password from `COSIGN_PASSWORD`.
+//!   (scrypt + secretbox, [`crate::cosign_key`]), password from `COSIGN_PASSWORD`.
 
 use std::fs;
 use std::io::Write;
@@ -84,23 +84,24 @@ pub fn load_signer(path: &Path, passwords: &Passwords) -> Result<Box<dyn Signer>
     }
 }
 
-/// Decrypt a cosign key with the `sigstore` crate and re-wrap the PKCS#8 DER it yields.
+/// Decrypt a cosign key file ([`crate::cosign_key`]) and load the PKCS#8 DER it holds.
 fn load_cosign(path: &Path, pem: &[u8], password: &[u8]) -> Result<Box<dyn Signer>, BuildError> {
-    use sigstore::crypto::signing_key::SigStoreKeyPair;
-    let pair = SigStoreKeyPair::from_encrypted_pem(pem, password)
+    let (_label, body) = pkcs8::der::pem::decode_vec(pem)
+        .map_err(|e| key_err(path, format!("cosign key: bad PEM: {e}")))?;
+    let body = Zeroizing::new(body);
+    let der = crate::cosign_key::decrypt(&body, password)
         .map_err(|e| key_err(path, format!("cosign key: {e}")))?;
-    let der = pair
-        .private_key_to_der()
-        .map_err(|e| key_err(path, format!("cosign key: {e}")))?;
-    match pair {
-        SigStoreKeyPair::ED25519(_) => ed25519_dalek::SigningKey::from_pkcs8_der(&der)
-            .map(|k| Box::new(Ed25519Signer::new(k)) as Box<dyn Signer>)
-            .map_err(|_| key_err(path, "cosign ed25519 key does not decode")),
-        SigStoreKeyPair::ECDSA(_) => p256::ecdsa::SigningKey::from_pkcs8_der(&der)
-            .map(|k| Box::new(EcdsaP256Signer::new(k)) as Box<dyn Signer>)
-            .map_err(|_| key_err(path, "only P-256 ECDSA cosign keys are supported")),
-        _ => Err(key_err(path, "RSA cosign keys are not supported")),
+    if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(&der) {
+        return Ok(Box::new(Ed25519Signer::new(k)));
     }
+    p256::ecdsa::SigningKey::from_pkcs8_der(&der)
+        .map(|k| Box::new(EcdsaP256Signer::new(k)) as Box<dyn Signer>)
+        .map_err(|_| {
+            key_err(
+                path,
+                "only ed25519 and P-256 ECDSA cosign keys are supported",
+            )
+        })
 }
 
 /// Load a public key (SPKI PEM), or derive it from a private key file.
@@ -210,42 +211,27 @@ mod tests {
         );
     }
 
+    /// Key files written by cosign's format (generated once with the `sigstore` crate, the Rust
+    /// port of cosign's key code, before it was dropped; `testdata/cosign/README.md`) and, in CI,
+    /// by an independent Python writer (`ci/cosign_keys.py`).
     #[test]
-    fn cosign_encrypted_keys_load_through_sigstore() {
-        use sigstore::crypto::signing_key::SigStoreKeyPair;
-        let dir = tempfile::tempdir().unwrap();
-        for (name, pair) in [
-            (
-                "ec",
-                SigStoreKeyPair::ECDSA(
-                    sigstore::crypto::signing_key::ecdsa::ECDSAKeys::new(
-                        sigstore::crypto::signing_key::ecdsa::EllipticCurve::P256,
-                    )
-                    .unwrap(),
-                ),
-            ),
-            (
-                "ed",
-                SigStoreKeyPair::ED25519(
-                    sigstore::crypto::signing_key::ed25519::Ed25519Keys::new().unwrap(),
-                ),
-            ),
-        ] {
-            let pem = pair.private_key_to_encrypted_pem(b"secret").unwrap();
-            let path = dir.path().join(format!("{name}.key"));
-            fs::write(&path, pem.as_bytes()).unwrap();
-            let pw = Passwords {
-                ouk: None,
-                cosign: Some(Zeroizing::new("secret".into())),
-            };
-            let signer = load_signer(&path, &pw).unwrap();
+    fn cosign_key_fixtures_load_with_their_password_only() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cosign");
+        let pw = |p: &str| Passwords {
+            ouk: None,
+            cosign: Some(Zeroizing::new(p.into())),
+        };
+        for name in ["ecdsa-p256", "ed25519"] {
+            let key = dir.join(format!("{name}.key"));
+            let signer = load_signer(&key, &pw("ouk-test-only")).unwrap();
+            let public =
+                load_public(&dir.join(format!("{name}.pub")), &Passwords::default()).unwrap();
+            assert_eq!(signer.public_key(), public, "{name}");
             let sig = signer.sign(b"msg").unwrap();
-            assert!(signer.public_key().verify(b"msg", &sig), "{name}");
-            let wrong = Passwords {
-                ouk: None,
-                cosign: Some(Zeroizing::new("nope".into())),
-            };
-            assert!(load_signer(&path, &wrong).is_err());
+            assert!(public.verify(b"msg", &sig), "{name}");
+            let err = load_signer(&key, &pw("wrong")).err().unwrap().to_string();
+            assert!(err.contains("wrong COSIGN_PASSWORD"), "{err}");
+            assert!(load_signer(&key, &Passwords::default()).is_err());
         }
     }
 }

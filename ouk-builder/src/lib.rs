@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod config;
+pub mod cosign_key;
 pub mod error;
 pub mod keyfile;
 pub mod progress;

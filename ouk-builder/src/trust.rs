@@ -281,6 +281,13 @@ pub fn check_chain(files: &[Vec<u8>]) -> Result<Vec<(u64, Vec<u8>)>, BuildError>
             limits.max_trust_chain
         )));
     }
+    let total: u64 = files.iter().map(|f| f.len() as u64).sum();
+    if total > limits.max_envelope_bytes {
+        return Err(BuildError::Config(format!(
+            "the trust roots of a kit may total at most {} bytes (these are {total})",
+            limits.max_envelope_bytes
+        )));
+    }
     let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut current: Option<ouk_format::verified::Verified<TrustRoot>> = None;
     for bytes in files {
@@ -288,6 +295,11 @@ pub fn check_chain(files: &[Vec<u8>]) -> Result<Vec<(u64, Vec<u8>)>, BuildError>
             None => verify_anchor(bytes, &limits)?,
             Some(c) => verify_successor(c, bytes, &limits)?,
         };
+        if next.version == 0 {
+            return Err(BuildError::Config(
+                "trust root version 0 cannot be carried in a kit (entry names start at 1)".into(),
+            ));
+        }
         out.push((next.version, bytes.clone()));
         current = Some(next);
     }

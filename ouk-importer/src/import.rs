@@ -181,7 +181,13 @@ impl Session {
                 ..plain(s.root)
             }),
             (Some(s), Some((g, _))) if g.version == s.version => {
-                if *g != *s.root {
+                // Same content in the other layout (a legacy file of the root the store holds
+                // in the TUF layout, or the reverse) is the same root.
+                let same = TrustRoot {
+                    type_: s.root.type_.clone(),
+                    ..TrustRoot::clone(&g)
+                } == *s.root;
+                if !same {
                     return Err(Error::TrustRootMismatch { version: g.version });
                 }
                 Ok(plain(s.root))
@@ -479,6 +485,8 @@ impl Session {
         // Trust roots this import accepted are kept before the generation is published, so a
         // store never has a generation verified under a root it does not hold.
         let trust_store = TrustStore::new(self.store.root());
+        let held = trust_store.versions()?;
+        let mut added = Vec::new();
         for (version, bytes) in anchor
             .to_persist
             .iter()
@@ -491,6 +499,9 @@ impl Session {
             )
         {
             trust_store.persist(version, bytes)?;
+            if !held.contains(&version) {
+                added.push(version);
+            }
         }
         if !header.new_roots.is_empty() {
             attempt.notes.push(format!(
@@ -507,15 +518,20 @@ impl Session {
             ));
         }
         failpoint!("import::before_rename", staging);
-        fs::rename(staging, &dest).map_err(|e| Error::io("publishing the generation", &dest, e))?;
+        if let Err(e) = fs::rename(staging, &dest) {
+            trust_store.forget(&added);
+            return Err(Error::io("publishing the generation", &dest, e));
+        }
         let activated = (|| {
             failpoint!("import::after_rename", &dest);
             fsx::sync_dir(&self.store.generations_dir())?;
             self.store.switch_current(&name)
         })();
         if let Err(e) = activated {
-            // Not committed: take the generation back out so the store is unchanged.
+            // Not committed: take the generation (and the roots it brought) back out so the
+            // store is unchanged.
             let _ = self.store.discard(&dest);
+            trust_store.forget(&added);
             return Err(e);
         }
         failpoint!("import::after_switch", &dest);

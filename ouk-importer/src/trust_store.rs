@@ -121,6 +121,17 @@ impl TrustStore {
         fsx::sync_dir(&self.dir)
     }
 
+    /// Remove roots this attempt added, when its generation was not published after all
+    /// (best effort: a root left behind was verified, so it is harmless, only premature).
+    pub fn forget(&self, versions: &[u64]) {
+        for v in versions {
+            let _ = fs::remove_file(self.path(*v));
+        }
+        if !versions.is_empty() {
+            let _ = fsx::sync_dir(&self.dir);
+        }
+    }
+
     fn path(&self, version: u64) -> PathBuf {
         self.dir.join(format!("{version}.json"))
     }

@@ -138,9 +138,10 @@ pub struct VerifyOptions {
     pub allow_expired: bool,
     /// Size limits.
     pub limits: Limits,
-    /// Keys earlier trust roots took out of a role (the importer keeps them): a manifest or
-    /// attestation whose only valid signatures are by such keys is refused as
-    /// [`Error::RevokedKey`]. Revocations the kit's own chain makes are added automatically.
+    /// Keys earlier trust roots took out of a role (the importer keeps them): a manifest whose
+    /// only valid signatures are by a key revoked from the `kit` role is refused as
+    /// [`Error::RevokedKey`] (an attestation by a revoked key is a plain threshold failure).
+    /// Revocations the kit's own chain makes are added automatically.
     pub revoked: Vec<Revocation>,
 }
 
