@@ -7,6 +7,7 @@
 #   RUNS=5 bench/kit.sh     # more runs
 #   MENDER=0 bench/kit.sh   # skip the mender-artifact peer even when it is installed
 #   EXTRA=0 bench/kit.sh    # skip the diagnostic rows (build without blob signature)
+#   IMPORT=0 bench/kit.sh   # skip the import pair
 #   FILE_MIB=128 bench/kit.sh  # fewer, larger files (default 8 MiB: ~120 members per GiB)
 #
 # Pairs measured (one warm-up run of each first, so every run reads from the page cache; then the
@@ -15,6 +16,8 @@
 #            vs tar -cf - DIR | zstd -3 -T2 > X.tar.zst
 #   verify : ouk-importer verify K.ouk --trust-root keys/dev/trust-root.json
 #            vs zstd -dc X.tar.zst | openssl dgst -sha256        (also: sha256sum of the tar)
+#   import : ouk-importer import K.ouk --store S (verify + unpack + fsync + activate, fresh store)
+#            vs mkdir D && zstd -dc X.tar.zst | tar -xf - -C D && sync -f D   (issue 14)
 #   peer   : mender-artifact write module-image / validate (gzip: the only compression it shares
 #            with us in Debian's 3.9 is none/gzip/lzma), when `mender-artifact` is installed.
 # Figures: wall seconds (median), CPU seconds (user+sys, median), peak RSS of the largest single
@@ -29,6 +32,7 @@ SIZE="${1:-1024}"
 RUNS="${RUNS:-3}"
 MENDER="${MENDER:-1}"
 EXTRA="${EXTRA:-1}"
+IMPORT="${IMPORT:-1}"
 FILE_MIB="${FILE_MIB:-8}"
 for n in "$SIZE" "$FILE_MIB" "$RUNS"; do
   case "$n" in '' | *[!0-9]*) echo "usage: [RUNS=N] [FILE_MIB=N] bench/kit.sh [SIZE_MIB]" >&2; exit 2 ;; esac
@@ -97,6 +101,11 @@ CMD[verify_ours]="exec $(q "$IMPORTER") verify $(q "$KIT") --trust-root $(q "$TR
 CMD[verify_base]="zstd -q -dc $(q "$TARZST") | openssl dgst -sha256 >/dev/null"
 CMD[verify_sha256sum]="zstd -q -dc $(q "$TARZST") | sha256sum >/dev/null"
 CMD[build_base2]="${CMD[build_base]}"
+# Import: each run into a fresh directory on the same file system as the kit (removed, untimed,
+# before the next run). Both sides make the data durable: the importer fsyncs every file and
+# directory; the baseline syncs the file system once at the end (syncfs), which is cheaper.
+CMD[import_ours]="exec $(q "$IMPORTER") import $(q "$KIT") --trust-root $(q "$TRUST") --store $(q "$WORK")/imp.store --quiet"
+CMD[import_base]="mkdir $(q "$WORK")/imp.tar && zstd -q -dc $(q "$TARZST") | tar -xf - -C $(q "$WORK")/imp.tar && sync -f $(q "$WORK")/imp.tar"
 CMD[build_nosig]="exec $(q "$BUILDER") ${BUILD_ARGS[*]@Q} --no-blob-signature --out $(q "$KIT_NOSIG") >/dev/null"
 if [ "$HAVE_MENDER" = 1 ]; then
   MKEY="$WORK/mender-ec.key"
@@ -114,6 +123,7 @@ fi
 # run NAME -> appends "wall cpu rss_kib exit" to $WORK/NAME.runs
 run() {
   local name="$1" log="$WORK/$1.time"
+  rm -rf "$WORK"/imp.*
   /usr/bin/time -v -o "$log" bash -c "${CMD[$name]}" || true
   awk -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2] }
@@ -153,6 +163,7 @@ pair build_ours build_base
 pair verify_ours verify_base
 single verify_sha256sum
 [ "$EXTRA" = 1 ] && pair build_nosig build_base2
+[ "$IMPORT" = 1 ] && pair import_ours import_base
 if [ "$HAVE_MENDER" = 1 ]; then
   single mender_write
   single mender_validate
@@ -199,6 +210,9 @@ row() { # label ours base
   if [ "$EXTRA" = 1 ]; then
     row "diagnostic: build --no-blob-signature vs tar \| zstd" build_nosig build_base2
   fi
+  if [ "$IMPORT" = 1 ]; then
+    row "import: ouk-importer import (fresh store) vs zstd -dc \| tar -x && sync -f" import_ours import_base
+  fi
   if [ "$HAVE_MENDER" = 1 ]; then
     row "peer: ouk-builder build vs mender-artifact write (gzip, ECDSA)" build_ours mender_write
     row "peer: ouk-importer verify vs mender-artifact validate" verify_ours mender_validate
@@ -207,14 +221,21 @@ row() { # label ours base
   echo "Targets (issue 2): build <= 1.0x: $(yesno "$BR" 1.0) ($BR, paired $(printf '%.2f' "$BPR"));" \
     "verify <= 1.0x: $(yesno "$VR" 1.0) ($VR, paired $(printf '%.2f' "$VPR"));" \
     "verify peak RSS <= 64 MiB: $(yesno "$VRSS" 64) ($VRSS MiB)."
+  if [ "$IMPORT" = 1 ] && [ -s "$WORK/import_ours.runs" ]; then
+    IR=$(ratio "$(col import_ours 1)" "$(col import_base 1)"); IRSS=$(mib "$(col import_ours 3)")
+    echo
+    echo "Targets (issue 14): import <= 1.0x: $(yesno "$IR" 1.0) ($IR, paired $(printf '%.2f' "$(pairmed import_ours import_base)"));" \
+      "import peak RSS <= 64 MiB: $(yesno "$IRSS" 64) ($IRSS MiB)."
+  fi
   echo
   echo "Commands:"
   echo
-  for k in build_ours build_base verify_ours verify_base verify_sha256sum build_nosig mender_write mender_validate; do
+  for k in build_ours build_base verify_ours verify_base verify_sha256sum build_nosig import_ours import_base mender_write mender_validate; do
     [ -s "$WORK/$k.runs" ] || continue
     c="${CMD[$k]}"
     [ "$k" = mender_write ] && c="${c%% \'-f\' *} -f <each data file, sorted> >/dev/null"
     echo "- $k: \`${c//$ROOT\//}\`"
   done
 } >"$RESULTS"
+rm -rf "$WORK"/imp.*
 cat "$RESULTS"
