@@ -40,12 +40,30 @@ pub fn fuzz_dsse(data: &[u8]) {
 
 /// Parse and verify a trust root.
 pub fn fuzz_trust_root(data: &[u8]) {
-    let _ = verify_trust_root(
-        data,
-        Timestamp::from_unix(1_700_000_000),
-        0,
-        &Limits::default(),
-    );
+    let limits = Limits::default();
+    let _ = verify_trust_root(data, Timestamp::from_unix(1_700_000_000), 0, &limits);
+    // The same bytes as the next root of a chain (what a kit's `ouk/trust/<N>.json` goes
+    // through): checked against a fixed version-1 anchor.
+    let _ = crate::trust_root::verify_successor(fuzz_anchor(), data, &limits);
+}
+
+/// A fixed TUF-layout root, version 1, whose root key is seed `[7; 32]`.
+fn fuzz_anchor() -> &'static TrustRoot {
+    static ANCHOR: std::sync::OnceLock<TrustRoot> = std::sync::OnceLock::new();
+    ANCHOR.get_or_init(|| {
+        let key = crate::keys::Ed25519Signer::from_seed(&[7; 32]);
+        let mut root = TrustRoot::new(1, Timestamp::from_unix(1_900_000_000));
+        use crate::keys::Signer as _;
+        for role in [
+            crate::trust_root::RoleName::Root,
+            crate::trust_root::RoleName::Kit,
+            crate::trust_root::RoleName::Attestation,
+        ] {
+            root.add_key(role, &key.public_key());
+        }
+        root.builders.push("https://ouk.example/fuzz".into());
+        root
+    })
 }
 
 /// Run the full streaming verifier over arbitrary bytes with the given trust root.

@@ -59,6 +59,14 @@ pub fn corpora() -> Vec<(&'static str, Vec<Vec<u8>>)> {
             trust_roots.push(case.trust_root);
         }
     }
+    // TUF-layout roots (issue 12): the anchor and first successor of each small chain case.
+    for case in crate::chains::cases() {
+        for root in std::iter::once(&case.anchor).chain(case.chain.first()) {
+            if root.len() < 64 * 1024 && !trust_roots.contains(root) {
+                trust_roots.push(root.clone());
+            }
+        }
+    }
     vec![
         ("manifest", vec![manifest_a, manifest_b]),
         ("dsse", vec![dsse_a, dsse_b]),
