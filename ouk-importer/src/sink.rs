@@ -160,9 +160,15 @@ impl<'a> KitSink<'a> {
 
     fn end_inner(&mut self, member: &Member) -> Result<()> {
         if let Some((file, path)) = self.file.take() {
+            // Durability comes from `fsx::sync_tree` over the whole staging directory before
+            // anything is published. Here we only ask the kernel to start writing the member
+            // back now (POSIX_FADV_DONTNEED starts writeback of dirty pages without waiting and
+            // cannot drop them), so the disk works while the next members decompress instead
+            // of all at the end; an fsync here stalled decompression on the disk, member after
+            // member (import took 2.2x `zstd -dc | tar -x && sync` on a 4 GiB kit). A hint: its
+            // failure changes nothing.
             failpoint!("sink::fsync", &path);
-            file.sync_all()
-                .map_err(|e| Error::io("syncing member", path, e))?;
+            let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
         }
         match std::mem::replace(&mut self.capture, Capture::None) {
             Capture::Attestation(envelope) => {
