@@ -42,6 +42,25 @@ impl Ts {
     }
 }
 
+/// Spill encoding: `[unix seconds, nanoseconds]`, exact and offset-free (every
+/// `Ts` is UTC), so a record read back from the spill file renders the same dates.
+impl serde::Serialize for Ts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.0.unix_timestamp(), self.0.nanosecond()).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
+        OffsetDateTime::from_unix_timestamp(secs)
+            .ok()
+            .and_then(|t| t.replace_nanosecond(nanos).ok())
+            .map(Ts)
+            .ok_or_else(|| serde::de::Error::custom("timestamp out of range"))
+    }
+}
+
 fn classify(dt: OffsetDateTime) -> TsParse {
     let utc = dt.to_offset(UtcOffset::UTC);
     if utc.year() < 1970 {

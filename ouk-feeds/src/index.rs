@@ -1,0 +1,104 @@
+//! The in-memory index of spilled records: per record only what clustering,
+//! the "newer copy wins" rule's ordering and the reports need (source, id, file,
+//! `modified`, aliases, upstream) plus where the full record lies in the spill
+//! file. The full [`SourceRecord`] is read back one cluster at a time.
+
+use std::sync::Arc;
+
+use crate::adapters::Parsed;
+use crate::cluster::Joinable;
+use crate::error::FeedError;
+use crate::model::SourceRecord;
+use crate::report::{Dropped, Rejected};
+use crate::source::SourceKind;
+use crate::spill::{encode_into, Slot};
+use crate::timestamp::Ts;
+
+/// One parsed record, without its content.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexEntry {
+    pub source: SourceKind,
+    pub id: String,
+    /// Shared by all records of one file (NVD pages hold 2 000).
+    pub file: Arc<str>,
+    pub modified: Option<Ts>,
+    pub aliases: Vec<String>,
+    pub upstream: Vec<String>,
+    /// Where the whole record lies in the spill file.
+    pub slot: Slot,
+}
+
+impl Joinable for IndexEntry {
+    fn source(&self) -> SourceKind {
+        self.source
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+    fn upstream(&self) -> &[String] {
+        &self.upstream
+    }
+}
+
+/// One file's records encoded for the spill file (built on a parser thread).
+pub(crate) struct EncodedFile {
+    /// The encoded records, back to back.
+    pub blob: Vec<u8>,
+    /// Their index entries; `slot.off` is relative to the start of `blob`.
+    pub entries: Vec<IndexEntry>,
+    /// Per record (same order as `entries`): its ignored alias values.
+    pub ignored: Vec<Vec<String>>,
+    pub rejected: Vec<Rejected>,
+    pub dropped: Vec<Dropped>,
+}
+
+/// Encode one file's parse result, dropping the parsed records from memory.
+pub(crate) fn encode_file(parsed: Parsed) -> Result<EncodedFile, FeedError> {
+    let mut blob = Vec::new();
+    let mut entries = Vec::with_capacity(parsed.records.len());
+    let mut ignored = Vec::with_capacity(parsed.records.len());
+    let mut file: Option<Arc<str>> = None;
+    for r in parsed.records {
+        let (off, len) = encode_into(&mut blob, &r)?;
+        let f = match &file {
+            Some(f) if **f == *r.file => Arc::clone(f),
+            _ => {
+                let f: Arc<str> = Arc::from(r.file.as_str());
+                file = Some(Arc::clone(&f));
+                f
+            }
+        };
+        let SourceRecord {
+            source,
+            id,
+            modified,
+            aliases,
+            upstream,
+            ignored_aliases,
+            ..
+        } = r;
+        entries.push(IndexEntry {
+            source,
+            id,
+            file: f,
+            modified,
+            aliases,
+            upstream,
+            slot: Slot {
+                off: off as u64,
+                len,
+            },
+        });
+        ignored.push(ignored_aliases);
+    }
+    Ok(EncodedFile {
+        blob,
+        entries,
+        ignored,
+        rejected: parsed.rejected,
+        dropped: parsed.dropped,
+    })
+}
