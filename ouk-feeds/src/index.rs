@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use crate::adapters::Parsed;
 use crate::cluster::Joinable;
+use crate::codec;
 use crate::error::FeedError;
 use crate::model::SourceRecord;
 use crate::report::{Dropped, Rejected};
 use crate::source::SourceKind;
-use crate::spill::{encode_into, Slot};
+use crate::spill::Slot;
 use crate::timestamp::Ts;
 
 /// One parsed record, without its content.
@@ -62,7 +63,12 @@ pub(crate) fn encode_file(parsed: Parsed) -> Result<EncodedFile, FeedError> {
     let mut ignored = Vec::with_capacity(parsed.records.len());
     let mut file: Option<Arc<str>> = None;
     for r in parsed.records {
-        let (off, len) = encode_into(&mut blob, &r)?;
+        let off = blob.len();
+        codec::encode(&mut blob, &r)?;
+        let len = u32::try_from(blob.len() - off).map_err(|_| FeedError::Spill {
+            what: "encoding a record",
+            source: std::io::Error::other("record larger than 4 GiB"),
+        })?;
         let f = match &file {
             Some(f) if **f == *r.file => Arc::clone(f),
             _ => {

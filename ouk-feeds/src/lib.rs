@@ -12,6 +12,7 @@
 
 mod adapters;
 mod cluster;
+mod codec;
 mod error;
 mod ids;
 mod index;
@@ -239,7 +240,7 @@ fn merge_group(
     let recs: Vec<SourceRecord> = group
         .iter()
         .chain(enrich.iter())
-        .map(|&i| spill.get(index[i].slot))
+        .map(|&i| codec::decode(&spill.read(index[i].slot)?))
         .collect::<Result<_, _>>()?;
     // Same relative order as the index, so ties resolve exactly as before.
     let members: Vec<usize> = (0..group.len()).collect();

@@ -18,25 +18,6 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Spill encoding of an `Option<Value>` that keeps `Some(Value::Null)` apart
-/// from `None` (plain serde would read both back as `None`): `[]` or `[value]`.
-mod opt_value {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_json::Value;
-
-    pub fn serialize<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
-        v.as_slice().serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-        let mut v = Vec::<Value>::deserialize(d)?;
-        if v.len() > 1 {
-            return Err(serde::de::Error::custom("expected at most one value"));
-        }
-        Ok(v.pop())
-    }
-}
-
 /// OSV `severity[]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Severity {
@@ -87,7 +68,7 @@ pub struct EventIn {
 }
 
 /// A validated event.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Event {
     /// Start of an affected interval.
     Introduced(String),
@@ -218,7 +199,7 @@ pub struct OsvIn {
 }
 
 /// A validated range.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Range {
     /// `GIT`, `SEMVER` or `ECOSYSTEM`.
     pub kind: String,
@@ -227,12 +208,11 @@ pub struct Range {
     /// Events in upstream order.
     pub events: Vec<Event>,
     /// Range-level extra data.
-    #[serde(with = "opt_value")]
     pub database_specific: Option<Value>,
 }
 
 /// A validated affected entry (package already normalised).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Affected {
     /// Normalised package.
     pub package: Option<Package>,
@@ -243,16 +223,14 @@ pub struct Affected {
     /// Versions.
     pub versions: Vec<String>,
     /// Ecosystem-specific data.
-    #[serde(with = "opt_value")]
     pub ecosystem_specific: Option<Value>,
     /// Database-specific data.
     pub database_specific: Option<Map<String, Value>>,
 }
 
 /// One advisory from one source after its adapter ran: the unit the merge works on.
-/// It holds parsed fields only, never the raw text. Serde derives exist so the
-/// merge can spill it to disk (see `spill.rs`); that encoding is internal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// It holds parsed fields only, never the raw text.
+#[derive(Debug, Clone)]
 pub struct SourceRecord {
     /// Source kind.
     pub source: SourceKind,

@@ -4,17 +4,11 @@
 //!
 //! The file comes from [`tempfile::tempfile`] (in `TMPDIR`): it has no name once
 //! created, so the operating system removes it on every path, including a
-//! crash. Records are stored as one JSON document each (serde_json is already
-//! the workspace's format; JSON round-trips every field of [`SourceRecord`]).
-//!
-//! [`SourceRecord`]: crate::model::SourceRecord
+//! crash. This module only stores bytes; records are encoded by `codec.rs`.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
-
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::error::FeedError;
 
@@ -25,24 +19,6 @@ pub(crate) struct Slot {
     pub off: u64,
     /// Length in bytes.
     pub len: u32,
-}
-
-/// Serialise `v` onto the end of `buf` and return its (offset, length) in `buf`.
-/// Runs on the parser threads so encoding is parallel; the writer only copies bytes.
-pub(crate) fn encode_into<T: Serialize>(
-    buf: &mut Vec<u8>,
-    v: &T,
-) -> Result<(usize, u32), FeedError> {
-    let start = buf.len();
-    serde_json::to_writer(&mut *buf, v).map_err(|source| FeedError::Serialize {
-        what: "spilled record",
-        source,
-    })?;
-    let len = u32::try_from(buf.len() - start).map_err(|_| FeedError::Spill {
-        what: "encoding a record",
-        source: std::io::Error::other("record larger than 4 GiB"),
-    })?;
-    Ok((start, len))
 }
 
 /// Append-only writer of one spill file.
@@ -109,12 +85,6 @@ impl SpillReader {
         f.read_exact(&mut buf).map_err(rerr)?;
         Ok(buf)
     }
-
-    /// The item at `slot`, decoded.
-    pub(crate) fn get<T: DeserializeOwned>(&self, slot: Slot) -> Result<T, FeedError> {
-        let bytes = self.read(slot)?;
-        serde_json::from_slice(&bytes).map_err(|source| FeedError::SpillDecode { source })
-    }
 }
 
 #[cfg(test)]
@@ -124,23 +94,18 @@ mod tests {
     #[test]
     fn round_trips_by_slot_in_any_order() {
         let mut w = SpillWriter::new().unwrap();
-        let mut buf = Vec::new();
-        let items = ["alpha".to_string(), "b".into(), String::new(), "ünï".into()];
+        let items: [&[u8]; 4] = [b"alpha", b"b", b"", "\u{fc}n\u{ef}".as_bytes()];
         let mut slots = Vec::new();
-        for it in &items {
-            let (off, len) = encode_into(&mut buf, it).unwrap();
-            slots.push((off, len));
+        for it in items {
+            let off = w.append(it).unwrap();
+            slots.push(Slot {
+                off,
+                len: it.len() as u32,
+            });
         }
-        let base = w.append(&buf).unwrap();
         let r = w.finish().unwrap();
-        for (it, (off, len)) in items.iter().zip(slots).rev() {
-            let s: String = r
-                .get(Slot {
-                    off: base + off as u64,
-                    len,
-                })
-                .unwrap();
-            assert_eq!(&s, it);
+        for (it, slot) in items.iter().zip(slots).rev() {
+            assert_eq!(r.read(slot).unwrap(), *it);
         }
     }
 }

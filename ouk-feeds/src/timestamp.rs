@@ -31,6 +31,21 @@ impl Ts {
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
     }
 
+    /// `(unix seconds, nanoseconds)`: exact and offset-free (every `Ts` is UTC),
+    /// for the merge's spill file.
+    pub(crate) fn to_parts(self) -> (i64, u32) {
+        (self.0.unix_timestamp(), self.0.nanosecond())
+    }
+
+    /// Inverse of [`Ts::to_parts`]; `None` when out of range.
+    pub(crate) fn from_parts(secs: i64, nanos: u32) -> Option<Ts> {
+        OffsetDateTime::from_unix_timestamp(secs)
+            .ok()?
+            .replace_nanosecond(nanos)
+            .ok()
+            .map(Ts)
+    }
+
     /// The Unix epoch, used as the last-resort `modified`.
     pub fn epoch() -> Ts {
         Ts(OffsetDateTime::UNIX_EPOCH)
@@ -39,25 +54,6 @@ impl Ts {
     /// From Unix seconds (used for SOURCE_DATE_EPOCH-style fallbacks).
     pub fn from_unix(secs: i64) -> Option<Ts> {
         OffsetDateTime::from_unix_timestamp(secs).ok().map(Ts)
-    }
-}
-
-/// Spill encoding: `[unix seconds, nanoseconds]`, exact and offset-free (every
-/// `Ts` is UTC), so a record read back from the spill file renders the same dates.
-impl serde::Serialize for Ts {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.0.unix_timestamp(), self.0.nanosecond()).serialize(s)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Ts {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
-        OffsetDateTime::from_unix_timestamp(secs)
-            .ok()
-            .and_then(|t| t.replace_nanosecond(nanos).ok())
-            .map(Ts)
-            .ok_or_else(|| serde::de::Error::custom("timestamp out of range"))
     }
 }
 
