@@ -254,7 +254,8 @@ fn merge_group(
     ))
 }
 
-/// Read every source, merge, and return the snapshot in memory.
+/// Read every source, merge, and return the snapshot (report and snapshot
+/// facts in memory, merged lines in a temporary spill file; see `spec/feeds.md` §6).
 ///
 /// Fails when a source is unreadable, a required source (osv, ghsa) yields no
 /// record, or neither osv nor ghsa is given — unless `opts.allow_partial`, in

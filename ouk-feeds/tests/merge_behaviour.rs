@@ -307,3 +307,72 @@ fn oversized_file_is_rejected_not_read() {
     assert_eq!(out.record_count(), 1);
     assert!(out.report().rejected[0].reason.contains("max_file_bytes"));
 }
+
+#[test]
+fn record_count_limit_discards_the_whole_source() {
+    // The merge reads each source in one streaming pass; crossing
+    // max_records_per_source part-way must still drop every record of that
+    // source (not just the tail) and make it unreadable.
+    let t = common::testdata();
+    let specs = vec![
+        SourceSpec::new(SourceKind::Osv, t.join("osv")),
+        SourceSpec::new(SourceKind::Ghsa, t.join("ghsa")),
+        SourceSpec::new(SourceKind::Nvd, t.join("nvd")),
+    ];
+    let full = merge_sources(&specs, &opts_unreviewed()).unwrap();
+    let counts: Vec<(SourceKind, u64)> = full
+        .snapshot()
+        .sources
+        .iter()
+        .map(|s| (s.kind, s.records))
+        .collect();
+    let nvd_records = counts
+        .iter()
+        .find(|(k, _)| *k == SourceKind::Nvd)
+        .unwrap()
+        .1;
+    assert!(
+        nvd_records >= 2,
+        "fixture needs an NVD source with 2+ records"
+    );
+    let max = nvd_records - 1;
+    let opts = MergeOptions {
+        allow_partial: true,
+        limits: Limits {
+            max_records_per_source: max,
+            ..Limits::default()
+        },
+        ..opts_unreviewed()
+    };
+    let out = merge_sources(&specs, &opts).unwrap();
+    assert!(out.is_partial());
+    for s in &out.snapshot().sources {
+        let before = counts.iter().find(|(k, _)| *k == s.kind).unwrap().1;
+        if before > max {
+            assert_eq!(s.status, SourceStatus::Unreadable, "{:?}", s.kind);
+            assert_eq!(s.records, 0);
+            assert_eq!(s.newest_modified, None);
+            assert_eq!(
+                s.error.as_deref(),
+                Some(format!("more than {max} records (limit max_records_per_source)").as_str())
+            );
+        } else {
+            assert_eq!(s.records, before);
+        }
+    }
+    let kept: u64 = out.snapshot().sources.iter().map(|s| s.records).sum();
+    assert_eq!(out.report().counts.input_records, kept);
+    // Without allow_partial a required source over the limit is fatal.
+    let strict = MergeOptions {
+        allow_partial: false,
+        limits: Limits {
+            max_records_per_source: 1,
+            ..Limits::default()
+        },
+        ..opts_unreviewed()
+    };
+    assert!(matches!(
+        merge_sources(&specs, &strict),
+        Err(FeedError::RequiredSourceUnusable { .. })
+    ));
+}
