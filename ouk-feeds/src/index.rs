@@ -18,12 +18,17 @@ use crate::timestamp::Ts;
 /// One parsed record, without its content.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexEntry {
+    /// Source kind (sort key, primary/enrichment split, reports).
     pub source: SourceKind,
+    /// Record id (sort key, cluster node, enrichment lookup).
     pub id: String,
     /// Shared by all records of one file (NVD pages hold 2 000).
     pub file: Arc<str>,
+    /// Sort key (ties between copies) and the source's `newest_modified`.
     pub modified: Option<Ts>,
+    /// Cluster edges and enrichment lookup.
     pub aliases: Vec<String>,
+    /// Cluster edges.
     pub upstream: Vec<String>,
     /// Where the whole record lies in the spill file.
     pub slot: Slot,
@@ -52,7 +57,9 @@ pub(crate) struct EncodedFile {
     pub entries: Vec<IndexEntry>,
     /// Per record (same order as `entries`): its ignored alias values.
     pub ignored: Vec<Vec<String>>,
+    /// Records or files of this file rejected (for the report).
     pub rejected: Vec<Rejected>,
+    /// Parts of records dropped (for the report).
     pub dropped: Vec<Dropped>,
 }
 
