@@ -9,6 +9,50 @@ use crate::limits::Limits;
 use crate::model::SourceRecord;
 use crate::source::SourceKind;
 
+/// What clustering looks at in a record. Implemented by the full record (the
+/// merge re-checks [`joins`]) and by the spill index entry (clustering runs on
+/// the index so the records themselves can stay on disk).
+pub(crate) trait Joinable {
+    /// Source kind.
+    fn source(&self) -> SourceKind;
+    /// Record id.
+    fn id(&self) -> &str;
+    /// Valid aliases.
+    fn aliases(&self) -> &[String];
+    /// Valid upstream ids.
+    fn upstream(&self) -> &[String];
+}
+
+impl<T: Joinable + ?Sized> Joinable for &T {
+    fn source(&self) -> SourceKind {
+        (**self).source()
+    }
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn aliases(&self) -> &[String] {
+        (**self).aliases()
+    }
+    fn upstream(&self) -> &[String] {
+        (**self).upstream()
+    }
+}
+
+impl Joinable for SourceRecord {
+    fn source(&self) -> SourceKind {
+        self.source
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+    fn upstream(&self) -> &[String] {
+        &self.upstream
+    }
+}
+
 struct Uf {
     parent: Vec<u32>,
 }
@@ -65,12 +109,12 @@ pub(crate) struct Clustering {
 }
 
 /// Whether a record's aliases may join clusters.
-pub(crate) fn joins(r: &SourceRecord, limits: &Limits) -> bool {
-    r.aliases.len() + r.upstream.len() <= limits.max_aliases_per_record
+pub(crate) fn joins<R: Joinable + ?Sized>(r: &R, limits: &Limits) -> bool {
+    r.aliases().len() + r.upstream().len() <= limits.max_aliases_per_record
 }
 
 /// Cluster the records at `idx` (primary records only).
-pub(crate) fn cluster(records: &[SourceRecord], idx: &[usize], limits: &Limits) -> Clustering {
+pub(crate) fn cluster<R: Joinable>(records: &[R], idx: &[usize], limits: &Limits) -> Clustering {
     let mut nodes: HashMap<&str, u32> = HashMap::with_capacity(idx.len() * 3);
     let mut uf = Uf {
         parent: Vec::with_capacity(idx.len() * 3),
@@ -87,17 +131,17 @@ pub(crate) fn cluster(records: &[SourceRecord], idx: &[usize], limits: &Limits) 
     let mut alias_limited = Vec::new();
     for &i in idx {
         let r = &records[i];
-        let a = get(&r.id, &mut nodes, &mut uf);
+        let a = get(r.id(), &mut nodes, &mut uf);
         if joins(r, limits) {
-            for x in r.aliases.iter().chain(r.upstream.iter()) {
+            for x in r.aliases().iter().chain(r.upstream().iter()) {
                 let b = get(x, &mut nodes, &mut uf);
                 uf.union(a, b);
             }
         } else {
             alias_limited.push(AliasLimited {
-                source: r.source,
-                id: r.id.clone(),
-                count: r.aliases.len() + r.upstream.len(),
+                source: r.source(),
+                id: r.id().to_string(),
+                count: r.aliases().len() + r.upstream().len(),
             });
         }
     }
@@ -105,7 +149,7 @@ pub(crate) fn cluster(records: &[SourceRecord], idx: &[usize], limits: &Limits) 
     let mut by_root: HashMap<u32, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &i in idx {
-        let root = uf.find(nodes[records[i].id.as_str()]);
+        let root = uf.find(nodes[records[i].id()]);
         let g = *by_root.entry(root).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
@@ -119,10 +163,10 @@ pub(crate) fn cluster(records: &[SourceRecord], idx: &[usize], limits: &Limits) 
         let mut ids: Vec<&str> = Vec::new();
         for &i in &g {
             let r = &records[i];
-            ids.push(&r.id);
+            ids.push(r.id());
             if joins(r, limits) {
-                ids.extend(r.aliases.iter().map(String::as_str));
-                ids.extend(r.upstream.iter().map(String::as_str));
+                ids.extend(r.aliases().iter().map(String::as_str));
+                ids.extend(r.upstream().iter().map(String::as_str));
             }
         }
         ids.sort_unstable();
@@ -136,7 +180,7 @@ pub(crate) fn cluster(records: &[SourceRecord], idx: &[usize], limits: &Limits) 
             let mut by_id: Vec<(&str, Vec<usize>)> = Vec::new();
             let mut pos: HashMap<&str, usize> = HashMap::new();
             for &i in &g {
-                let id = records[i].id.as_str();
+                let id = records[i].id();
                 let p = *pos.entry(id).or_insert_with(|| {
                     by_id.push((id, Vec::new()));
                     by_id.len() - 1

@@ -55,6 +55,23 @@ pub enum FeedError {
         #[source]
         source: serde_json::Error,
     },
+    /// The temporary spill file (parsed records or merged lines held on disk
+    /// instead of in memory) could not be created, written or read back.
+    #[error("merge spill file: {what}: {source}")]
+    Spill {
+        /// Which step failed.
+        what: &'static str,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A spilled record did not decode (the spill file was changed underneath us, or a bug).
+    #[error("merge spill file: cannot decode a record: {source}")]
+    SpillDecode {
+        /// Underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The worker pool could not be created.
     #[error("cannot start parser thread pool: {0}")]
     ThreadPool(String),

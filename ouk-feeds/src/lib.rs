@@ -12,8 +12,10 @@
 
 mod adapters;
 mod cluster;
+mod codec;
 mod error;
 mod ids;
+mod index;
 mod limits;
 mod merge;
 mod model;
@@ -21,10 +23,12 @@ mod normalize;
 mod output;
 mod report;
 mod source;
+mod spill;
 mod timestamp;
 mod version;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,9 +44,16 @@ pub use output::{
 pub use report::{Dropped, Rejected};
 pub use source::{SourceKind, SourceSpec};
 
-use adapters::{ReadOptions, SourceRead};
+use adapters::{ReadOptions, SourceMeta};
+use index::{EncodedFile, IndexEntry};
 use model::SourceRecord;
+use output::Lines;
+use spill::{Slot, SpillReader, SpillWriter};
 use timestamp::Ts;
+
+/// Clusters merged per parallel step: bounds the merged lines and re-read
+/// records in memory at once while keeping both threads busy.
+const MERGE_CHUNK: usize = 1024;
 
 /// How to merge. `Default` is what a kit build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,35 +117,145 @@ fn pool(threads: usize) -> Result<rayon::ThreadPool, FeedError> {
         .map_err(|e| FeedError::ThreadPool(e.to_string()))
 }
 
-fn read_all(specs: &[SourceSpec], opts: &MergeOptions) -> Vec<(SourceSpec, SourceRead)> {
-    let ro = ReadOptions {
+fn read_options(opts: &MergeOptions) -> ReadOptions<'_> {
+    ReadOptions {
         limits: &opts.limits,
         include_unreviewed: opts.include_unreviewed,
-    };
+    }
+}
+
+/// Specs in the deterministic processing order.
+fn sorted_specs(specs: &[SourceSpec]) -> Vec<SourceSpec> {
     let mut sorted: Vec<SourceSpec> = specs.to_vec();
     sorted.sort();
     sorted
-        .into_iter()
-        .map(|s| {
-            let r = adapters::read_source(&s, &ro);
-            (s, r)
-        })
-        .collect()
 }
 
-/// Read and parse every source without merging: the benchmark baseline.
+/// Read and parse every source without merging: the benchmark baseline. Same
+/// single streaming pass per source as the merge, minus the spill file.
 pub fn parse_sources(specs: &[SourceSpec], opts: &MergeOptions) -> Result<ParseSummary, FeedError> {
-    let reads = pool(opts.threads)?.install(|| read_all(specs, opts));
-    let mut s = ParseSummary::default();
-    for (_, r) in &reads {
-        s.records += r.parsed.records.len() as u64;
-        s.rejected += r.parsed.rejected.len() as u64;
-        s.files += r.files;
-    }
-    Ok(s)
+    pool(opts.threads)?.install(|| {
+        let ro = read_options(opts);
+        let mut s = ParseSummary::default();
+        for spec in sorted_specs(specs) {
+            let (mut records, mut rejected) = (0u64, 0u64);
+            let meta = adapters::read_source(
+                &spec,
+                &ro,
+                &|p: adapters::Parsed| (p.records.len() as u64, p.rejected.len() as u64),
+                &mut |(n, r)| {
+                    records += n;
+                    rejected += r;
+                    Ok(())
+                },
+            )?;
+            if records > opts.limits.max_records_per_source {
+                records = 0;
+            }
+            s.records += records;
+            s.rejected += rejected;
+            s.files += meta.files;
+        }
+        Ok(s)
+    })
 }
 
-/// Read every source, merge, and return the snapshot in memory.
+/// One source after its pass: the facts plus its records' index entries.
+struct SourcePass {
+    meta: SourceMeta,
+    entries: Vec<IndexEntry>,
+    ignored: Vec<IgnoredAlias>,
+    rejected: Vec<Rejected>,
+    dropped: Vec<Dropped>,
+}
+
+/// One pass over one source: parse, append every record to the spill file,
+/// keep only its index entry. A source above `max_records_per_source` keeps
+/// nothing (its spilled bytes stay unreferenced) and gets the limit error.
+fn spill_source(
+    spec: &SourceSpec,
+    opts: &MergeOptions,
+    spill: &mut SpillWriter,
+) -> Result<SourcePass, FeedError> {
+    let ro = read_options(opts);
+    let mut pass = SourcePass {
+        meta: SourceMeta {
+            files: 0,
+            digest: String::new(),
+            error: None,
+        },
+        entries: Vec::new(),
+        ignored: Vec::new(),
+        rejected: Vec::new(),
+        dropped: Vec::new(),
+    };
+    let max = opts.limits.max_records_per_source;
+    let mut over = false;
+    let meta = adapters::read_source(spec, &ro, &index::encode_file, &mut |f| {
+        let EncodedFile {
+            blob,
+            entries,
+            ignored,
+            rejected,
+            dropped,
+        } = f?;
+        pass.rejected.extend(rejected);
+        pass.dropped.extend(dropped);
+        if over || (pass.entries.len() + entries.len()) as u64 > max {
+            over = true;
+            pass.entries = Vec::new();
+            pass.ignored = Vec::new();
+            return Ok(());
+        }
+        let base = spill.append(&blob)?;
+        for (mut e, ign) in entries.into_iter().zip(ignored) {
+            e.slot.off += base;
+            for v in ign {
+                pass.ignored.push(IgnoredAlias {
+                    source: e.source,
+                    id: e.id.clone(),
+                    value: v,
+                });
+            }
+            pass.entries.push(e);
+        }
+        Ok(())
+    })?;
+    pass.meta = meta;
+    if over && pass.meta.error.is_none() {
+        pass.meta.error = Some(adapters::too_many_records(&opts.limits));
+    }
+    Ok(pass)
+}
+
+/// Read one cluster's records back from the spill and merge them.
+fn merge_group(
+    spill: &SpillReader,
+    index: &[IndexEntry],
+    group: &[usize],
+    enrich: &[usize],
+    split: bool,
+    cfg: &merge::MergeCfg<'_>,
+) -> Result<merge::MergedCluster, FeedError> {
+    let recs: Vec<SourceRecord> = group
+        .iter()
+        .chain(enrich.iter())
+        .map(|&i| codec::decode(&spill.read(index[i].slot)?))
+        .collect::<Result<_, _>>()?;
+    // Same relative order as the index, so ties resolve exactly as before.
+    let members: Vec<usize> = (0..group.len()).collect();
+    let enrichment: Vec<usize> = (group.len()..recs.len()).collect();
+    Ok(merge::merge_cluster(
+        &recs,
+        &members,
+        &enrichment,
+        split,
+        cfg,
+    ))
+}
+
+/// Read every source, merge, and return the snapshot (report and snapshot
+/// facts in memory, merged lines in a temporary spill file; see `spec/feeds.md` §6).
 ///
 /// Fails when a source is unreadable, a required source (osv, ghsa) yields no
 /// record, or neither osv nor ghsa is given — unless `opts.allow_partial`, in
@@ -152,13 +273,15 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         }
         partial = true;
     }
-    let reads = read_all(specs, opts);
-
+    let mut spill = SpillWriter::new()?;
     let mut report = MergeReport::default();
     let mut sources = Vec::new();
-    let mut records: Vec<SourceRecord> = Vec::new();
-    for (spec, read) in reads {
-        let n = read.parsed.records.len() as u64;
+    let mut records: Vec<IndexEntry> = Vec::new();
+    let mut ignored_aliases = Vec::new();
+    for spec in sorted_specs(specs) {
+        let pass = spill_source(&spec, opts, &mut spill)?;
+        let n = pass.entries.len() as u64;
+        let read = pass.meta;
         let status = if read.error.is_some() {
             SourceStatus::Unreadable
         } else if n == 0 {
@@ -176,7 +299,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
                 format!(
                     "no usable record ({} files, {} rejected)",
                     read.files,
-                    read.parsed.rejected.len()
+                    pass.rejected.len()
                 )
             });
             if !opts.allow_partial {
@@ -194,10 +317,9 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             digest: read.digest,
             files: read.files,
             records: n,
-            rejected: read.parsed.rejected.len() as u64,
-            newest_modified: read
-                .parsed
-                .records
+            rejected: pass.rejected.len() as u64,
+            newest_modified: pass
+                .entries
                 .iter()
                 .filter_map(|r| r.modified)
                 .max()
@@ -207,10 +329,12 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
                 (status == SourceStatus::Empty).then(|| "no usable record".to_string())
             }),
         });
-        report.rejected.extend(read.parsed.rejected);
-        report.dropped.extend(read.parsed.dropped);
-        records.extend(read.parsed.records);
+        report.rejected.extend(pass.rejected);
+        report.dropped.extend(pass.dropped);
+        ignored_aliases.extend(pass.ignored);
+        records.extend(pass.entries);
     }
+    let spill = spill.finish()?;
     // Deterministic order regardless of spec and file order.
     records.par_sort_by(|a, b| {
         a.source
@@ -220,15 +344,8 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             .then_with(|| a.modified.cmp(&b.modified))
     });
     report.counts.input_records = records.len() as u64;
-    for r in &records {
-        for v in &r.ignored_aliases {
-            report.ignored_aliases.push(IgnoredAlias {
-                source: r.source,
-                id: r.id.clone(),
-                value: v.clone(),
-            });
-        }
-    }
+    // Sorted (and deduplicated) below, so the order they were collected in does not matter.
+    report.ignored_aliases = ignored_aliases;
 
     let primary: Vec<usize> = (0..records.len())
         .filter(|&i| records[i].source.is_primary())
@@ -265,7 +382,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
                 member: Member {
                     source: r.source,
                     id: r.id.clone(),
-                    file: r.file.clone(),
+                    file: r.file.to_string(),
                 },
                 aliases: r.aliases.clone(),
             });
@@ -281,30 +398,48 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         limits: &opts.limits,
         fallback_modified: opts.fallback_modified_unix.and_then(Ts::from_unix),
     };
-    let merged: Vec<merge::MergedCluster> = cl
-        .groups
-        .par_iter()
-        .enumerate()
-        .map(|(g, members)| merge::merge_cluster(&records, members, &enrich[g], cl.split[g], &cfg))
-        .collect();
-    drop(records);
-
-    let mut lines = Vec::with_capacity(merged.len());
+    let mut out = SpillWriter::new()?;
+    let mut lines: Vec<(String, Slot)> = Vec::with_capacity(cl.groups.len());
     let mut newest: Option<Ts> = None;
     let mut withdrawn = 0u64;
-    for m in merged {
-        withdrawn += u64::from(m.withdrawn);
-        if let Some(c) = m.cluster {
-            report.clusters.push(c);
+    let mut g0 = 0;
+    while g0 < cl.groups.len() {
+        let g1 = (g0 + MERGE_CHUNK).min(cl.groups.len());
+        let merged: Vec<merge::MergedCluster> = (g0..g1)
+            .into_par_iter()
+            .map(|g| {
+                merge_group(
+                    &spill,
+                    &records,
+                    &cl.groups[g],
+                    &enrich[g],
+                    cl.split[g],
+                    &cfg,
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        for m in merged {
+            withdrawn += u64::from(m.withdrawn);
+            if let Some(c) = m.cluster {
+                report.clusters.push(c);
+            }
+            report.conflicts.extend(m.conflicts);
+            report.duplicates.extend(m.duplicates);
+            if m.placeholder_fallback {
+                report.modified_fallback_ids.push(m.id.clone());
+            }
+            newest = newest.max(Some(m.modified));
+            let len = u32::try_from(m.line.len()).map_err(|_| FeedError::Spill {
+                what: "spilling a merged line",
+                source: std::io::Error::other("line larger than 4 GiB"),
+            })?;
+            let off = out.append(m.line.as_bytes())?;
+            lines.push((m.id, Slot { off, len }));
         }
-        report.conflicts.extend(m.conflicts);
-        report.duplicates.extend(m.duplicates);
-        if m.placeholder_fallback {
-            report.modified_fallback_ids.push(m.id.clone());
-        }
-        newest = newest.max(Some(m.modified));
-        lines.push((m.id, m.line));
+        g0 = g1;
     }
+    drop(records);
+    drop(spill);
     lines.par_sort_by(|a, b| a.0.cmp(&b.0));
     // Canonical ids are unique by construction; guard anyway so the output never
     // holds two records with one id.
@@ -346,7 +481,10 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         limits: opts.limits.clone(),
     };
     Ok(MergeOutput {
-        lines,
+        lines: Lines {
+            spill: Arc::new(out.finish()?),
+            index: lines,
+        },
         snapshot,
         report,
     })

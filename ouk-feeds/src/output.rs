@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,6 +16,7 @@ use crate::limits::Limits;
 use crate::merge::{ClusterReport, Conflict, Duplicate, Member};
 use crate::report::{Dropped, Rejected};
 use crate::source::SourceKind;
+use crate::spill::{Slot, SpillReader};
 
 /// Whether a source could be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -136,10 +138,28 @@ pub struct MergeReport {
     pub modified_fallback_ids: Vec<String>,
 }
 
-/// The merged snapshot in memory: one serialised OSV line per record, sorted by id.
+/// The merged records: one serialised OSV line per record, held in a spill
+/// file (so a large snapshot does not sit in memory), with `(id, slot)` sorted by id.
+#[derive(Debug, Clone)]
+pub(crate) struct Lines {
+    pub(crate) spill: Arc<SpillReader>,
+    pub(crate) index: Vec<(String, Slot)>,
+}
+
+impl Lines {
+    fn line(&self, slot: Slot) -> Result<String, FeedError> {
+        String::from_utf8(self.spill.read(slot)?).map_err(|e| FeedError::Spill {
+            what: "reading back a merged line",
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })
+    }
+}
+
+/// The merged snapshot: report and snapshot facts in memory, the merged OSV
+/// lines (sorted by id) in a temporary spill file removed when this is dropped.
 #[derive(Debug, Clone)]
 pub struct MergeOutput {
-    pub(crate) lines: Vec<(String, String)>,
+    pub(crate) lines: Lines,
     pub(crate) snapshot: Snapshot,
     pub(crate) report: MergeReport,
 }
@@ -169,30 +189,57 @@ pub struct WrittenFiles {
 fn write_atomic(
     dir: &Path,
     name: &str,
-    parts: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    parts: &mut dyn FnMut(&mut dyn Write) -> Result<(), FeedError>,
 ) -> Result<WrittenFile, FeedError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let werr = |source| FeedError::Write {
+    let r = write_tmp(&path, &tmp, parts);
+    if r.is_err() {
+        // No partial output: the temporary file goes too (best effort; the error
+        // that matters is the one returned).
+        let _ = fs::remove_file(&tmp);
+    }
+    let (size, hash) = r?;
+    fs::rename(&tmp, &path).map_err(|source| FeedError::Write {
         path: path.clone(),
         source,
+    })?;
+    Ok(WrittenFile {
+        path,
+        size,
+        sha256: format!("sha256:{}", hex::encode(hash)),
+    })
+}
+
+fn write_tmp(
+    path: &Path,
+    tmp: &Path,
+    parts: &mut dyn FnMut(&mut dyn Write) -> Result<(), FeedError>,
+) -> Result<(u64, [u8; 32]), FeedError> {
+    let werr = |source| FeedError::Write {
+        path: path.to_path_buf(),
+        source,
     };
-    let f = fs::File::create(&tmp).map_err(werr)?;
+    let f = fs::File::create(tmp).map_err(werr)?;
     let mut hw = HashingWriter {
         inner: std::io::BufWriter::new(f),
         hash: Sha256::new(),
         size: 0,
     };
-    parts(&mut hw).map_err(werr)?;
+    parts(&mut hw)?;
     let HashingWriter { inner, hash, size } = hw;
     let f = inner.into_inner().map_err(|e| werr(e.into_error()))?;
     f.sync_all().map_err(werr)?;
-    fs::rename(&tmp, &path).map_err(werr)?;
-    Ok(WrittenFile {
-        path,
-        size,
-        sha256: format!("sha256:{}", hex::encode(hash.finalize())),
-    })
+    Ok((size, hash.finalize().into()))
+}
+
+fn write_doc(w: &mut dyn Write, doc: &[u8], path: &Path) -> Result<(), FeedError> {
+    w.write_all(doc)
+        .and_then(|()| w.write_all(b"\n"))
+        .map_err(|source| FeedError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 struct HashingWriter<W: Write> {
@@ -216,7 +263,7 @@ impl<W: Write> Write for HashingWriter<W> {
 impl MergeOutput {
     /// Number of merged records.
     pub fn record_count(&self) -> usize {
-        self.lines.len()
+        self.lines.index.len()
     }
 
     /// True when a source was missing/unusable and the merge went on under `allow_partial`.
@@ -234,9 +281,13 @@ impl MergeOutput {
         &self.report
     }
 
-    /// Merged records as `(id, json line)`, sorted by id.
-    pub fn records(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.lines.iter().map(|(i, l)| (i.as_str(), l.as_str()))
+    /// Merged records as `(id, json line)`, sorted by id. Each line is read
+    /// back from the spill file, hence the `Result`.
+    pub fn records(&self) -> impl Iterator<Item = Result<(&str, String), FeedError>> + '_ {
+        self.lines
+            .index
+            .iter()
+            .map(|(id, slot)| Ok((id.as_str(), self.lines.line(*slot)?)))
     }
 
     /// Write the three files into `out_dir` (created if missing). Deterministic:
@@ -246,10 +297,16 @@ impl MergeOutput {
             path: out_dir.to_path_buf(),
             source,
         })?;
+        let adv_path = out_dir.join("advisories.ndjson");
+        let werr = |source| FeedError::Write {
+            path: adv_path.clone(),
+            source,
+        };
         let advisories = write_atomic(out_dir, "advisories.ndjson", &mut |w| {
-            for (_, l) in &self.lines {
-                w.write_all(l.as_bytes())?;
-                w.write_all(b"\n")?;
+            for (_, slot) in &self.lines.index {
+                let l = self.lines.spill.read(*slot)?;
+                w.write_all(&l).map_err(werr)?;
+                w.write_all(b"\n").map_err(werr)?;
             }
             Ok(())
         })?;
@@ -259,8 +316,7 @@ impl MergeOutput {
                 source,
             })?;
         let snapshot = write_atomic(out_dir, "snapshot.json", &mut |w| {
-            w.write_all(&snap)?;
-            w.write_all(b"\n")
+            write_doc(w, &snap, &out_dir.join("snapshot.json"))
         })?;
         let rep =
             serde_json::to_vec_pretty(&self.report).map_err(|source| FeedError::Serialize {
@@ -268,8 +324,7 @@ impl MergeOutput {
                 source,
             })?;
         let report = write_atomic(out_dir, "merge-report.json", &mut |w| {
-            w.write_all(&rep)?;
-            w.write_all(b"\n")
+            write_doc(w, &rep, &out_dir.join("merge-report.json"))
         })?;
         Ok(WrittenFiles {
             advisories,

@@ -31,6 +31,21 @@ impl Ts {
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
     }
 
+    /// `(unix seconds, nanoseconds)`: exact and offset-free (every `Ts` is UTC),
+    /// for the merge's spill file.
+    pub(crate) fn to_parts(self) -> (i64, u32) {
+        (self.0.unix_timestamp(), self.0.nanosecond())
+    }
+
+    /// Inverse of [`Ts::to_parts`]; `None` when out of range.
+    pub(crate) fn from_parts(secs: i64, nanos: u32) -> Option<Ts> {
+        OffsetDateTime::from_unix_timestamp(secs)
+            .ok()?
+            .replace_nanosecond(nanos)
+            .ok()
+            .map(Ts)
+    }
+
     /// The Unix epoch, used as the last-resort `modified`.
     pub fn epoch() -> Ts {
         Ts(OffsetDateTime::UNIX_EPOCH)

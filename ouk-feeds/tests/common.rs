@@ -50,9 +50,20 @@ pub fn testdata_specs() -> Vec<SourceSpec> {
     ]
 }
 
+/// Every output record as `(id, line)`, read back from the spill file.
+pub fn lines(out: &ouk_feeds::MergeOutput) -> Vec<(String, String)> {
+    out.records()
+        .map(|r| {
+            let (id, l) = r.expect("merged line reads back");
+            (id.to_string(), l)
+        })
+        .collect()
+}
+
 /// Parse every output line.
 pub fn records(out: &ouk_feeds::MergeOutput) -> Vec<serde_json::Value> {
-    out.records()
+    lines(out)
+        .iter()
         .map(|(_, l)| serde_json::from_str(l).expect("output line is JSON"))
         .collect()
 }

@@ -53,19 +53,20 @@ fn determinism_shuffled_inputs_give_identical_bytes() {
         },
     )
     .unwrap();
-    assert!(a.records().eq(b.records()));
+    assert_eq!(common::lines(&a), common::lines(&b));
     assert_eq!(a.report(), b.report());
 }
 
 #[test]
 fn output_is_sorted_ndjson_with_unique_ids() {
     let out = merge_sources(&common::testdata_specs(), &opts_unreviewed()).unwrap();
-    let ids: Vec<&str> = out.records().map(|(i, _)| i).collect();
+    let lines = common::lines(&out);
+    let ids: Vec<&str> = lines.iter().map(|(i, _)| i.as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
     assert_eq!(ids, sorted);
-    for (_, l) in out.records() {
+    for (_, l) in &lines {
         assert!(!l.contains('\n'));
     }
 }
@@ -85,7 +86,9 @@ fn malformed_records_are_reported_and_skipped() {
     assert!(has("cnvd-sharedata-2099.xml", "CNVD number"), "{rej:?}");
     assert_eq!(rej.len(), 5, "{rej:?}");
     // The rest of each file/source is kept.
-    assert!(out.records().any(|(id, _)| id == "CVE-2099-1003"));
+    assert!(common::lines(&out)
+        .iter()
+        .any(|(id, _)| id == "CVE-2099-1003"));
     // An unknown ecosystem drops that affected entry only.
     let d = &out.report().dropped;
     assert_eq!(d.len(), 1);
@@ -156,7 +159,9 @@ fn testdata_clusters_withdrawn_and_names() {
     assert_eq!(b["related"], json!(["CVE-2099-9999"]));
     // Without include_unreviewed the withdrawn GHSA is not read.
     let out2 = merge_sources(&common::testdata_specs(), &MergeOptions::default()).unwrap();
-    assert!(!out2.records().any(|(id, _)| id == "GHSA-wwww-xxxx-yyyy"));
+    assert!(!common::lines(&out2)
+        .iter()
+        .any(|(id, _)| id == "GHSA-wwww-xxxx-yyyy"));
 }
 
 fn write(p: &Path, v: &serde_json::Value) {
@@ -301,4 +306,73 @@ fn oversized_file_is_rejected_not_read() {
     let out = merge_sources(&[SourceSpec::new(SourceKind::Osv, dir.path())], &o).unwrap();
     assert_eq!(out.record_count(), 1);
     assert!(out.report().rejected[0].reason.contains("max_file_bytes"));
+}
+
+#[test]
+fn record_count_limit_discards_the_whole_source() {
+    // The merge reads each source in one streaming pass; crossing
+    // max_records_per_source part-way must still drop every record of that
+    // source (not just the tail) and make it unreadable.
+    let t = common::testdata();
+    let specs = vec![
+        SourceSpec::new(SourceKind::Osv, t.join("osv")),
+        SourceSpec::new(SourceKind::Ghsa, t.join("ghsa")),
+        SourceSpec::new(SourceKind::Nvd, t.join("nvd")),
+    ];
+    let full = merge_sources(&specs, &opts_unreviewed()).unwrap();
+    let counts: Vec<(SourceKind, u64)> = full
+        .snapshot()
+        .sources
+        .iter()
+        .map(|s| (s.kind, s.records))
+        .collect();
+    let nvd_records = counts
+        .iter()
+        .find(|(k, _)| *k == SourceKind::Nvd)
+        .unwrap()
+        .1;
+    assert!(
+        nvd_records >= 2,
+        "fixture needs an NVD source with 2+ records"
+    );
+    let max = nvd_records - 1;
+    let opts = MergeOptions {
+        allow_partial: true,
+        limits: Limits {
+            max_records_per_source: max,
+            ..Limits::default()
+        },
+        ..opts_unreviewed()
+    };
+    let out = merge_sources(&specs, &opts).unwrap();
+    assert!(out.is_partial());
+    for s in &out.snapshot().sources {
+        let before = counts.iter().find(|(k, _)| *k == s.kind).unwrap().1;
+        if before > max {
+            assert_eq!(s.status, SourceStatus::Unreadable, "{:?}", s.kind);
+            assert_eq!(s.records, 0);
+            assert_eq!(s.newest_modified, None);
+            assert_eq!(
+                s.error.as_deref(),
+                Some(format!("more than {max} records (limit max_records_per_source)").as_str())
+            );
+        } else {
+            assert_eq!(s.records, before);
+        }
+    }
+    let kept: u64 = out.snapshot().sources.iter().map(|s| s.records).sum();
+    assert_eq!(out.report().counts.input_records, kept);
+    // Without allow_partial a required source over the limit is fatal.
+    let strict = MergeOptions {
+        allow_partial: false,
+        limits: Limits {
+            max_records_per_source: 1,
+            ..Limits::default()
+        },
+        ..opts_unreviewed()
+    };
+    assert!(matches!(
+        merge_sources(&specs, &strict),
+        Err(FeedError::RequiredSourceUnusable { .. })
+    ));
 }

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::error::FeedError;
 use crate::limits::Limits;
 use crate::model::SourceRecord;
 use crate::report::{Dropped, Rejected};
@@ -56,10 +57,9 @@ impl Parsed {
     }
 }
 
-/// Everything read from one source spec.
+/// Facts about one source spec as a whole (its records went to the sink).
 #[derive(Debug)]
-pub(crate) struct SourceRead {
-    pub parsed: Parsed,
+pub(crate) struct SourceMeta {
     /// Files (and zip entries) read.
     pub files: u64,
     /// sha256 over the sorted `relpath NUL sha256(content) LF` list.
@@ -193,8 +193,11 @@ pub(crate) fn parse_bytes(
     }
 }
 
+/// (display name, sha256 of content) of each file read, for the source digest.
+type FileHashes = Vec<(String, [u8; 32])>;
+
 struct FileOut {
-    hashes: Vec<(String, [u8; 32])>,
+    hashes: FileHashes,
     parsed: Parsed,
 }
 
@@ -227,28 +230,55 @@ fn process_file(spec: &SourceSpec, path: &Path, opts: &ReadOptions<'_>) -> FileO
     }
 }
 
-/// Read one source spec completely (files in parallel on the current rayon pool).
-pub(crate) fn read_source(spec: &SourceSpec, opts: &ReadOptions<'_>) -> SourceRead {
+/// Input bytes parsed per batch. Files are parsed in parallel within a batch and
+/// handed to the sink in file order, so memory is bounded by the batch, not the source.
+const BATCH_BYTES: u64 = 64 << 20;
+/// Most files per batch (small OSV files: keeps the per-batch index short).
+const BATCH_FILES: usize = 4096;
+
+/// Read one source spec in one pass: files in parallel on the current rayon
+/// pool, in batches of about [`BATCH_BYTES`]. `per_file` runs on the worker
+/// threads (e.g. to encode records for the spill file); `sink` receives its
+/// results in the deterministic file order. Only a sink error stops the read.
+pub(crate) fn read_source<T: Send>(
+    spec: &SourceSpec,
+    opts: &ReadOptions<'_>,
+    per_file: &(dyn Fn(Parsed) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> Result<(), FeedError>,
+) -> Result<SourceMeta, FeedError> {
     let files = match list_files(spec, opts) {
         Ok(f) => f,
         Err(e) => {
-            return SourceRead {
-                parsed: Parsed::default(),
+            return Ok(SourceMeta {
                 files: 0,
                 digest: String::new(),
                 error: Some(e),
-            }
+            })
         }
     };
-    let outs: Vec<FileOut> = files
-        .par_iter()
-        .map(|p| process_file(spec, p, opts))
-        .collect();
-    let mut parsed = Parsed::default();
     let mut hashes = Vec::new();
-    for o in outs {
-        hashes.extend(o.hashes);
-        parsed.extend(o.parsed);
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < files.len()
+            && (end == start || (bytes < BATCH_BYTES && end - start < BATCH_FILES))
+        {
+            bytes += std::fs::metadata(&files[end]).map(|m| m.len()).unwrap_or(0);
+            end += 1;
+        }
+        let outs: Vec<(FileHashes, T)> = files[start..end]
+            .par_iter()
+            .map(|p| {
+                let o = process_file(spec, p, opts);
+                (o.hashes, per_file(o.parsed))
+            })
+            .collect();
+        for (h, t) in outs {
+            hashes.extend(h);
+            sink(t)?;
+        }
+        start = end;
     }
     hashes.sort();
     let mut h = Sha256::new();
@@ -262,20 +292,20 @@ pub(crate) fn read_source(spec: &SourceSpec, opts: &ReadOptions<'_>) -> SourceRe
         h.update(hex::encode(d).as_bytes());
         h.update(b"\n");
     }
-    let max = opts.limits.max_records_per_source as usize;
-    let mut error = None;
-    if parsed.records.len() > max {
-        error = Some(format!(
-            "more than {max} records (limit max_records_per_source)"
-        ));
-        parsed.records.clear();
-    }
-    SourceRead {
-        parsed,
+    Ok(SourceMeta {
         files: hashes.len() as u64,
         digest: format!("sha256:{}", hex::encode(h.finalize())),
-        error,
-    }
+        error: None,
+    })
+}
+
+/// The error a source gets when it yields more than `max_records_per_source`
+/// records (all its records are then discarded).
+pub(crate) fn too_many_records(limits: &Limits) -> String {
+    format!(
+        "more than {} records (limit max_records_per_source)",
+        limits.max_records_per_source
+    )
 }
 
 /// Helpers shared by the regional (enrichment) adapters.
