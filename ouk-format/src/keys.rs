@@ -215,6 +215,20 @@ pub trait Signer {
     fn public_key(&self) -> PublicKey;
     /// Sign `message` (the DSSE PAE bytes).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Sign a message too large to hold in memory (a whole kit, for its blob signature), with
+    /// the same result as [`Signer::sign`] over its bytes. `feed` hands the message to its
+    /// argument in pieces; it is called once per pass the scheme needs (Ed25519 hashes the
+    /// message twice) and must give the same bytes each time. The default collects them.
+    fn sign_streamed(
+        &self,
+        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
+    ) -> Result<Vec<u8>, Error> {
+        let mut all = Vec::new();
+        feed(&mut |b| all.extend_from_slice(b))
+            .map_err(|e| Error::io("reading the message to sign", &e))?;
+        self.sign(&all)
+    }
 }
 
 /// An in-memory ed25519 signing key.
@@ -241,6 +255,36 @@ impl Signer for Ed25519Signer {
         use ed25519_dalek::Signer as _;
         Ok(self.0.sign(message).to_bytes().to_vec())
     }
+
+    /// Pure Ed25519 (RFC 8032), the message streamed through SHA-512 twice
+    /// (`ed25519_dalek::hazmat::raw_sign_byupdate`, made for this): the signature is the one
+    /// [`Signer::sign`] gives, in constant memory.
+    fn sign_streamed(
+        &self,
+        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
+    ) -> Result<Vec<u8>, Error> {
+        use ed25519_dalek::hazmat::{raw_sign_byupdate, ExpandedSecretKey};
+        use sha2::Digest as _;
+        let esk = ExpandedSecretKey::from(&self.0.to_bytes());
+        let failed = std::cell::Cell::new(None);
+        let signed = raw_sign_byupdate::<sha2::Sha512, _>(
+            &esk,
+            |h| {
+                feed(&mut |b| h.update(b)).map_err(|e| {
+                    failed.set(Some(e));
+                    ed25519_dalek::SignatureError::new()
+                })
+            },
+            &self.0.verifying_key(),
+        );
+        match (signed, failed.take()) {
+            (Ok(sig), None) => Ok(sig.to_bytes().to_vec()),
+            (_, Some(e)) => Err(Error::io("reading the message to sign", &e)),
+            (Err(_), None) => Err(Error::Signing {
+                reason: Name::new("ed25519 streamed signing failed"),
+            }),
+        }
+    }
 }
 
 /// An in-memory ECDSA P-256 signing key (DER signatures over SHA-256).
@@ -263,11 +307,44 @@ impl Signer for EcdsaP256Signer {
         let sig: p256::ecdsa::DerSignature = self.0.sign(message);
         Ok(sig.as_bytes().to_vec())
     }
+
+    /// ECDSA over the streamed SHA-256 of the message (RFC 6979 nonce from that digest): the
+    /// signature [`Signer::sign`] gives, in constant memory.
+    fn sign_streamed(
+        &self,
+        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
+    ) -> Result<Vec<u8>, Error> {
+        use p256::ecdsa::signature::DigestSigner as _;
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        feed(&mut |b| h.update(b)).map_err(|e| Error::io("reading the message to sign", &e))?;
+        let sig: p256::ecdsa::Signature = self.0.sign_digest(h);
+        Ok(sig.to_der().as_bytes().to_vec())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_signatures_equal_plain_ones() {
+        let message: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let feed = |sink: &mut dyn FnMut(&[u8])| -> std::io::Result<()> {
+            for piece in message.chunks(4099) {
+                sink(piece);
+            }
+            Ok(())
+        };
+        let ed = Ed25519Signer::from_seed(&[4; 32]);
+        assert_eq!(ed.sign_streamed(&feed).unwrap(), ed.sign(&message).unwrap());
+        let ec = EcdsaP256Signer::new(p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap());
+        assert_eq!(ec.sign_streamed(&feed).unwrap(), ec.sign(&message).unwrap());
+        let broken = |_: &mut dyn FnMut(&[u8])| -> std::io::Result<()> {
+            Err(std::io::Error::other("medium gone"))
+        };
+        assert!(matches!(ed.sign_streamed(&broken), Err(Error::Io { .. })));
+    }
 
     #[test]
     fn keyid_matches_securesystemslib_canonical_form() {
