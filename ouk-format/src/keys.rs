@@ -208,6 +208,10 @@ pub fn canonical_json<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A message handed over in pieces: called with a sink, it passes every byte of the message to
+/// it, in order ([`Signer::sign_streamed`]).
+pub type MessageFeed<'a> = dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()> + 'a;
+
 /// Something that can produce signatures for DSSE envelopes. The format crate does not know where
 /// keys live (files, cosign key files, HSMs): the builder implements this for each.
 pub trait Signer {
@@ -220,10 +224,7 @@ pub trait Signer {
     /// the same result as [`Signer::sign`] over its bytes. `feed` hands the message to its
     /// argument in pieces; it is called once per pass the scheme needs (Ed25519 hashes the
     /// message twice) and must give the same bytes each time. The default collects them.
-    fn sign_streamed(
-        &self,
-        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
-    ) -> Result<Vec<u8>, Error> {
+    fn sign_streamed(&self, feed: &MessageFeed) -> Result<Vec<u8>, Error> {
         let mut all = Vec::new();
         feed(&mut |b| all.extend_from_slice(b))
             .map_err(|e| Error::io("reading the message to sign", &e))?;
@@ -259,10 +260,7 @@ impl Signer for Ed25519Signer {
     /// Pure Ed25519 (RFC 8032), the message streamed through SHA-512 twice
     /// (`ed25519_dalek::hazmat::raw_sign_byupdate`, made for this): the signature is the one
     /// [`Signer::sign`] gives, in constant memory.
-    fn sign_streamed(
-        &self,
-        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
-    ) -> Result<Vec<u8>, Error> {
+    fn sign_streamed(&self, feed: &MessageFeed) -> Result<Vec<u8>, Error> {
         use ed25519_dalek::hazmat::{raw_sign_byupdate, ExpandedSecretKey};
         use sha2::Digest as _;
         let esk = ExpandedSecretKey::from(&self.0.to_bytes());
@@ -310,10 +308,7 @@ impl Signer for EcdsaP256Signer {
 
     /// ECDSA over the streamed SHA-256 of the message (RFC 6979 nonce from that digest): the
     /// signature [`Signer::sign`] gives, in constant memory.
-    fn sign_streamed(
-        &self,
-        feed: &dyn Fn(&mut dyn FnMut(&[u8])) -> std::io::Result<()>,
-    ) -> Result<Vec<u8>, Error> {
+    fn sign_streamed(&self, feed: &MessageFeed) -> Result<Vec<u8>, Error> {
         use p256::ecdsa::signature::DigestSigner as _;
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
