@@ -2,8 +2,9 @@
 
 use std::io::Read;
 
-/// Receives progress events from long operations.
-pub trait Progress {
+/// Receives progress events from long operations (from several threads: members are compressed
+/// in parallel).
+pub trait Progress: Sync {
     /// A new stage starts.
     fn stage(&self, _what: &str) {}
     /// Wrap a reader so bytes read through it are counted.
