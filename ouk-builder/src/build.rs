@@ -866,3 +866,52 @@ fn append_ext(p: &Path, ext: &str) -> PathBuf {
     s.push(ext);
     PathBuf::from(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+
+    fn artefact(dir: &Path, name: &str, data: Option<&[u8]>) -> Artefact {
+        let file = dir.join(name);
+        if let Some(d) = data {
+            fs::write(&file, d).unwrap();
+        }
+        Artefact {
+            path: MemberPath::new(&format!("payload/{name}")).unwrap(),
+            media_type: mt::OCTET_STREAM.into(),
+            role: MemberRole::Payload,
+            file,
+            sbom: None,
+        }
+    }
+
+    #[test]
+    fn parallel_packing_keeps_artefact_order_and_reports_the_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("blobs");
+        fs::create_dir(&blobs).unwrap();
+        let data: Vec<Vec<u8>> = (0..7u8)
+            .map(|i| vec![i; 100_000 + usize::from(i) * 997])
+            .collect();
+        let arts: Vec<Artefact> = data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| artefact(dir.path(), &format!("f{i}"), Some(d)))
+            .collect();
+        let packed = pack_all(arts, &blobs, 64 * 1024, &Silent).unwrap();
+        assert_eq!(packed.len(), data.len());
+        for (i, (p, d)) in packed.iter().zip(&data).enumerate() {
+            assert_eq!(p.member.path.as_str(), format!("payload/f{i}"));
+            assert_eq!(p.member.uncompressed.size, d.len() as u64);
+            assert_eq!(p.member.uncompressed.sha256, Sha256::of(d));
+        }
+        // A member that cannot be read fails the whole pack with its own error.
+        let mut arts: Vec<Artefact> = (0..4)
+            .map(|i| artefact(dir.path(), &format!("g{i}"), Some(b"x")))
+            .collect();
+        arts.insert(2, artefact(dir.path(), "missing", None));
+        let err = pack_all(arts, &blobs, 64 * 1024, &Silent).err().unwrap();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+}
