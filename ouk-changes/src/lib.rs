@@ -5,3 +5,11 @@
 //!
 //! Everything here reads sorted or bounded inputs in one pass: two 500 k-record snapshots are
 //! compared in a few MiB, and an SBOM directory is capped per file.
+
+pub mod error;
+pub mod severity;
+pub mod snapshot_diff;
+
+pub use error::{ChangesError, Side};
+pub mod change_report;
+pub mod sbom_diff;
