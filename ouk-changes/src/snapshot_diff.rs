@@ -89,6 +89,33 @@ pub struct AdvisorySummary {
     pub by_ecosystem: BTreeMap<String, Counts>,
     /// Per qualitative severity (`CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`).
     pub by_severity: BTreeMap<String, Counts>,
+    /// What the newer snapshot holds (not withdrawn), for charts over generations: computed in
+    /// the same pass, so a status page never has to re-read a snapshot.
+    pub after: Composition,
+}
+
+/// Advisories of one snapshot per ecosystem and severity (withdrawn ones excluded).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Composition {
+    /// Advisories not withdrawn.
+    pub advisories: u64,
+    /// Per ecosystem (an advisory affecting two ecosystems counts in both).
+    pub by_ecosystem: BTreeMap<String, u64>,
+    /// Per qualitative severity.
+    pub by_severity: BTreeMap<String, u64>,
+}
+
+impl Composition {
+    fn add(&mut self, object: &Map<String, Value>) {
+        if is_withdrawn(object) {
+            return;
+        }
+        self.advisories += 1;
+        for eco in ecosystems(object) {
+            *self.by_ecosystem.entry(eco).or_default() += 1;
+        }
+        *self.by_severity.entry(severity_of(object)).or_default() += 1;
+    }
 }
 
 impl AdvisorySummary {
@@ -286,6 +313,7 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
             std::cmp::Ordering::Greater => {
                 let y = b.take().expect("present");
                 summary.records_after += 1;
+                summary.after.add(&y.object);
                 let kind = if is_withdrawn(&y.object) {
                     ChangeKind::Withdrawn
                 } else {
@@ -299,6 +327,7 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
                 let y = b.take().expect("present");
                 summary.records_before += 1;
                 summary.records_after += 1;
+                summary.after.add(&y.object);
                 if x.raw == y.raw {
                     summary.unchanged += 1;
                 } else {
@@ -387,6 +416,11 @@ mod tests {
             }
         );
         assert_eq!(s.by_ecosystem["PyPI"].added, 1);
+        // A, B, E are live after; C is withdrawn.
+        assert_eq!(s.after.advisories, 3);
+        assert_eq!(s.after.by_ecosystem["PyPI"], 3);
+        assert_eq!(s.after.by_severity["HIGH"], 1);
+        assert_eq!(s.after.by_severity["UNKNOWN"], 2);
         assert_eq!(s.by_severity["HIGH"].changed, 1);
     }
 
