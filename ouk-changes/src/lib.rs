@@ -7,4 +7,5 @@
 //! compared in a few MiB, and an SBOM directory is capped per file.
 
 pub mod purl;
+pub mod sbom;
 pub mod versions;
