@@ -6,6 +6,7 @@
 //! Everything here reads sorted or bounded inputs in one pass: two 500 k-record snapshots are
 //! compared in a few MiB, and an SBOM directory is capped per file.
 
+pub mod matcher;
 pub mod purl;
 pub mod sbom;
 pub mod versions;
