@@ -6,10 +6,14 @@
 //! Everything here reads sorted or bounded inputs in one pass: two 500 k-record snapshots are
 //! compared in a few MiB, and an SBOM directory is capped per file.
 
+pub mod change_report;
 pub mod error;
+pub mod matcher;
+pub mod purl;
+pub mod sbom;
+pub mod sbom_diff;
 pub mod severity;
 pub mod snapshot_diff;
+pub mod versions;
 
 pub use error::{ChangesError, Side};
-pub mod change_report;
-pub mod sbom_diff;

@@ -1,0 +1,882 @@
+//! The project's own vulnerability matcher: which components of the site's SBOMs are affected by
+//! which records of a merged OSV snapshot. It lets the importer say "these SBOMs are newly
+//! affected" without running a scanner, and it is checked against real Trivy on the same data
+//! (`tests/trivy_oracle.rs`).
+//!
+//! The snapshot (NDJSON, one OSV record per line) is streamed: each line is parsed, matched
+//! against an index built from the SBOMs and dropped, so memory depends on the SBOMs and the
+//! findings, not on the snapshot. Matching follows the OSV schema's evaluation algorithm, plus
+//! GHSA's `last_known_affected_version_range` cap on open ranges as Trivy applies it.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::str::FromStr;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::purl::{osv_package, parse_purl};
+use crate::sbom::Sbom;
+use crate::versions;
+
+/// One affected component: which SBOM, which advisory, which package at which version, and what
+/// to upgrade to. This is what a report lists and what a re-scan diff compares.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Finding {
+    /// The SBOM's name as given to [`Matcher::new`].
+    pub sbom: String,
+    /// The OSV record id (in a merged snapshot, its canonical id).
+    pub advisory: String,
+    /// The record's `aliases`, sorted (CVE ids among them are what Trivy reports by).
+    pub aliases: Vec<String>,
+    /// The OSV ecosystem of the package (`npm`, `PyPI`, ...).
+    pub ecosystem: String,
+    /// The package name as the SBOM's purl gives it, in OSV form (Maven `group:artifact`).
+    pub package: String,
+    /// The installed version, as the SBOM gives it.
+    pub installed: String,
+    /// The `fixed` event closing the range the installed version is in, if there is one.
+    pub fixed: Option<String>,
+    /// `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`: the record's `database_specific.severity`, else
+    /// derived from its CVSS v3 / v4 base score; `None` when neither is there.
+    pub severity: Option<String>,
+}
+
+/// Why a snapshot could not be scanned. Each variant names the 1-based line, so a corrupt
+/// snapshot can be located.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// Reading the snapshot failed.
+    #[error("snapshot line {line}: {source}")]
+    Io {
+        /// The line being read.
+        line: u64,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A line is longer than the caller's cap (the rest of the snapshot is not read).
+    #[error("snapshot line {line}: longer than {max} bytes")]
+    LineTooLong {
+        /// The offending line.
+        line: u64,
+        /// The cap.
+        max: usize,
+    },
+    /// A line is not an OSV record (invalid JSON or a field of the wrong type).
+    #[error("snapshot line {line}: not an OSV record: {source}")]
+    Json {
+        /// The offending line.
+        line: u64,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+}
+
+/// One SBOM component the index can be asked about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Installed {
+    sbom: usize,
+    ecosystem: &'static str,
+    package: String,
+    version: String,
+}
+
+/// Matches SBOM components against OSV records. Built once from all SBOMs; a scan then costs
+/// one hash lookup per affected package of each record.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    sbom_names: Vec<String>,
+    /// (ecosystem, normalised package name) → the components with that package.
+    index: HashMap<(&'static str, String), Vec<Installed>>,
+}
+
+impl Matcher {
+    /// Indexes every component that has a purl of a supported ecosystem and a version.
+    /// Components without a purl are not matched (as in Trivy: the name alone does not say
+    /// which ecosystem a package is from).
+    pub fn new(sboms: &[(String, Sbom)]) -> Self {
+        let mut index: HashMap<(&'static str, String), Vec<Installed>> = HashMap::new();
+        for (i, (_, sbom)) in sboms.iter().enumerate() {
+            for c in &sbom.components {
+                let Some(pkg) = c.purl.as_deref().and_then(parse_purl) else {
+                    continue;
+                };
+                let Some(osv) = osv_package(&pkg) else {
+                    continue;
+                };
+                // The purl's version is the one the package manager resolved; the component's
+                // `version` field is a fallback.
+                let version = osv
+                    .version
+                    .clone()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| c.version.clone());
+                if version.is_empty() {
+                    continue;
+                }
+                let key = (osv.ecosystem, normalise_name(osv.ecosystem, &osv.name));
+                index.entry(key).or_default().push(Installed {
+                    sbom: i,
+                    ecosystem: osv.ecosystem,
+                    package: osv.name,
+                    version,
+                });
+            }
+        }
+        for list in index.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        Matcher {
+            sbom_names: sboms.iter().map(|(n, _)| n.clone()).collect(),
+            index,
+        }
+    }
+
+    /// Streams an NDJSON snapshot and returns every finding, sorted by (sbom, advisory,
+    /// package, installed) and deduplicated. Blank lines are skipped; a line longer than
+    /// `max_line_bytes` or that is not an OSV record stops the scan with an error naming it.
+    pub fn scan<R: BufRead>(
+        &self,
+        mut snapshot: R,
+        max_line_bytes: usize,
+    ) -> Result<Vec<Finding>, MatchError> {
+        let mut found: BTreeMap<FindingKey, Finding> = BTreeMap::new();
+        let mut buf = Vec::new();
+        let mut line_no: u64 = 0;
+        loop {
+            line_no += 1;
+            buf.clear();
+            let got =
+                read_line_capped(&mut snapshot, &mut buf, max_line_bytes).map_err(|source| {
+                    MatchError::Io {
+                        line: line_no,
+                        source,
+                    }
+                })?;
+            match got {
+                Line::Eof => break,
+                Line::TooLong => {
+                    return Err(MatchError::LineTooLong {
+                        line: line_no,
+                        max: max_line_bytes,
+                    })
+                }
+                Line::Complete => {}
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let rec: Record = serde_json::from_slice(&buf).map_err(|source| MatchError::Json {
+                line: line_no,
+                source,
+            })?;
+            self.match_record(&rec, &mut found);
+        }
+        Ok(found.into_values().collect())
+    }
+
+    fn match_record(&self, rec: &Record, found: &mut BTreeMap<FindingKey, Finding>) {
+        if rec.withdrawn.0 {
+            return;
+        }
+        let mut severity: Option<Option<String>> = None;
+        for aff in &rec.affected {
+            let Some(pkg) = &aff.package else { continue };
+            let eco_base = pkg.ecosystem.split(':').next().unwrap_or("");
+            let Some(eco) = LANGUAGE_ECOSYSTEMS.iter().find(|e| **e == eco_base) else {
+                continue;
+            };
+            let key = (*eco, normalise_name(eco, &pkg.name));
+            let Some(installed) = self.index.get(&key) else {
+                continue;
+            };
+            for inst in installed {
+                let Some(fixed) = affects(eco, aff, &inst.version) else {
+                    continue;
+                };
+                let sev = severity.get_or_insert_with(|| record_severity(rec)).clone();
+                let mut aliases = rec.aliases.clone();
+                aliases.sort();
+                aliases.dedup();
+                let finding = Finding {
+                    sbom: self.sbom_names[inst.sbom].clone(),
+                    advisory: rec.id.clone(),
+                    aliases,
+                    ecosystem: inst.ecosystem.to_string(),
+                    package: inst.package.clone(),
+                    installed: inst.version.clone(),
+                    fixed,
+                    severity: sev,
+                };
+                let k = FindingKey {
+                    sbom: finding.sbom.clone(),
+                    advisory: finding.advisory.clone(),
+                    package: finding.package.clone(),
+                    installed: finding.installed.clone(),
+                    ecosystem: finding.ecosystem.clone(),
+                };
+                match found.get_mut(&k) {
+                    // The same record twice, or two affected entries for one package: keep one
+                    // finding, with the lowest fix any of them names.
+                    Some(prev) => {
+                        prev.fixed = lower_fix(eco, prev.fixed.take(), finding.fixed);
+                    }
+                    None => {
+                        found.insert(k, finding);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FindingKey {
+    sbom: String,
+    advisory: String,
+    package: String,
+    installed: String,
+    ecosystem: String,
+}
+
+fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => match versions::compare(eco, &a, &b) {
+            Some(Ordering::Greater) => Some(b),
+            Some(_) => Some(a),
+            None => Some(a.min(b)),
+        },
+        (a, b) => a.or(b),
+    }
+}
+
+/// The ecosystems the SBOM side can produce (see [`crate::purl::osv_package`]); records of any
+/// other ecosystem (distributions, ...) are skipped.
+const LANGUAGE_ECOSYSTEMS: [&str; 11] = [
+    "npm",
+    "PyPI",
+    "Go",
+    "Maven",
+    "crates.io",
+    "RubyGems",
+    "Packagist",
+    "NuGet",
+    "Hex",
+    "Pub",
+    "SwiftURL",
+];
+
+/// The name under which a package is looked up, so spelling variants of one package meet:
+/// PyPI per PEP 503 (lower case, runs of `-_.` → `-`), NuGet and Packagist case-insensitive.
+/// npm, Go module paths, Maven, crates.io and the rest are compared exactly.
+pub fn normalise_name(ecosystem: &str, name: &str) -> String {
+    match ecosystem {
+        "PyPI" => {
+            let mut out = String::with_capacity(name.len());
+            let mut sep = false;
+            for c in name.trim().chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    sep = true;
+                } else {
+                    if sep && !out.is_empty() {
+                        out.push('-');
+                    }
+                    sep = false;
+                    out.extend(c.to_lowercase());
+                }
+            }
+            out
+        }
+        "NuGet" | "Packagist" => name.to_lowercase(),
+        _ => name.to_string(),
+    }
+}
+
+enum Line {
+    Complete,
+    TooLong,
+    Eof,
+}
+
+/// Reads one line (without holding more than `max + 1` bytes of it) into `buf`.
+fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Line> {
+    let mut any = false;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(if any { Line::Complete } else { Line::Eof });
+        }
+        any = true;
+        let (chunk, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (&avail[..i], i + 1),
+            None => (avail, avail.len()),
+        };
+        let newline = done > chunk.len();
+        if buf.len() + chunk.len() > max {
+            return Ok(Line::TooLong);
+        }
+        buf.extend_from_slice(chunk);
+        r.consume(done);
+        if newline {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Line::Complete);
+        }
+    }
+}
+
+/// Only the fields matching needs; everything else in a record is skipped without being kept.
+#[derive(Deserialize)]
+struct Record {
+    id: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    withdrawn: Present,
+    #[serde(default)]
+    affected: Vec<Affected>,
+    #[serde(default)]
+    severity: Vec<Severity>,
+    database_specific: Option<Value>,
+}
+
+/// True when the field is in the record at all, whatever its value: a `withdrawn` record never
+/// matches.
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d)?;
+        Ok(Present(true))
+    }
+}
+
+#[derive(Deserialize)]
+struct Affected {
+    package: Option<Package>,
+    #[serde(default)]
+    ranges: Vec<Range>,
+    #[serde(default)]
+    versions: Vec<String>,
+    database_specific: Option<Value>,
+    #[serde(default)]
+    severity: Vec<Severity>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Range {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    events: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    introduced: Option<String>,
+    fixed: Option<String>,
+    last_affected: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Severity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    Introduced,
+    Fixed,
+    LastAffected,
+}
+
+/// Whether `version` is affected under one `affected[]` entry; `Some(fixed)` when it is, with
+/// the `fixed` event closing the matching range (if any).
+///
+/// OSV's algorithm: listed in `versions[]` (exact string), or inside a `SEMVER` / `ECOSYSTEM`
+/// range: events sorted by version (`introduced: "0"` first), `introduced` opens, `fixed` closes
+/// (exclusive), `last_affected` closes (inclusive), and with `limit` events the version must be
+/// below one of them. `GIT` ranges name commits, not versions, and are skipped. A range whose
+/// events do not all parse for the ecosystem is skipped rather than evaluated in a guessed order.
+///
+/// GHSA leaves a range open (`introduced` only) when no fix exists yet and records the last
+/// version it knows to be affected in `database_specific.last_known_affected_version_range`
+/// (`"< 0.2"`, `"<= 1.2.3"`). Read literally, OSV would flag every later version; Trivy caps the
+/// open range with it, and so do we. A cap in another form is ignored (the range stays open).
+fn affects(eco: &str, aff: &Affected, version: &str) -> Option<Option<String>> {
+    let cap = last_known_affected(aff);
+    let mut hit: Option<Option<String>> = None;
+    for range in &aff.ranges {
+        let by_semver = match range.kind.as_str() {
+            "SEMVER" => true,
+            "ECOSYSTEM" => false,
+            _ => continue,
+        };
+        let cmp = |a: &str, b: &str| {
+            if by_semver {
+                versions::compare_semver(a, b).or_else(|| versions::compare(eco, a, b))
+            } else {
+                versions::compare(eco, a, b)
+            }
+        };
+        if let Some(fixed) = in_range(range, version, cap.as_ref(), &cmp) {
+            // Several matching ranges: report the lowest fix.
+            hit = Some(match hit {
+                Some(prev) => lower_fix(eco, prev, fixed),
+                None => fixed,
+            });
+        }
+    }
+    if hit.is_none() && aff.versions.iter().any(|v| v == version) {
+        hit = Some(None);
+    }
+    hit
+}
+
+type Cmp<'a> = dyn Fn(&str, &str) -> Option<Ordering> + 'a;
+
+fn in_range(
+    range: &Range,
+    v: &str,
+    cap: Option<&(bool, String)>,
+    cmp: &Cmp<'_>,
+) -> Option<Option<String>> {
+    // The version must be below at least one limit, if there are any ("*" is infinity).
+    let limits: Vec<&str> = range
+        .events
+        .iter()
+        .filter_map(|e| e.limit.as_deref())
+        .collect();
+    if !limits.is_empty()
+        && !limits
+            .iter()
+            .any(|l| *l == "*" || cmp(v, l) == Some(Ordering::Less))
+    {
+        return None;
+    }
+    let mut events: Vec<(EventKind, &str)> = Vec::new();
+    for e in &range.events {
+        if let Some(x) = &e.introduced {
+            events.push((EventKind::Introduced, x));
+        } else if let Some(x) = &e.fixed {
+            events.push((EventKind::Fixed, x));
+        } else if let Some(x) = &e.last_affected {
+            events.push((EventKind::LastAffected, x));
+        }
+    }
+    // Every event version must parse (or be the introduced "0"), else the order is unknown.
+    let zero = |k: EventKind, x: &str| k == EventKind::Introduced && x == "0";
+    if events
+        .iter()
+        .any(|(k, x)| !zero(*k, x) && cmp(x, x).is_none())
+        || cmp(v, v).is_none()
+    {
+        return None;
+    }
+    events.sort_by(|(ka, a), (kb, b)| match (zero(*ka, a), zero(*kb, b)) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => cmp(a, b).unwrap_or(Ordering::Equal),
+    });
+    let mut vulnerable = false;
+    let mut opened_at = 0;
+    for (i, (kind, x)) in events.iter().enumerate() {
+        let ge = |x: &str| matches!(cmp(v, x), Some(Ordering::Greater | Ordering::Equal));
+        match kind {
+            EventKind::Introduced if zero(*kind, x) || ge(x) => {
+                vulnerable = true;
+                opened_at = i;
+            }
+            EventKind::Fixed if ge(x) => vulnerable = false,
+            EventKind::LastAffected if cmp(v, x) == Some(Ordering::Greater) => vulnerable = false,
+            _ => {}
+        }
+    }
+    if !vulnerable {
+        return None;
+    }
+    let closing = events[opened_at + 1..]
+        .iter()
+        .find(|(k, _)| *k != EventKind::Introduced);
+    match closing {
+        Some((EventKind::Fixed, x)) => Some(Some(x.to_string())),
+        Some(_) => Some(None),
+        // An open range: capped by GHSA's last known affected version, if given.
+        None => match cap {
+            Some((inclusive, bound)) => match cmp(v, bound)? {
+                Ordering::Less => Some(None),
+                Ordering::Equal if *inclusive => Some(None),
+                _ => None,
+            },
+            None => Some(None),
+        },
+    }
+}
+
+/// GHSA's `"< V"` / `"<= V"` as (inclusive, V).
+fn last_known_affected(aff: &Affected) -> Option<(bool, String)> {
+    let raw = aff
+        .database_specific
+        .as_ref()?
+        .get("last_known_affected_version_range")?
+        .as_str()?;
+    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(v) = compact.strip_prefix("<=") {
+        Some((true, v.to_string()))
+    } else {
+        compact.strip_prefix('<').map(|v| (false, v.to_string()))
+    }
+    .filter(|(_, v)| !v.is_empty())
+}
+
+/// `database_specific.severity` (GHSA's `MODERATE` read as `MEDIUM`, as Trivy does), else the
+/// qualitative rating of the first CVSS v3, then v4, base score (record level, then affected).
+fn record_severity(rec: &Record) -> Option<String> {
+    let label = rec
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_ascii_uppercase());
+    if let Some(label) = label {
+        match label.as_str() {
+            "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" => return Some(label),
+            "MODERATE" => return Some("MEDIUM".into()),
+            _ => {}
+        }
+    }
+    let all = || {
+        rec.severity
+            .iter()
+            .chain(rec.affected.iter().flat_map(|a| a.severity.iter()))
+    };
+    let v3 = all()
+        .filter(|s| s.kind == "CVSS_V3")
+        .find_map(|s| cvss::v3::Base::from_str(s.score.trim()).ok())
+        .map(|b| b.score().severity());
+    let v4 = || {
+        all()
+            .filter(|s| s.kind == "CVSS_V4")
+            .find_map(|s| cvss::v4::Vector::from_str(s.score.trim()).ok())
+            .map(|v| v.score().severity())
+    };
+    let sev = v3.or_else(v4)?;
+    match sev {
+        cvss::Severity::None => None,
+        s => Some(s.as_str().to_ascii_uppercase()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sbom::{Component, SbomFormat};
+
+    fn sbom(purls: &[&str]) -> Vec<(String, Sbom)> {
+        let components = purls
+            .iter()
+            .map(|p| Component {
+                name: String::new(),
+                version: String::new(),
+                purl: Some(p.to_string()),
+            })
+            .collect();
+        vec![(
+            "s.json".to_string(),
+            Sbom {
+                format: SbomFormat::CycloneDx,
+                name: "s".into(),
+                components,
+            },
+        )]
+    }
+
+    /// (package, installed, fixed) of every finding of one record against the purls.
+    fn hits(purls: &[&str], record: &str) -> Vec<(String, String, Option<String>)> {
+        let m = Matcher::new(&sbom(purls));
+        let line: Value = serde_json::from_str(record).unwrap();
+        m.scan(line.to_string().as_bytes(), 1 << 20)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.package, f.installed, f.fixed))
+            .collect()
+    }
+
+    fn installed(h: &[(String, String, Option<String>)]) -> Vec<&str> {
+        h.iter().map(|(_, v, _)| v.as_str()).collect()
+    }
+
+    fn rec(eco: &str, name: &str, affected_extra: &str) -> String {
+        format!(
+            r#"{{"id":"T-1","aliases":["CVE-2099-1"],"affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}}{affected_extra}}}]}}"#
+        )
+    }
+
+    const NPM_X: [&str; 6] = [
+        "pkg:npm/x@0.9.0",
+        "pkg:npm/x@1.0.0",
+        "pkg:npm/x@1.5.0",
+        "pkg:npm/x@2.0.0",
+        "pkg:npm/x@2.5.0",
+        "pkg:npm/x@3.0.0",
+    ];
+
+    #[test]
+    fn fixed_is_exclusive_and_introduced_inclusive() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"fixed":"2.0.0"}]}]"#,
+        );
+        let h = hits(&NPM_X, &r);
+        assert_eq!(installed(&h), ["1.0.0", "1.5.0"]);
+        assert!(h.iter().all(|(_, _, f)| f.as_deref() == Some("2.0.0")));
+    }
+
+    #[test]
+    fn last_affected_is_inclusive() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"last_affected":"2.0.0"}]}]"#,
+        );
+        let h = hits(&NPM_X, &r);
+        assert_eq!(installed(&h), ["1.0.0", "1.5.0", "2.0.0"]);
+        assert!(h.iter().all(|(_, _, f)| f.is_none()));
+    }
+
+    #[test]
+    fn several_introduced_fixed_pairs_unsorted_and_introduced_zero() {
+        // Events out of order on purpose: OSV sorts them before evaluating.
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"2.5.0"},{"fixed":"1.0.0"},{"introduced":"0"},{"fixed":"3.0.0"}]}]"#,
+        );
+        let h = hits(&NPM_X, &r);
+        assert_eq!(installed(&h), ["0.9.0", "2.5.0"]);
+        assert_eq!(h[0].2.as_deref(), Some("1.0.0"));
+        assert_eq!(h[1].2.as_deref(), Some("3.0.0"));
+    }
+
+    #[test]
+    fn open_range_affects_everything_above_introduced() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"2.0.0"}]}]"#,
+        );
+        assert_eq!(installed(&hits(&NPM_X, &r)), ["2.0.0", "2.5.0", "3.0.0"]);
+    }
+
+    #[test]
+    fn ghsa_cap_closes_an_open_range() {
+        let lt = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"}]}],"database_specific":{"last_known_affected_version_range":"< 2.0.0"}"#,
+        );
+        assert_eq!(installed(&hits(&NPM_X, &lt)), ["1.0.0", "1.5.0"]);
+        let le = lt.replace("< 2.0.0", "<= 2.0.0");
+        assert_eq!(installed(&hits(&NPM_X, &le)), ["1.0.0", "1.5.0", "2.0.0"]);
+        // Only open ranges are capped: a fixed range is left as it is.
+        let closed = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"fixed":"3.0.0"}]}],"database_specific":{"last_known_affected_version_range":"< 1.2"}"#,
+        );
+        assert_eq!(
+            installed(&hits(&NPM_X, &closed)),
+            ["1.0.0", "1.5.0", "2.0.0", "2.5.0"]
+        );
+        // A cap in another form is ignored: the range stays open rather than closing silently.
+        let odd = lt.replace("< 2.0.0", ">= 9");
+        assert_eq!(
+            installed(&hits(&NPM_X, &odd)),
+            ["1.0.0", "1.5.0", "2.0.0", "2.5.0", "3.0.0"]
+        );
+    }
+
+    #[test]
+    fn limit_bounds_the_range() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"2.5.0"}]}]"#,
+        );
+        assert_eq!(installed(&hits(&NPM_X, &r)), ["1.0.0", "1.5.0", "2.0.0"]);
+        let star = r.replace("2.5.0\"}]", "*\"}]");
+        assert_eq!(
+            installed(&hits(&NPM_X, &star)),
+            ["1.0.0", "1.5.0", "2.0.0", "2.5.0", "3.0.0"]
+        );
+    }
+
+    #[test]
+    fn versions_list_is_exact() {
+        let r = rec("npm", "x", r#","versions":["1.5.0","2.5"]"#);
+        assert_eq!(installed(&hits(&NPM_X, &r)), ["1.5.0"]);
+    }
+
+    #[test]
+    fn withdrawn_and_git_ranges_never_match() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]"#,
+        );
+        assert_eq!(hits(&NPM_X, &r).len(), 6);
+        let withdrawn = r.replacen('{', r#"{"withdrawn":"2024-01-01T00:00:00Z","#, 1);
+        assert!(hits(&NPM_X, &withdrawn).is_empty());
+        let git = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"GIT","repo":"https://example.invalid/x","events":[{"introduced":"0"},{"fixed":"abc"}]}]"#,
+        );
+        assert!(hits(&NPM_X, &git).is_empty());
+    }
+
+    #[test]
+    fn unparsable_versions_do_not_guess() {
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"not-a-version"}]}]"#,
+        );
+        assert!(hits(&NPM_X, &r).is_empty());
+        let r = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]"#,
+        );
+        assert!(hits(&["pkg:npm/x@latest"], &r).is_empty());
+    }
+
+    #[test]
+    fn names_are_normalised_per_ecosystem() {
+        let all = r#","ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]"#;
+        assert_eq!(
+            hits(
+                &["pkg:pypi/Typing.Extensions@1.0"],
+                &rec("PyPI", "typing_extensions", all)
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            hits(
+                &["pkg:nuget/newtonsoft.json@1.0"],
+                &rec("NuGet", "Newtonsoft.Json", all)
+            )
+            .len(),
+            1
+        );
+        // Go module paths and npm names are case-sensitive.
+        assert!(hits(
+            &["pkg:golang/github.com/masterminds/goutils@v1.0.0"],
+            &rec("Go", "github.com/Masterminds/goutils", all)
+        )
+        .is_empty());
+        assert!(hits(&["pkg:npm/Lodash@1.0.0"], &rec("npm", "lodash", all)).is_empty());
+        // Distribution ecosystems with a release suffix are not language packages.
+        assert!(hits(&["pkg:npm/x@1.0.0"], &rec("Debian:11", "x", all)).is_empty());
+        // A language ecosystem with a suffix compares on the part before ':'.
+        assert_eq!(
+            hits(
+                &["pkg:maven/g/a@1.0"],
+                &rec("Maven:https://maven.google.com", "g:a", all)
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn duplicates_merge_and_output_is_sorted() {
+        let sboms = vec![
+            ("b.json".to_string(), sbom(&["pkg:npm/x@1.0.0"]).remove(0).1),
+            (
+                "a.json".to_string(),
+                sbom(&["pkg:npm/x@1.0.0", "pkg:npm/x@1.0.0"]).remove(0).1,
+            ),
+        ];
+        let m = Matcher::new(&sboms);
+        let r1 = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"3.0.0"}]}]"#,
+        );
+        let r2 = rec(
+            "npm",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]"#,
+        );
+        let compact = |s: &str| serde_json::from_str::<Value>(s).unwrap().to_string();
+        let snapshot = format!("{}\n\n{}\r\n{}", compact(&r1), compact(&r2), compact(&r1));
+        let f = m.scan(snapshot.as_bytes(), 4096).unwrap();
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.sbom.as_str(), f.fixed.as_deref()))
+            .collect();
+        assert_eq!(got, [("a.json", Some("2.0.0")), ("b.json", Some("2.0.0"))]);
+        assert_eq!(f[0].aliases, ["CVE-2099-1"]);
+    }
+
+    #[test]
+    fn long_and_malformed_lines_are_errors_naming_the_line() {
+        let m = Matcher::new(&sbom(&NPM_X));
+        let ok = r#"{"id":"A"}"#;
+        let long = format!("{ok}\n{}\n", "x".repeat(100));
+        match m.scan(long.as_bytes(), 50) {
+            Err(MatchError::LineTooLong { line: 2, max: 50 }) => {}
+            other => panic!("{other:?}"),
+        }
+        let bad = format!("{ok}\n{ok}\n{{\"id\":\n");
+        match m.scan(bad.as_bytes(), 50) {
+            Err(e @ MatchError::Json { line: 3, .. }) => assert!(e.to_string().contains("line 3")),
+            other => panic!("{other:?}"),
+        }
+        // A line of exactly the cap is fine (the newline does not count).
+        assert!(m.scan(format!("{ok}\n").as_bytes(), ok.len()).is_ok());
+        assert!(m.scan(&b""[..], 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn severity_from_label_then_cvss() {
+        let m = Matcher::new(&sbom(&["pkg:npm/x@1.0.0"]));
+        let scan = |extra: &str| {
+            let r = format!(
+                r#"{{"id":"T","affected":[{{"package":{{"ecosystem":"npm","name":"x"}},"versions":["1.0.0"]}}]{extra}}}"#
+            );
+            m.scan(r.as_bytes(), 1 << 16).unwrap()[0].severity.clone()
+        };
+        assert_eq!(
+            scan(r#","database_specific":{"severity":"MODERATE"}"#).as_deref(),
+            Some("MEDIUM")
+        );
+        let v3 = r#","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]"#;
+        assert_eq!(scan(v3).as_deref(), Some("CRITICAL"));
+        let v4 = r#","severity":[{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"}]"#;
+        assert_eq!(scan(v4).as_deref(), Some("MEDIUM"));
+        assert_eq!(scan(""), None);
+    }
+}

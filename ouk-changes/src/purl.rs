@@ -1,0 +1,244 @@
+//! Package URLs (purls) → the OSV `(ecosystem, name)` an advisory names, so an SBOM component can
+//! be looked up in the merged OSV snapshot.
+//!
+//! A small hand-written parser rather than the `packageurl` crate (which builds here): that crate
+//! canonicalises while parsing, and the canonical form is not what advisories name. It lowercases
+//! the namespace of `golang` purls, so `pkg:golang/github.com/Masterminds/goutils` would become
+//! `github.com/masterminds/goutils` and never match the (case-sensitive) Go module path in an
+//! advisory, and it rewrites PyPI names (`typing_extensions` → `typing-extensions`), which we
+//! want to show as the SBOM wrote them. Its strict validation also refuses purls Trivy accepts
+//! (e.g. an unencoded `@scope` namespace). Only the parts we need are parsed: type, namespace,
+//! name, version; qualifiers and subpath are dropped.
+
+/// One purl split into its components, percent-decoded. Kept separate from the ecosystem mapping
+/// so callers can show what the SBOM said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purl {
+    /// The purl type, lower-cased (`npm`, `pypi`, `golang`, ...).
+    pub ty: String,
+    /// The namespace segments joined with `/`, if any (`@types`, `org.apache.logging.log4j`).
+    pub namespace: Option<String>,
+    /// The package name.
+    pub name: String,
+    /// The version, if the purl has one.
+    pub version: Option<String>,
+}
+
+/// The OSV view of a purl: which advisory ecosystem and package name it corresponds to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsvPackage {
+    /// OSV ecosystem name (`npm`, `PyPI`, `Go`, `Maven`, `crates.io`, ...).
+    pub ecosystem: &'static str,
+    /// The package name in the form OSV uses for that ecosystem (Maven `group:artifact`,
+    /// npm `@scope/name`, Go module path, Packagist `vendor/name`), not yet normalised.
+    pub name: String,
+    /// The version from the purl, if any.
+    pub version: Option<String>,
+}
+
+/// Longest purl we parse; anything longer is not a package identifier we could match anyway.
+const MAX_PURL_LEN: usize = 4096;
+
+/// Parses `pkg:type/namespace/name@version?qualifiers#subpath`. `None` for anything that is not a
+/// purl with a type and a name (or that has invalid percent-encoding).
+pub fn parse_purl(s: &str) -> Option<Purl> {
+    if s.len() > MAX_PURL_LEN {
+        return None;
+    }
+    let rest = s.trim().strip_prefix("pkg:")?;
+    let rest = rest.trim_start_matches('/');
+    let rest = rest.split('#').next().unwrap_or("");
+    let rest = rest.split('?').next().unwrap_or("");
+    let (ty, path) = rest.split_once('/')?;
+    if ty.is_empty()
+        || !ty
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    // The version follows the last '@' — unless that '@' is part of the namespace (an
+    // unencoded npm scope such as `pkg:npm/@babel/core` without a version).
+    let last_slash = path.rfind('/');
+    let (path, version) = match path.rfind('@') {
+        Some(at) if last_slash.is_none_or(|sl| at > sl) => (&path[..at], Some(&path[at + 1..])),
+        _ => (path, None),
+    };
+    let mut segments: Vec<String> = Vec::new();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        segments.push(percent_decode(seg)?);
+    }
+    let name = segments.pop().filter(|n| !n.is_empty())?;
+    let namespace = if segments.is_empty() {
+        None
+    } else {
+        Some(segments.join("/"))
+    };
+    let version = match version {
+        Some(v) if !v.is_empty() => Some(percent_decode(v)?),
+        _ => None,
+    };
+    Some(Purl {
+        ty: ty.to_ascii_lowercase(),
+        namespace,
+        name,
+        version,
+    })
+}
+
+/// Maps a purl to the OSV ecosystem and package name that advisories use. `None` for purl types
+/// we do not match (OS packages, containers, ...) and for purls missing a required namespace.
+pub fn osv_package(purl: &Purl) -> Option<OsvPackage> {
+    let ns = purl.namespace.as_deref();
+    let joined = |sep: &str| match ns {
+        Some(ns) => format!("{ns}{sep}{}", purl.name),
+        None => purl.name.clone(),
+    };
+    let (ecosystem, name) = match purl.ty.as_str() {
+        // `%40scope` is decoded by the parser, so the namespace already reads `@scope`.
+        "npm" => ("npm", joined("/")),
+        "pypi" => ("PyPI", purl.name.clone()),
+        "golang" => ("Go", joined("/")),
+        "maven" => ("Maven", format!("{}:{}", ns?, purl.name)),
+        "cargo" => ("crates.io", purl.name.clone()),
+        "gem" => ("RubyGems", purl.name.clone()),
+        "composer" => ("Packagist", format!("{}/{}", ns?, purl.name)),
+        "nuget" => ("NuGet", purl.name.clone()),
+        // Hex purls may carry an organisation as namespace; OSV names the package alone.
+        "hex" => ("Hex", purl.name.clone()),
+        "pub" => ("Pub", purl.name.clone()),
+        // OSV's SwiftURL names are the source URL without scheme: `github.com/apple/swift-nio`.
+        "swift" => ("SwiftURL", format!("{}/{}", ns?, purl.name)),
+        _ => return None,
+    };
+    Some(OsvPackage {
+        ecosystem,
+        name,
+        version: purl.version.clone(),
+    })
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or a result that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(s: &str) -> Option<(&'static str, String, Option<String>)> {
+        let p = osv_package(&parse_purl(s)?)?;
+        Some((p.ecosystem, p.name, p.version))
+    }
+
+    fn some(
+        eco: &'static str,
+        name: &str,
+        v: &str,
+    ) -> Option<(&'static str, String, Option<String>)> {
+        Some((eco, name.to_string(), Some(v.to_string())))
+    }
+
+    #[test]
+    fn maps_every_language_ecosystem() {
+        assert_eq!(
+            map("pkg:npm/lodash@4.17.20"),
+            some("npm", "lodash", "4.17.20")
+        );
+        assert_eq!(
+            map("pkg:npm/%40types/node@20.14.10#types/node"),
+            some("npm", "@types/node", "20.14.10")
+        );
+        assert_eq!(
+            map("pkg:pypi/typing_extensions@4.6.1"),
+            some("PyPI", "typing_extensions", "4.6.1")
+        );
+        assert_eq!(
+            map("pkg:golang/github.com/Masterminds/goutils@v1.1.0"),
+            some("Go", "github.com/Masterminds/goutils", "v1.1.0")
+        );
+        assert_eq!(
+            map("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar"),
+            some("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1")
+        );
+        assert_eq!(
+            map("pkg:cargo/time@0.1.43"),
+            some("crates.io", "time", "0.1.43")
+        );
+        assert_eq!(
+            map("pkg:gem/rack@2.2.3.1"),
+            some("RubyGems", "rack", "2.2.3.1")
+        );
+        assert_eq!(
+            map("pkg:composer/guzzlehttp/guzzle@7.4.4"),
+            some("Packagist", "guzzlehttp/guzzle", "7.4.4")
+        );
+        assert_eq!(
+            map("pkg:nuget/Newtonsoft.Json@12.0.3"),
+            some("NuGet", "Newtonsoft.Json", "12.0.3")
+        );
+        assert_eq!(
+            map("pkg:hex/phoenix@1.7.0"),
+            some("Hex", "phoenix", "1.7.0")
+        );
+        assert_eq!(map("pkg:pub/http@0.13.0"), some("Pub", "http", "0.13.0"));
+        assert_eq!(
+            map("pkg:swift/github.com/apple/swift-nio@2.0.0"),
+            some("SwiftURL", "github.com/apple/swift-nio", "2.0.0")
+        );
+    }
+
+    #[test]
+    fn unencoded_scope_and_missing_version() {
+        assert_eq!(
+            map("pkg:npm/@babel/core@7.0.0"),
+            some("npm", "@babel/core", "7.0.0")
+        );
+        assert_eq!(
+            map("pkg:npm/@babel/core"),
+            Some(("npm", "@babel/core".into(), None))
+        );
+        assert_eq!(
+            map("pkg:npm/left-pad"),
+            Some(("npm", "left-pad".into(), None))
+        );
+    }
+
+    #[test]
+    fn refuses_non_purls_and_unmapped_types() {
+        assert_eq!(parse_purl("npm/lodash@1"), None);
+        assert_eq!(parse_purl("pkg:npm"), None);
+        assert_eq!(parse_purl("pkg:npm/"), None);
+        assert_eq!(parse_purl("pkg:npm/bad%zzname"), None);
+        assert_eq!(parse_purl(&format!("pkg:npm/{}", "a".repeat(5000))), None);
+        // Maven and Packagist need the namespace to name the package.
+        assert_eq!(map("pkg:maven/log4j-core@2.14.1"), None);
+        assert_eq!(map("pkg:composer/guzzle@7.4.4"), None);
+        // OS packages are not matched by this matcher.
+        assert_eq!(map("pkg:deb/debian/openssl@3.0.11-1"), None);
+        assert_eq!(map("pkg:apk/alpine/musl@1.2.4-r2"), None);
+    }
+
+    #[test]
+    fn keeps_qualifiers_out_of_the_version() {
+        let p = parse_purl("pkg:maven/com.acme/tomcat-catalina@9.0.14?packaging=jar#sub").unwrap();
+        assert_eq!(p.version.as_deref(), Some("9.0.14"));
+        assert_eq!(p.namespace.as_deref(), Some("com.acme"));
+        assert_eq!(p.ty, "maven");
+    }
+}
