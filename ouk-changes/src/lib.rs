@@ -5,3 +5,5 @@
 //!
 //! Everything here reads sorted or bounded inputs in one pass: two 500 k-record snapshots are
 //! compared in a few MiB, and an SBOM directory is capped per file.
+
+pub mod html;
