@@ -8,6 +8,7 @@
 
 pub mod change_report;
 pub mod error;
+pub mod html;
 pub mod matcher;
 pub mod purl;
 pub mod sbom;
