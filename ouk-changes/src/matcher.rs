@@ -425,14 +425,30 @@ fn affects(eco: &str, aff: &Affected, version: &str) -> Option<Option<String>> {
     let cap = last_known_affected(aff);
     let mut hit: Option<Option<String>> = None;
     for range in &aff.ranges {
+        // A SEMVER range is ordered by SemVer when every version in it parses as SemVer, else
+        // (e.g. a PyPI record typed SEMVER) by the ecosystem's order: one order per range, as a
+        // sort needs a consistent one.
         let by_semver = match range.kind.as_str() {
-            "SEMVER" => true,
+            "SEMVER" => {
+                let is_semver = |x: &str| versions::compare_semver(x, x).is_some();
+                is_semver(version)
+                    && range.events.iter().all(|e| {
+                        let intro_zero = e.introduced.as_deref() == Some("0");
+                        let limit_star = e.limit.as_deref() == Some("*");
+                        intro_zero
+                            || limit_star
+                            || [&e.introduced, &e.fixed, &e.last_affected, &e.limit]
+                                .into_iter()
+                                .flatten()
+                                .all(|x| is_semver(x))
+                    })
+            }
             "ECOSYSTEM" => false,
             _ => continue,
         };
         let cmp = |a: &str, b: &str| {
             if by_semver {
-                versions::compare_semver(a, b).or_else(|| versions::compare(eco, a, b))
+                versions::compare_semver(a, b)
             } else {
                 versions::compare(eco, a, b)
             }
@@ -729,6 +745,22 @@ mod tests {
             installed(&hits(&NPM_X, &star)),
             ["1.0.0", "1.5.0", "2.0.0", "2.5.0", "3.0.0"]
         );
+    }
+
+    #[test]
+    fn semver_range_falls_back_to_the_ecosystem_order_as_a_whole() {
+        // A PyPI record typed SEMVER with a PEP 440 fix: not all of it is SemVer, so the whole
+        // range is ordered by PEP 440 (1.0 < 2.0.0rc1 < 2.0.0).
+        let r = rec(
+            "PyPI",
+            "x",
+            r#","ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0rc1"}]}]"#,
+        );
+        let h = hits(
+            &["pkg:pypi/x@1.0", "pkg:pypi/x@2.0.0", "pkg:pypi/x@2.0.0b1"],
+            &r,
+        );
+        assert_eq!(installed(&h), ["1.0", "2.0.0b1"]);
     }
 
     #[test]

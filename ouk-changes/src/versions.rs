@@ -559,6 +559,63 @@ mod tests {
     }
 
     #[test]
+    fn odd_input_never_panics_and_is_antisymmetric() {
+        let odd = [
+            "",
+            "0",
+            "-",
+            ".",
+            "..",
+            "v",
+            "1-",
+            "1.",
+            "1..2",
+            "é1",
+            "1.é",
+            "١٢",
+            "1.0.0-",
+            "1.0.0+",
+            "1.0.0-a..b",
+            "dev-main",
+            "1.0-SNAPSHOT",
+            "99999999999999999999999999.1",
+            "0000000000000000000",
+            "1.2.3.4.5.6",
+            "1.0.0-0.3.7",
+            "2.0.0rc1",
+            "~1",
+            "*",
+        ];
+        let ecosystems = [
+            "npm",
+            "crates.io",
+            "Go",
+            "PyPI",
+            "Maven",
+            "RubyGems",
+            "NuGet",
+            "Packagist",
+            "Hex",
+            "Pub",
+            "SwiftURL",
+            "Debian:11",
+            "",
+        ];
+        for eco in ecosystems {
+            for a in odd {
+                for b in odd {
+                    let ab = compare(eco, a, b);
+                    assert_eq!(
+                        ab.map(Ordering::reverse),
+                        compare(eco, b, a),
+                        "{eco}: {a} {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn ecosystem_suffix_is_ignored() {
         assert_eq!(
             compare("Maven:https://maven.google.com", "1.0", "2.0"),
