@@ -11,7 +11,6 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
-use std::str::FromStr;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -564,42 +563,19 @@ fn last_known_affected(aff: &Affected) -> Option<(bool, String)> {
     .filter(|(_, v)| !v.is_empty())
 }
 
-/// `database_specific.severity` (GHSA's `MODERATE` read as `MEDIUM`, as Trivy does), else the
-/// qualitative rating of the first CVSS v3, then v4, base score (record level, then affected).
+/// The record's qualitative severity by the crate's one rule ([`crate::severity::rate`]).
 fn record_severity(rec: &Record) -> Option<String> {
     let label = rec
         .database_specific
         .as_ref()
         .and_then(|d| d.get("severity"))
-        .and_then(Value::as_str)
-        .map(|s| s.trim().to_ascii_uppercase());
-    if let Some(label) = label {
-        match label.as_str() {
-            "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" => return Some(label),
-            "MODERATE" => return Some("MEDIUM".into()),
-            _ => {}
-        }
-    }
-    let all = || {
-        rec.severity
-            .iter()
-            .chain(rec.affected.iter().flat_map(|a| a.severity.iter()))
-    };
-    let v3 = all()
-        .filter(|s| s.kind == "CVSS_V3")
-        .find_map(|s| cvss::v3::Base::from_str(s.score.trim()).ok())
-        .map(|b| b.score().severity());
-    let v4 = || {
-        all()
-            .filter(|s| s.kind == "CVSS_V4")
-            .find_map(|s| cvss::v4::Vector::from_str(s.score.trim()).ok())
-            .map(|v| v.score().severity())
-    };
-    let sev = v3.or_else(v4)?;
-    match sev {
-        cvss::Severity::None => None,
-        s => Some(s.as_str().to_ascii_uppercase()),
-    }
+        .and_then(Value::as_str);
+    let vectors = rec
+        .severity
+        .iter()
+        .chain(rec.affected.iter().flat_map(|a| a.severity.iter()))
+        .map(|s| (s.kind.as_str(), s.score.as_str()));
+    crate::severity::rate(label, vectors).map(str::to_owned)
 }
 
 #[cfg(test)]
