@@ -34,6 +34,9 @@ pub enum ChangeKind {
 pub struct AdvisoryChange {
     /// Advisory id (the merged record's id).
     pub id: String,
+    /// Its aliases (the first few; a merged record's id is often the CVE, the GHSA id is here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// What happened to it.
     pub kind: ChangeKind,
     /// Ecosystems of its `affected[]` packages (newer side; older side for `removed`).
@@ -266,9 +269,25 @@ fn changed_fields(a: &Map<String, Value>, b: &Map<String, Value>) -> Vec<String>
     fields
 }
 
+/// Aliases kept per change entry (the report stays small for records with hundreds).
+const MAX_ALIASES: usize = 8;
+
+fn aliases(object: &Map<String, Value>) -> Vec<String> {
+    object
+        .get("aliases")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .take(MAX_ALIASES)
+        .map(str::to_owned)
+        .collect()
+}
+
 fn change_of(kind: ChangeKind, line: &Line, fields: Vec<String>) -> AdvisoryChange {
     AdvisoryChange {
         id: line.id.clone(),
+        aliases: aliases(&line.object),
         kind,
         ecosystems: ecosystems(&line.object),
         severity: severity_of(&line.object),

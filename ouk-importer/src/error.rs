@@ -253,6 +253,18 @@ pub enum Error {
         /// The sequence asked for.
         sequence: u64,
     },
+    /// `diff`/`report`: no generation of that name or sequence.
+    #[error("no local generation named or numbered {name:?}")]
+    UnknownGenerationName {
+        /// What was asked for.
+        name: String,
+    },
+    /// A command that reads the active generation ran on a store without one.
+    #[error("no generation is active in this store (import a kit first)")]
+    NoGeneration,
+    /// `rescan`: an input or the configured scanner failed.
+    #[error("re-scan: {0}")]
+    Rescan(String),
     /// The store's own files are damaged (state.json unparsable, dangling `current`...).
     #[error("store file {path} is damaged: {reason}")]
     StoreDamaged {
@@ -441,6 +453,9 @@ impl Error {
             Error::NothingNew { .. } => "nothing_new",
             Error::Locked { .. } => "locked",
             Error::UnknownGeneration { .. } => "unknown_generation",
+            Error::UnknownGenerationName { .. } => "unknown_generation",
+            Error::NoGeneration => "no_generation",
+            Error::Rescan(_) => "rescan",
             Error::StoreDamaged { .. } => "store_damaged",
             Error::AuditBroken { .. } => "audit_broken",
             Error::Io { .. } => "io",
@@ -495,7 +510,11 @@ impl Error {
             | Error::ClockBehind { .. } => Class::Trust,
             Error::NothingNew { .. } => Class::NothingNew,
             Error::Locked { .. } => Class::Locked,
-            Error::UnknownGeneration { .. } | Error::ResetFloorRefused { .. } => Class::Usage,
+            Error::UnknownGeneration { .. }
+            | Error::UnknownGenerationName { .. }
+            | Error::NoGeneration
+            | Error::Rescan(_)
+            | Error::ResetFloorRefused { .. } => Class::Usage,
             Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
             Error::Internal(_) => Class::Internal,
             // An unsafe store is a store problem the operator fixes locally, like a damaged one.

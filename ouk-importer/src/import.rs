@@ -19,6 +19,7 @@ use ouk_format::verified::Verified;
 use ouk_format::Limits;
 
 use crate::audit::{self, Audit, Entry, Operator};
+use crate::changes;
 use crate::error::{Class, Error, Result};
 use crate::failpoint;
 use crate::fsx;
@@ -480,6 +481,13 @@ impl Session {
             .map_err(|_| Error::Internal("generation record serialisation"))?;
         write_new(&meta.join("statement.json"), statement)?;
         write_new(&meta.join("generation.json"), &info_json)?;
+        // What changed since the active generation: computed from verified files only, after
+        // the kit verified completely, and part of the generation before it is published.
+        let previous = match self.store.current()? {
+            Some(name) => Some(self.store.info(&name)?),
+            None => None,
+        };
+        let changes = changes::write_for_import(&self.store, previous.as_ref(), staging, &info)?;
         fsx::sync_tree(staging)?;
 
         // Trust roots this import accepted are kept before the generation is published, so a
@@ -571,6 +579,7 @@ impl Session {
             provenance: streamed.findings.provenance.clone(),
             sboms: streamed.findings.sboms.clone(),
             trivy_db,
+            changes: Some(changes),
         })
     }
 }
@@ -1325,5 +1334,6 @@ fn already_imported(
         provenance: None,
         sboms: BTreeMap::new(),
         trivy_db: None,
+        changes: None,
     }
 }

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod changes;
 pub mod error;
 #[doc(hidden)]
 pub mod failpoint;
@@ -21,8 +22,12 @@ pub mod kit;
 pub mod lock;
 pub mod provenance;
 pub mod report;
+pub mod rescan;
+pub mod rescan_config;
+pub mod sbom_set;
 pub mod sink;
 pub mod state;
+pub mod status_page;
 pub mod store;
 pub mod trust_info;
 pub mod trust_store;

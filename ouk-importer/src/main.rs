@@ -125,6 +125,62 @@ enum Command {
         #[command(flatten)]
         out: Output,
     },
+    /// What changed between two generations: advisories added / changed / withdrawn / removed
+    /// per ecosystem and severity, and the SBOM component delta.
+    Diff {
+        /// Older generation (directory name or sequence); default: the newest one below NEWER.
+        older: Option<String>,
+        /// Newer generation (directory name or sequence); default: the active one.
+        newer: Option<String>,
+        /// Advisory entries listed in the text view (all of them are in --json).
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Check a directory of SBOMs (CycloneDX / SPDX JSON) against the active generation and report
+    /// the findings that are new since the previous one. Exit 4 when there are any.
+    Rescan {
+        /// Directory of SBOMs (walked recursively; `*.json`).
+        #[arg(long, value_name = "DIR", required_unless_present = "config")]
+        sboms: Option<PathBuf>,
+        /// Scan with this Trivy binary (offline, on each generation's installed Trivy DB) instead
+        /// of the built-in matcher over the merged OSV snapshot.
+        #[arg(long, value_name = "FILE")]
+        trivy: Option<PathBuf>,
+        /// Seconds one Trivy scan may take.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        trivy_timeout: u64,
+        /// Read the settings from this file (TOML, `[rescan]`: sboms, trivy, trivy_timeout_secs,
+        /// html); command-line flags win. Used by the post-import hook.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// With --config: do nothing (exit 0) when the file does not exist: the hook is optional.
+        #[arg(long, requires = "config")]
+        if_configured: bool,
+        /// Do not keep the result in the store (the status page shows the last kept one).
+        #[arg(long)]
+        no_record: bool,
+        /// Also rewrite this status page afterwards.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Write a self-contained static HTML status page of the store (no network, no scripts).
+    Report {
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: Output,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -254,7 +310,10 @@ fn main() -> ExitCode {
         | Command::List { out, .. }
         | Command::Rollback { out, .. }
         | Command::ResetFloor { out, .. }
-        | Command::Gc { out, .. } => out.json,
+        | Command::Gc { out, .. }
+        | Command::Diff { out, .. }
+        | Command::Rescan { out, .. }
+        | Command::Report { out, .. } => out.json,
         Command::Audit {
             command: AuditCommand::Verify { out, .. },
         } => out.json,
@@ -508,7 +567,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let r = ouk_importer::import(&ctx, &opts, &kit, &mut bar)?;
             emit(&out, &r, || match r.outcome {
                 ouk_importer::report::Outcome::Imported => format!(
-                    "imported kit {} sequence {} as generation {}{}\n",
+                    "imported kit {} sequence {} as generation {}{}\n{}",
                     r.kit.kit_id,
                     r.kit.sequence,
                     r.generation,
@@ -516,7 +575,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
                         " [EXPIRED, accepted by --allow-expired]"
                     } else {
                         ""
-                    }
+                    },
+                    r.changes.as_ref().map(changes_line).unwrap_or_default()
                 ),
                 ouk_importer::report::Outcome::AlreadyImported => {
                     let active = match r.current.as_deref() {
@@ -533,6 +593,82 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     )
                 }
             });
+            Ok(0)
+        }
+        Command::Diff {
+            older,
+            newer,
+            limit,
+            store,
+            out,
+        } => {
+            let st = ouk_importer::store::Store::open(&store.store)?;
+            let (a, b) = ouk_importer::changes::pick_pair(&st, older.as_deref(), newer.as_deref())?;
+            if out.json {
+                let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                ouk_importer::changes::diff_json(&st, a.as_ref(), &b, &mut stdout)?;
+                stdout
+                    .flush()
+                    .map_err(|e| Error::io("writing", "<stdout>", e))?;
+            } else {
+                let d = ouk_importer::changes::diff_text(&st, a.as_ref(), &b, limit)?;
+                if !out.quiet {
+                    print!("{}", diff_text(&d));
+                }
+            }
+            Ok(0)
+        }
+        Command::Rescan {
+            sboms,
+            trivy,
+            trivy_timeout,
+            config,
+            if_configured,
+            no_record,
+            html,
+            store,
+            out,
+        } => {
+            let settings = match &config {
+                Some(path) => match ouk_importer::rescan_config::load(path)? {
+                    Some(c) => c,
+                    None if if_configured => return Ok(0),
+                    None => {
+                        return Err(Error::Rescan(format!(
+                            "configuration file {} does not exist",
+                            path.display()
+                        )))
+                    }
+                },
+                None => ouk_importer::rescan_config::RescanConfig::default(),
+            };
+            let sboms = sboms.or(settings.sboms).ok_or_else(|| {
+                Error::Rescan("no SBOM directory (--sboms, or `sboms` in --config)".into())
+            })?;
+            let engine = match trivy.or(settings.trivy) {
+                Some(binary) => ouk_importer::rescan::Engine::Trivy {
+                    binary,
+                    timeout: std::time::Duration::from_secs(
+                        settings.trivy_timeout_secs.unwrap_or(trivy_timeout),
+                    ),
+                },
+                None => ouk_importer::rescan::Engine::Own,
+            };
+            let opts = ouk_importer::rescan::RescanOptions {
+                sboms,
+                engine,
+                record: !no_record,
+            };
+            let r = ouk_importer::rescan::rescan(&store.store, &opts, now())?;
+            if let Some(page) = html.or(settings.html) {
+                ouk_importer::status_page::write_html(&store.store, &page, now())?;
+            }
+            emit(&out, &r, || rescan_text(&r));
+            Ok(if r.has_new_findings() { 4 } else { 0 })
+        }
+        Command::Report { html, store, out } => {
+            let r = ouk_importer::status_page::write_html(&store.store, &html, now())?;
+            emit(&out, &r, || format!("wrote {}\n", html.display()));
             Ok(0)
         }
         Command::Status { store, out } => {
@@ -745,6 +881,162 @@ fn run_trust(command: TrustCommand) -> Result<u8, Error> {
             Ok(0)
         }
     }
+}
+
+fn changes_line(c: &ouk_importer::changes::ChangesSummary) -> String {
+    let t = &c.advisories.totals;
+    let [added, removed, changed] = c.sbom_components;
+    format!(
+        "changes since {}: {} advisories added, {} changed, {} withdrawn, {} removed; SBOM components +{added} -{removed} ~{changed}{} (`ouk-importer diff` lists them)\n",
+        c.from.as_deref().unwrap_or("an empty store"),
+        t.added,
+        t.changed,
+        t.withdrawn,
+        t.removed,
+        if c.complete { "" } else { " [advisory comparison incomplete: see .ouk/changes.json]" }
+    )
+}
+
+fn diff_text(d: &ouk_importer::changes::DiffText) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let sm = &d.summary;
+    let _ = writeln!(
+        s,
+        "{} -> {}: {} records before, {} after, {} unchanged",
+        d.from.as_deref().unwrap_or("(nothing)"),
+        d.to,
+        sm.records_before,
+        sm.records_after,
+        sm.unchanged
+    );
+    let row = |s: &mut String, name: &str, c: &ouk_changes::snapshot_diff::Counts| {
+        let _ = writeln!(
+            s,
+            "  {name:<14} {:>8} {:>8} {:>9} {:>8}",
+            c.added, c.changed, c.withdrawn, c.removed
+        );
+    };
+    let _ = writeln!(
+        s,
+        "\n  {:<14} {:>8} {:>8} {:>9} {:>8}",
+        "advisories", "added", "changed", "withdrawn", "removed"
+    );
+    row(&mut s, "total", &sm.totals);
+    let _ = writeln!(s, "  by ecosystem:");
+    for (eco, c) in &sm.by_ecosystem {
+        row(&mut s, eco, c);
+    }
+    let _ = writeln!(s, "  by severity:");
+    for (sev, c) in &sm.by_severity {
+        row(&mut s, sev, c);
+    }
+    if !d.entries.is_empty() {
+        let _ = writeln!(s);
+    }
+    for e in &d.entries {
+        let kind = serde_json::to_value(e.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {kind:<9} {:<24} {:<8} {}{}{}",
+            e.id,
+            e.severity,
+            e.ecosystems.join(","),
+            if e.fields.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.fields.join(", "))
+            },
+            if e.aliases.is_empty() {
+                String::new()
+            } else {
+                format!("  aka {}", e.aliases.join(", "))
+            }
+        );
+    }
+    if d.more > 0 {
+        let _ = writeln!(s, "  ... and {} more (--limit, or --json for all)", d.more);
+    }
+    let sb = &d.sboms;
+    let _ = writeln!(
+        s,
+        "\nSBOMs: {} added, {} removed; components {} added, {} removed, {} version changed",
+        sb.sboms_added.len(),
+        sb.sboms_removed.len(),
+        sb.added.len(),
+        sb.removed.len(),
+        sb.changed.len()
+    );
+    for c in sb.added.iter().take(20) {
+        let _ = writeln!(s, "  + {} {}@{}", c.sbom, c.component, c.version);
+    }
+    for c in sb.removed.iter().take(20) {
+        let _ = writeln!(s, "  - {} {}@{}", c.sbom, c.component, c.version);
+    }
+    for c in sb.changed.iter().take(20) {
+        let _ = writeln!(s, "  ~ {} {} {} -> {}", c.sbom, c.component, c.from, c.to);
+    }
+    for u in &sb.unreadable {
+        let _ = writeln!(s, "  ! unreadable: {u}");
+    }
+    s
+}
+
+fn rescan_text(r: &ouk_importer::rescan::RescanReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "re-scan of {} SBOMs with {}: generation {} against {}",
+        r.sboms_scanned,
+        r.engine,
+        r.generation,
+        r.previous.as_deref().unwrap_or("(no previous generation)")
+    );
+    if r.with_new_findings.is_empty() {
+        let _ = writeln!(s, "no SBOM has new findings");
+    }
+    for sb in r.sboms.iter().filter(|x| !x.new.is_empty()) {
+        let _ = writeln!(
+            s,
+            "\n{}{}: {} new finding(s) ({} in all, {} before)",
+            if sb.newly_affected {
+                "NEWLY AFFECTED "
+            } else {
+                ""
+            },
+            sb.sbom,
+            sb.new.len(),
+            sb.findings,
+            sb.previous_findings
+        );
+        for f in &sb.new {
+            let _ = writeln!(
+                s,
+                "  {:<22} {}{} {} {}{}",
+                f.advisory,
+                if f.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!("({}) ", f.aliases.join(", "))
+                },
+                f.severity.as_deref().unwrap_or("UNKNOWN"),
+                f.package,
+                f.installed,
+                f.fixed
+                    .as_deref()
+                    .map(|v| format!(" (fixed in {v})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    for u in &r.unreadable {
+        let _ = writeln!(s, "unreadable SBOM: {u}");
+    }
+    s
 }
 
 fn scan_text(r: &ScanReport) -> String {

@@ -153,6 +153,9 @@ pub struct ImportReport {
     /// Installed Trivy DB file, relative to the generation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trivy_db: Option<String>,
+    /// What changed since the previously active generation (`.ouk/changes.json` holds it all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<crate::changes::ChangesSummary>,
 }
 
 /// One kit file seen by `import --from DIR`.

@@ -1,0 +1,428 @@
+//! `rescan`: which of the site's SBOMs are affected by the active generation's advisories that
+//! were not affected under the previous generation. An image that was clean yesterday and is
+//! not today is the headline of the nightly job.
+//!
+//! Two engines: the project's own matcher over the merged OSV snapshot (always available,
+//! `ouk_changes::matcher`), or the site's installed Trivy run fully offline on each
+//! generation's installed Trivy DB. Either way each SBOM is scanned under both generations and
+//! only the difference is "new", so a newly added SBOM is not reported as newly affected for
+//! advisories that were already known.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ouk_changes::matcher::{Finding, Matcher};
+use ouk_changes::sbom::{read_sbom_dir, Sbom};
+use ouk_format::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::changes::{MAX_LINE_BYTES, SNAPSHOT_MEMBER};
+use crate::error::{Error, Result};
+use crate::fsx::{self, Access};
+use crate::lock::{StoreLock, Wait};
+use crate::store::{GenerationInfo, Store};
+
+/// `format` of the re-scan report (`<store>/reports/rescan.json`).
+pub const RESCAN_FORMAT: &str = "ouk-rescan/1";
+/// Where the last re-scan is kept for the status page.
+pub const RESCAN_FILE: &str = "reports/rescan.json";
+/// Largest SBOM read from the SBOM directory.
+pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest Trivy JSON report read back per SBOM.
+const MAX_TRIVY_REPORT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Which matcher decides what an SBOM is affected by.
+#[derive(Debug, Clone)]
+pub enum Engine {
+    /// `ouk_changes::matcher` over the generation's `feeds/advisories.ndjson`.
+    Own,
+    /// The site's Trivy binary, offline, on the generation's `trivy/` cache directory.
+    Trivy {
+        /// The `trivy` executable.
+        binary: PathBuf,
+        /// Longest one scan may take.
+        timeout: Duration,
+    },
+}
+
+/// What to re-scan.
+#[derive(Debug, Clone)]
+pub struct RescanOptions {
+    /// Directory of CycloneDX / SPDX JSON SBOMs (walked recursively).
+    pub sboms: PathBuf,
+    /// The matcher.
+    pub engine: Engine,
+    /// Keep the result in the store for the status page.
+    pub record: bool,
+}
+
+/// One finding as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FindingRow {
+    /// Advisory id (Trivy: the vulnerability id it reports, usually the CVE).
+    pub advisory: String,
+    /// Its aliases (own matcher only: Trivy reports one id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Package name.
+    pub package: String,
+    /// Installed version.
+    pub installed: String,
+    /// First fixed version, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// Qualitative severity, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+}
+
+impl FindingRow {
+    fn key(&self) -> (&str, &str, &str) {
+        (&self.advisory, &self.package, &self.installed)
+    }
+}
+
+/// The result for one SBOM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SbomResult {
+    /// File, relative to the SBOM directory.
+    pub sbom: String,
+    /// Components read from it.
+    pub components: usize,
+    /// Findings under the active generation.
+    pub findings: usize,
+    /// Findings under the previous generation.
+    pub previous_findings: usize,
+    /// Clean under the previous generation, affected under the active one.
+    pub newly_affected: bool,
+    /// Findings that are new with the active generation.
+    pub new: Vec<FindingRow>,
+    /// Findings of the previous generation that are gone.
+    pub resolved: Vec<FindingRow>,
+}
+
+/// What `rescan` reports (and keeps in the store).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RescanReport {
+    /// Always [`RESCAN_FORMAT`].
+    pub format: String,
+    /// When it ran.
+    pub at: Timestamp,
+    /// The active generation.
+    pub generation: String,
+    /// The generation compared against (the newest with a lower sequence), if any.
+    pub previous: Option<String>,
+    /// `ouk` or `trivy <version>`.
+    pub engine: String,
+    /// SBOMs scanned.
+    pub sboms_scanned: usize,
+    /// SBOM files that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+    /// SBOMs with at least one new finding (the ones to look at).
+    pub with_new_findings: Vec<String>,
+    /// Per SBOM, sorted by file name.
+    pub sboms: Vec<SbomResult>,
+}
+
+impl RescanReport {
+    /// Whether any SBOM has a finding that is new with the active generation (exit code 4).
+    pub fn has_new_findings(&self) -> bool {
+        !self.with_new_findings.is_empty()
+    }
+}
+
+fn previous_of(store: &Store, current: &GenerationInfo) -> Result<Option<GenerationInfo>> {
+    Ok(store
+        .generations()?
+        .into_iter()
+        .filter(|g| g.sequence < current.sequence)
+        .max_by_key(|g| g.sequence))
+}
+
+/// Own matcher: findings per SBOM for one generation, streaming its snapshot.
+fn own_findings(
+    store: &Store,
+    generation: &GenerationInfo,
+    matcher: &Matcher,
+) -> Result<BTreeMap<String, BTreeSet<FindingRow>>> {
+    let path = store.generation_dir(&generation.name).join(SNAPSHOT_MEMBER);
+    let mut out: BTreeMap<String, BTreeSet<FindingRow>> = BTreeMap::new();
+    let Some(file) = fsx::open_store_file(&path, Access::Read)? else {
+        return Ok(out);
+    };
+    let findings = matcher
+        .scan(BufReader::with_capacity(1 << 16, file), MAX_LINE_BYTES)
+        .map_err(|e| Error::Rescan(format!("{}: {e}", path.display())))?;
+    for f in findings {
+        out.entry(f.sbom.clone()).or_default().insert(row_of(f));
+    }
+    Ok(out)
+}
+
+fn row_of(f: Finding) -> FindingRow {
+    FindingRow {
+        advisory: f.advisory,
+        aliases: f.aliases,
+        package: f.package,
+        installed: f.installed,
+        fixed: f.fixed,
+        severity: f.severity,
+    }
+}
+
+/// The subset of Trivy's JSON report a re-scan needs.
+#[derive(Deserialize)]
+struct TrivyReport {
+    #[serde(rename = "Results", default)]
+    results: Vec<TrivyResult>,
+}
+
+#[derive(Deserialize)]
+struct TrivyResult {
+    #[serde(rename = "Vulnerabilities", default)]
+    vulnerabilities: Vec<TrivyVuln>,
+}
+
+#[derive(Deserialize)]
+struct TrivyVuln {
+    #[serde(rename = "VulnerabilityID")]
+    id: String,
+    #[serde(rename = "PkgName")]
+    package: String,
+    #[serde(rename = "InstalledVersion", default)]
+    installed: String,
+    #[serde(rename = "FixedVersion", default)]
+    fixed: String,
+    #[serde(rename = "Severity", default)]
+    severity: String,
+}
+
+/// Runs `trivy sbom` offline on one SBOM with a generation's cache directory.
+fn trivy_scan(
+    binary: &Path,
+    timeout: Duration,
+    cache_dir: &Path,
+    sbom: &Path,
+    scratch: &Path,
+) -> Result<BTreeSet<FindingRow>> {
+    let out_path = scratch.join("trivy-report.json");
+    let _ = std::fs::remove_file(&out_path);
+    let mut child = Command::new(binary)
+        .args(["sbom", "--offline-scan", "--skip-db-update", "--quiet"])
+        .args(["--format", "json", "--output"])
+        .arg(&out_path)
+        .arg("--cache-dir")
+        .arg(cache_dir)
+        .arg(sbom)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Rescan(format!("starting {}: {e}", binary.display())))?;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| Error::Rescan(format!("waiting for trivy: {e}")))?
+        {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Rescan(format!(
+                "trivy took longer than {}s on {}",
+                timeout.as_secs(),
+                sbom.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(s) = child.stderr.take() {
+            let _ = s.take(4096).read_to_string(&mut err);
+        }
+        return Err(Error::Rescan(format!(
+            "trivy failed on {} ({status}): {}",
+            sbom.display(),
+            err.trim()
+        )));
+    }
+    let file = File::open(&out_path).map_err(|e| Error::io("reading", &out_path, e))?;
+    let report: TrivyReport =
+        serde_json::from_reader(BufReader::new(file.take(MAX_TRIVY_REPORT_BYTES)))
+            .map_err(|e| Error::Rescan(format!("trivy report for {}: {e}", sbom.display())))?;
+    Ok(report
+        .results
+        .into_iter()
+        .flat_map(|r| r.vulnerabilities)
+        .map(|v| FindingRow {
+            advisory: v.id,
+            aliases: Vec::new(),
+            package: v.package,
+            installed: v.installed,
+            fixed: Some(v.fixed).filter(|s| !s.is_empty()),
+            severity: Some(v.severity).filter(|s| !s.is_empty()),
+        })
+        .collect())
+}
+
+fn trivy_version(binary: &Path) -> String {
+    Command::new(binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Version: ").map(|v| v.trim().to_owned()))
+        })
+        .map_or_else(|| "trivy".to_owned(), |v| format!("trivy {v}"))
+}
+
+type PerSbom = BTreeMap<String, BTreeSet<FindingRow>>;
+
+fn trivy_findings(
+    store: &Store,
+    generation: &GenerationInfo,
+    sboms: &[(String, Sbom)],
+    dir: &Path,
+    binary: &Path,
+    timeout: Duration,
+) -> Result<PerSbom> {
+    let cache = store.generation_dir(&generation.name).join("trivy");
+    if !cache.join("db/trivy.db").is_file() {
+        return Err(Error::Rescan(format!(
+            "generation {} has no installed Trivy DB; re-scan with the own matcher (no --trivy)",
+            generation.name
+        )));
+    }
+    // Trivy writes into its cache directory (fanal/, locks): give it a scratch one whose `db`
+    // is a link to the generation's, so the published generation is never written to.
+    let scratch = tempfile::tempdir().map_err(|e| Error::io("creating", "a temp dir", e))?;
+    let cache_dir = scratch.path().join("cache");
+    std::fs::create_dir(&cache_dir).map_err(|e| Error::io("creating", &cache_dir, e))?;
+    std::os::unix::fs::symlink(cache.join("db"), cache_dir.join("db"))
+        .map_err(|e| Error::io("linking", cache_dir.join("db"), e))?;
+    let mut out = PerSbom::new();
+    for (name, _) in sboms {
+        let found = trivy_scan(binary, timeout, &cache_dir, &dir.join(name), scratch.path())?;
+        out.insert(name.clone(), found);
+    }
+    Ok(out)
+}
+
+/// Re-scans every SBOM in `opts.sboms` against the active generation and the one before it.
+pub fn rescan(store_root: &Path, opts: &RescanOptions, now: Timestamp) -> Result<RescanReport> {
+    let store = Store::open(store_root)?;
+    let current_name = store.current()?.ok_or(Error::NoGeneration)?;
+    let current = store.info(&current_name)?;
+    let previous = previous_of(&store, &current)?;
+    let listed = read_sbom_dir(&opts.sboms, MAX_SBOM_BYTES)
+        .map_err(|e| Error::Rescan(format!("{}: {e}", opts.sboms.display())))?;
+    let mut sboms = Vec::new();
+    let mut unreadable = Vec::new();
+    for (name, result) in listed {
+        match result {
+            Ok(s) => sboms.push((name, s)),
+            Err(e) => unreadable.push(format!("{name}: {e}")),
+        }
+    }
+    let (engine, now_found, before_found) = match &opts.engine {
+        Engine::Own => {
+            let matcher = Matcher::new(&sboms);
+            let a = own_findings(&store, &current, &matcher)?;
+            let b = match &previous {
+                Some(p) => own_findings(&store, p, &matcher)?,
+                None => PerSbom::new(),
+            };
+            ("ouk".to_owned(), a, b)
+        }
+        Engine::Trivy { binary, timeout } => {
+            let a = trivy_findings(&store, &current, &sboms, &opts.sboms, binary, *timeout)?;
+            let b = match &previous {
+                Some(p) => trivy_findings(&store, p, &sboms, &opts.sboms, binary, *timeout)?,
+                None => PerSbom::new(),
+            };
+            (trivy_version(binary), a, b)
+        }
+    };
+    let empty = BTreeSet::new();
+    let mut results = Vec::new();
+    for (name, sbom) in &sboms {
+        let now_set = now_found.get(name).unwrap_or(&empty);
+        let before_set = before_found.get(name).unwrap_or(&empty);
+        let before_keys: BTreeSet<_> = before_set.iter().map(FindingRow::key).collect();
+        let now_keys: BTreeSet<_> = now_set.iter().map(FindingRow::key).collect();
+        let new: Vec<FindingRow> = now_set
+            .iter()
+            .filter(|f| !before_keys.contains(&f.key()))
+            .cloned()
+            .collect();
+        let resolved: Vec<FindingRow> = before_set
+            .iter()
+            .filter(|f| !now_keys.contains(&f.key()))
+            .cloned()
+            .collect();
+        results.push(SbomResult {
+            sbom: name.clone(),
+            components: sbom.components.len(),
+            findings: now_set.len(),
+            previous_findings: before_set.len(),
+            newly_affected: previous.is_some() && before_set.is_empty() && !now_set.is_empty(),
+            new,
+            resolved,
+        });
+    }
+    let report = RescanReport {
+        format: RESCAN_FORMAT.to_owned(),
+        at: now,
+        generation: current.name.clone(),
+        previous: previous.map(|p| p.name),
+        engine,
+        sboms_scanned: sboms.len(),
+        unreadable,
+        with_new_findings: results
+            .iter()
+            .filter(|r| !r.new.is_empty())
+            .map(|r| r.sbom.clone())
+            .collect(),
+        sboms: results,
+    };
+    if opts.record {
+        record(&store, &report)?;
+    }
+    Ok(report)
+}
+
+/// Keeps the report for the status page, under the store lock (a concurrent import must not
+/// see a half-written file; the write itself is atomic).
+fn record(store: &Store, report: &RescanReport) -> Result<()> {
+    let _lock = StoreLock::exclusive(store.root(), Wait::Block)?;
+    let dir = store.root().join("reports");
+    fsx::ensure_dir(&dir)?;
+    let bytes = serde_json::to_vec_pretty(report)
+        .map_err(|_| Error::Internal("re-scan report serialisation"))?;
+    fsx::write_atomic(&store.root().join(RESCAN_FILE), &bytes)
+}
+
+/// The last recorded re-scan, if any (bounded read).
+pub fn last(store: &Store) -> Result<Option<RescanReport>> {
+    let path = store.root().join(RESCAN_FILE);
+    let Some(bytes) = fsx::read_capped(&path, 256 * 1024 * 1024)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::StoreDamaged {
+            path,
+            reason: e.to_string(),
+        })
+}
