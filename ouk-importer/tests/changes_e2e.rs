@@ -1,0 +1,323 @@
+//! Issue 13 end to end, on real data: kit N from the real feeds of `../shared/feeds`, kit N+1
+//! from the same plus one real advisory (GHSA-jjg7-2v4v-x38h, `testdata/changes/`) that
+//! affects a component (`idna 2.10`) of a real SBOM of `../shared/feeds/sbom`. Both kits are
+//! built by the builder library with the dev keys; everything after that is the real
+//! `ouk-importer` binary: import, `diff`, `rescan`, `report --html`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ouk_builder::build::{build, BuildRequest, SbomArg, TrivySource};
+use ouk_builder::keyfile::{load_signer, Passwords};
+use ouk_builder::progress::Silent;
+use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
+use ouk_format::time::Timestamp;
+
+const ADDED: &str = "GHSA-jjg7-2v4v-x38h";
+const AFFECTED_SBOM: &str =
+    "cyclonedx-1.5/cyclonedx-python_requirements_file_with-comments_1.5.json";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared_feeds() -> PathBuf {
+    let p = root().join("../shared/feeds");
+    assert!(
+        p.join("ghsa").is_dir(),
+        "../shared/feeds is missing beside the checkout ({})",
+        p.display()
+    );
+    p
+}
+
+fn kit(out: &Path, sequence: u64, next_day: bool) {
+    let feeds = shared_feeds();
+    let mut sources = vec![
+        SourceSpec::new(SourceKind::Ghsa, feeds.join("ghsa")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("go")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("pysec")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("rustsec")),
+        SourceSpec::new(SourceKind::Nvd, feeds.join("nvd")),
+    ];
+    if next_day {
+        sources.push(SourceSpec::new(
+            SourceKind::Ghsa,
+            root().join("testdata/changes/next-day"),
+        ));
+    }
+    let keys = root().join("keys/dev");
+    let pw = Passwords::default();
+    // Yesterday's and today's kits, by the real clock (the importer checks both times).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let created = Timestamp::from_unix(now - 86_400 * (3 - sequence as i64));
+    let req = BuildRequest {
+        payload_dirs: Vec::new(),
+        sources,
+        merge: MergeOptions {
+            fallback_modified_unix: Some(created.unix()),
+            ..MergeOptions::default()
+        },
+        sboms: vec![SbomArg {
+            describes: None,
+            path: feeds.join("sbom").join(AFFECTED_SBOM),
+        }],
+        trivy: TrivySource::None,
+        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
+        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
+        sequence,
+        channel: "stable".into(),
+        kit_id: None,
+        created_at: created,
+        expires_at: created.plus_secs(300 * 86_400),
+        builder_id: "https://ouk.dev/builders/dev".into(),
+        previous_kit: None,
+        out: out.to_path_buf(),
+        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
+        blob_signature: false,
+        trust_chain: Vec::new(),
+    };
+    build(&req, &Silent).unwrap();
+}
+
+fn importer(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
+        .env_remove("FAILPOINTS")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn run(args: &[&str], store: &Path) -> Output {
+    let mut a: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    a.push("--store".as_ref());
+    a.push(store.as_os_str());
+    importer(&a)
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn import(kit: &Path, store: &Path) -> serde_json::Value {
+    let trust = root().join("keys/dev/trust-root.json");
+    let o = importer(&[
+        "import".as_ref(),
+        kit.as_os_str(),
+        "--trust-root".as_ref(),
+        trust.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    json(&o)
+}
+
+fn aliases_of(v: &serde_json::Value) -> Vec<String> {
+    v["aliases"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_real_advisory_added_the_next_day_is_reported_by_diff_rescan_and_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (k1, k2) = (dir.path().join("k1.ouk"), dir.path().join("k2.ouk"));
+    kit(&k1, 1, false);
+    kit(&k2, 2, true);
+
+    // First import: everything is new, nothing to compare against.
+    let r1 = import(&k1, &store);
+    assert_eq!(r1["changes"]["from"], serde_json::Value::Null);
+    let first_total = r1["changes"]["advisories"]["totals"]["added"]
+        .as_u64()
+        .unwrap();
+    assert!(first_total > 20, "{r1}");
+
+    // A re-scan under one generation has nothing "new" (no previous generation).
+    let o = run(
+        &[
+            "rescan",
+            "--sboms",
+            shared_feeds().join("sbom").to_str().unwrap(),
+            "--json",
+        ],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json(&o)["with_new_findings"], serde_json::json!([]));
+
+    // Second import: exactly one advisory added, reported by the import itself...
+    let r2 = import(&k2, &store);
+    let totals = &r2["changes"]["advisories"]["totals"];
+    assert_eq!(
+        totals,
+        &serde_json::json!({"added":1,"changed":0,"withdrawn":0,"removed":0}),
+        "{r2}"
+    );
+    assert_eq!(r2["changes"]["complete"], true);
+
+    // ...by `diff` (defaults: active generation against the one before it)...
+    let o = run(&["diff", "--json"], &store);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let d = json(&o);
+    let entries = d["advisories"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{d}");
+    let e = &entries[0];
+    assert_eq!(e["kind"], "added");
+    assert!(
+        e["id"] == ADDED || aliases_of(e).iter().any(|a| a == ADDED),
+        "{e}"
+    );
+    assert_eq!(e["ecosystems"], serde_json::json!(["PyPI"]));
+    assert_eq!(e["severity"], "MEDIUM");
+    assert_eq!(
+        d["advisories"]["summary"]["by_ecosystem"]["PyPI"]["added"],
+        1
+    );
+    assert_eq!(
+        d["advisories"]["summary"]["records_after"]
+            .as_u64()
+            .unwrap(),
+        first_total + 1
+    );
+    // The stored report of the generation says the same.
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("current/.ouk/changes.json")).unwrap())
+            .unwrap();
+    assert_eq!(stored["advisories"], d["advisories"]);
+    let text = run(&["diff"], &store);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(ADDED), "{text}");
+
+    // ...and by `rescan`: exactly that SBOM is newly affected, by exactly that advisory.
+    let o = run(
+        &[
+            "rescan",
+            "--sboms",
+            shared_feeds().join("sbom").to_str().unwrap(),
+            "--json",
+        ],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "new findings must exit 4: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    assert_eq!(
+        r["with_new_findings"],
+        serde_json::json!([AFFECTED_SBOM]),
+        "{r}"
+    );
+    assert!(r["sboms_scanned"].as_u64().unwrap() >= 6, "{r}");
+    let hit = r["sboms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["sbom"] == AFFECTED_SBOM)
+        .unwrap();
+    assert_eq!(hit["newly_affected"], true);
+    let new = hit["new"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "{hit}");
+    assert!(new[0]["advisory"] == ADDED || aliases_of(&new[0]).iter().any(|a| a == ADDED));
+    assert_eq!(new[0]["package"], "idna");
+    assert_eq!(new[0]["installed"], "2.10");
+    assert_eq!(new[0]["fixed"], "3.7");
+    for other in r["sboms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["sbom"] != AFFECTED_SBOM)
+    {
+        assert_eq!(other["new"], serde_json::json!([]), "{other}");
+    }
+    assert!(store.join("reports/rescan.json").is_file());
+
+    // The status page shows the generation, the added advisory and the newly affected SBOM.
+    let page = dir.path().join("status.html");
+    let o = run(
+        &["report", "--html", page.to_str().unwrap(), "--json"],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rep = json(&o);
+    assert_eq!(rep["newly_affected"], 1);
+    assert_eq!(rep["audit_ok"], true);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("idna"), "page lacks the finding");
+    assert!(html.contains(AFFECTED_SBOM));
+    assert!(html.contains("stable-2"));
+    assert!(!html.contains("<script"));
+    // The SVG namespace is a name, not a fetch; nothing else may look like an address.
+    let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(
+        !without_ns.contains("http://") && !without_ns.contains("https://"),
+        "page must not reference the network"
+    );
+    assert!(!html.contains(" src=") && !html.contains(" href="));
+}
+
+#[test]
+fn diff_refuses_unknown_generations_and_needs_an_active_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let o = run(&["diff"], &store);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no generation is active"));
+    let k1 = dir.path().join("k1.ouk");
+    kit(&k1, 1, false);
+    import(&k1, &store);
+    let o = run(&["diff", "7", "--json"], &store);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(json(&o)["error"]["kind"], "unknown_generation");
+    // Against itself: nothing changed.
+    let o = run(&["diff", "1", "1", "--json"], &store);
+    assert_eq!(o.status.code(), Some(0));
+    let d = json(&o);
+    assert_eq!(d["advisories"]["entries"], serde_json::json!([]));
+    assert!(d["advisories"]["summary"]["unchanged"].as_u64().unwrap() > 20);
+}
