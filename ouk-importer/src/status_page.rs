@@ -116,7 +116,11 @@ pub fn page(store_root: &Path, now: Timestamp) -> Result<StatusPage> {
                     .iter()
                     .take(EXAMPLES)
                     .map(|e| ChangeExample {
-                        id: e.id.clone(),
+                        id: if e.aliases.is_empty() {
+                            e.id.clone()
+                        } else {
+                            format!("{} ({})", e.id, e.aliases.join(", "))
+                        },
                         kind: kind_name(e.kind),
                         ecosystems: e.ecosystems.clone(),
                         severity: Some(e.severity.clone()),
@@ -145,7 +149,11 @@ pub fn page(store_root: &Path, now: Timestamp) -> Result<StatusPage> {
                     .new
                     .iter()
                     .map(|f| FindingRow {
-                        advisory: f.advisory.clone(),
+                        advisory: if f.aliases.is_empty() {
+                            f.advisory.clone()
+                        } else {
+                            format!("{} ({})", f.advisory, f.aliases.join(", "))
+                        },
                         package: f.package.clone(),
                         installed: f.installed.clone(),
                         fixed: f.fixed.clone(),

@@ -284,6 +284,7 @@ fn a_real_advisory_added_the_next_day_is_reported_by_diff_rescan_and_the_page() 
     assert_eq!(rep["audit_ok"], true);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("idna"), "page lacks the finding");
+    assert!(html.contains(ADDED), "page lacks the advisory id");
     assert!(html.contains(AFFECTED_SBOM));
     assert!(html.contains("stable-2"));
     assert!(!html.contains("<script"));
