@@ -28,12 +28,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     /*) bin="${target}/debug/ouk-importer" ;;
     *) bin="$(pwd)/${target}/debug/ouk-importer" ;;
   esac
-  for unit in contrib/systemd/ouk-import.*; do
+  for unit in contrib/systemd/ouk-*.*; do
     sed "s#/usr/bin/ouk-importer#${bin}#" "$unit" > "$tmp/$(basename "$unit")"
   done
-  out="$(systemd-analyze verify --man=no "$tmp"/ouk-import.* 2>&1 || true)"
+  out="$(systemd-analyze verify --man=no "$tmp"/ouk-*.* 2>&1 || true)"
   # Only complaints about our own unit files count (the build host's other units are not ours).
-  if echo "$out" | grep -E "ouk-import\.(service|path|timer)" ; then
+  if echo "$out" | grep -E "ouk-(import|rescan)\.(service|path|timer)" ; then
     echo "importer: systemd-analyze found problems in contrib/systemd" >&2
     exit 1
   fi

@@ -13,6 +13,8 @@
 //!       .ouk/manifest.dsse.json the signed envelope (re-verifiable later)
 //!       .ouk/statement.json     the verified in-toto statement
 //!       .ouk/generation.json    what was imported, when, under which trust root
+//!       .ouk/changes.json       change report against the previously active generation
+//!   reports/rescan.json         the last `rescan`
 //!   staging/                    work area on the same filesystem; anything here is garbage
 //! ```
 //!
@@ -139,7 +141,7 @@ impl Store {
     }
 
     /// The existing store at `root`, checked for the read-only commands: the root, and
-    /// `staging/`, `generations/`, `trust/` where present, must be real directories owned by the
+    /// `staging/`, `generations/`, `trust/`, `reports/` where present, must be real directories owned by the
     /// effective uid and not writable by group or others. A missing root is no store yet (an
     /// empty status), not an error.
     pub fn open(root: &Path) -> Result<Store> {
@@ -154,6 +156,7 @@ impl Store {
             store.staging_dir(),
             store.generations_dir(),
             store.root.join("trust"),
+            store.root.join("reports"),
         ] {
             match fs::symlink_metadata(&dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
