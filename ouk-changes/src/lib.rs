@@ -11,6 +11,7 @@ pub mod error;
 pub mod html;
 pub mod matcher;
 pub mod purl;
+pub mod record_facts;
 pub mod sbom;
 pub mod sbom_diff;
 pub mod severity;

@@ -3,26 +3,6 @@
 //! score rated by the `cvss` crate, else `UNKNOWN`. The change report and the re-scan matcher
 //! both use [`rate`], so a finding and the advisory it comes from always agree.
 
-use serde_json::{Map, Value};
-
-/// Qualitative severity of a merged OSV record: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNKNOWN`.
-pub fn severity_of(record: &Map<String, Value>) -> String {
-    let label = record
-        .get("database_specific")
-        .and_then(|d| d.get("severity"))
-        .and_then(Value::as_str);
-    let top = vectors(record.get("severity"));
-    let per_package = record
-        .get("affected")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|a| vectors(a.get("severity")));
-    rate(label, top.chain(per_package))
-        .unwrap_or("UNKNOWN")
-        .to_owned()
-}
-
 /// The one rating rule, for callers that parsed the record their own way (the matcher):
 /// the label when it is one of the four (GHSA's `MODERATE` is `MEDIUM`, as in Trivy), else the
 /// first CVSS v3 vector's base score, else the first CVSS v4 vector's, rated by the `cvss`
@@ -61,57 +41,42 @@ pub fn rate<'a>(
     }
 }
 
-fn vectors(severities: Option<&Value>) -> impl Iterator<Item = (&str, &str)> + Clone {
-    severities
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            Some((
-                s.get("type").and_then(Value::as_str)?,
-                s.get("score").and_then(Value::as_str)?,
-            ))
-        })
-        .filter(|(_, v)| !v.is_empty() && v.len() <= 256)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::record_facts::read_facts;
 
-    fn obj(s: &str) -> Map<String, Value> {
-        serde_json::from_str(s).unwrap()
+    fn severity_of(line: &str) -> &'static str {
+        read_facts(line.as_bytes()).unwrap().severity()
     }
+
+    const CRIT: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
 
     #[test]
     fn label_wins_over_cvss_and_moderate_is_medium() {
-        let r = obj(r#"{"database_specific":{"severity":"MODERATE"},
-                "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}"#);
+        let r = format!(
+            r#"{{"database_specific":{{"severity":"MODERATE"}},"severity":[{{"type":"CVSS_V3","score":"{CRIT}"}}]}}"#
+        );
         assert_eq!(severity_of(&r), "MEDIUM");
     }
 
     #[test]
-    fn cvss_v3_scores_without_a_label() {
-        let r = obj(
-            r#"{"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}"#,
-        );
+    fn cvss_scores_without_a_label() {
+        let r = format!(r#"{{"severity":[{{"type":"CVSS_V3","score":"{CRIT}"}}]}}"#);
         assert_eq!(severity_of(&r), "CRITICAL");
-        let r = obj(
-            r#"{"affected":[{"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}]}]}"#,
-        );
-        assert_eq!(severity_of(&r), "MEDIUM");
+        let r = r#"{"affected":[{"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}]}]}"#;
+        assert_eq!(severity_of(r), "MEDIUM");
+        let r = r#"{"severity":[{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"}]}"#;
+        assert_eq!(severity_of(r), "MEDIUM");
     }
 
     #[test]
     fn nothing_usable_is_unknown() {
         assert_eq!(
-            severity_of(&obj(
-                r#"{"severity":[{"type":"CVSS_V3","score":"garbage"}]}"#
-            )),
+            severity_of(r#"{"severity":[{"type":"CVSS_V3","score":"garbage"}]}"#),
             "UNKNOWN"
         );
         assert_eq!(
-            severity_of(&obj(r#"{"database_specific":{"severity":"weird"}}"#)),
+            severity_of(r#"{"database_specific":{"severity":"weird"}}"#),
             "UNKNOWN"
         );
     }

@@ -6,14 +6,13 @@
 //! caller decides where they go (a temporary file for `.ouk/changes.json`, the terminal for
 //! `diff`); only the per-ecosystem and per-severity counts stay in memory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::error::{ChangesError, Side};
-use crate::severity::severity_of;
+use crate::record_facts::{read_facts, RecordFacts};
 
 /// Why an advisory is in the change report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,15 +108,18 @@ pub struct Composition {
 }
 
 impl Composition {
-    fn add(&mut self, object: &Map<String, Value>) {
-        if is_withdrawn(object) {
+    fn add(&mut self, facts: &RecordFacts) {
+        if facts.withdrawn {
             return;
         }
         self.advisories += 1;
-        for eco in ecosystems(object) {
+        for eco in ecosystems(facts) {
             *self.by_ecosystem.entry(eco).or_default() += 1;
         }
-        *self.by_severity.entry(severity_of(object)).or_default() += 1;
+        *self
+            .by_severity
+            .entry(facts.severity().to_owned())
+            .or_default() += 1;
     }
 }
 
@@ -147,11 +149,12 @@ struct SortedLines<R> {
     buf: Vec<u8>,
 }
 
-/// One parsed line: its id, raw bytes and the parsed object.
+/// One line: its id, raw bytes and the facts read from it (never a whole JSON tree: see
+/// `record_facts`).
 struct Line {
     id: String,
     raw: Vec<u8>,
-    object: Map<String, Value>,
+    facts: RecordFacts,
 }
 
 impl<R: BufRead> SortedLines<R> {
@@ -193,22 +196,19 @@ impl<R: BufRead> SortedLines<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let object: Map<String, Value> =
-                serde_json::from_slice(&self.buf).map_err(|e| ChangesError::BadRecord {
+            let facts = read_facts(&self.buf).map_err(|e| ChangesError::BadRecord {
+                side: self.side,
+                line: self.line_no,
+                reason: e.to_string(),
+            })?;
+            if facts.id.is_empty() {
+                return Err(ChangesError::BadRecord {
                     side: self.side,
                     line: self.line_no,
-                    reason: e.to_string(),
-                })?;
-            let id = match object.get("id") {
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => {
-                    return Err(ChangesError::BadRecord {
-                        side: self.side,
-                        line: self.line_no,
-                        reason: "no string `id`".to_owned(),
-                    })
-                }
-            };
+                    reason: "no string `id`".to_owned(),
+                });
+            }
+            let id = facts.id.clone();
             if let Some(last) = &self.last_id {
                 if id.as_bytes() <= last.as_bytes() {
                     return Err(ChangesError::NotSorted {
@@ -223,74 +223,36 @@ impl<R: BufRead> SortedLines<R> {
             return Ok(Some(Line {
                 id,
                 raw: std::mem::take(&mut self.buf),
-                object,
+                facts,
             }));
         }
     }
 }
 
-fn ecosystems(object: &Map<String, Value>) -> Vec<String> {
-    let mut set = BTreeSet::new();
-    if let Some(Value::Array(affected)) = object.get("affected") {
-        for a in affected {
-            if let Some(eco) = a
-                .get("package")
-                .and_then(|p| p.get("ecosystem"))
-                .and_then(Value::as_str)
-            {
-                // `Debian:12` and `Debian:11` are one ecosystem for the report.
-                let base = eco.split(':').next().unwrap_or(eco);
-                set.insert(base.to_owned());
-            }
-        }
+fn ecosystems(facts: &RecordFacts) -> Vec<String> {
+    if facts.ecosystems.is_empty() {
+        return vec!["(none)".to_owned()];
     }
-    if set.is_empty() {
-        set.insert("(none)".to_owned());
-    }
-    set.into_iter().collect()
+    facts.ecosystems.iter().cloned().collect()
 }
 
-fn is_withdrawn(object: &Map<String, Value>) -> bool {
-    matches!(object.get("withdrawn"), Some(Value::String(s)) if !s.is_empty())
-}
-
-/// The top-level keys whose values differ, `modified` excluded when something else changed too
-/// (a bumped `modified` alone is still reported, as `modified`).
-fn changed_fields(a: &Map<String, Value>, b: &Map<String, Value>) -> Vec<String> {
-    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let mut fields: Vec<String> = keys
-        .into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| k.to_string())
-        .collect();
+/// The top-level fields whose values differ, `modified` left out when something else changed
+/// too (a bumped `modified` alone is still reported, as `modified`).
+fn changed_fields(a: &RecordFacts, b: &RecordFacts) -> Vec<String> {
+    let mut fields = a.changed_fields(b);
     if fields.len() > 1 {
         fields.retain(|f| f != "modified");
     }
     fields
 }
 
-/// Aliases kept per change entry (the report stays small for records with hundreds).
-const MAX_ALIASES: usize = 8;
-
-fn aliases(object: &Map<String, Value>) -> Vec<String> {
-    object
-        .get("aliases")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .take(MAX_ALIASES)
-        .map(str::to_owned)
-        .collect()
-}
-
 fn change_of(kind: ChangeKind, line: &Line, fields: Vec<String>) -> AdvisoryChange {
     AdvisoryChange {
         id: line.id.clone(),
-        aliases: aliases(&line.object),
+        aliases: line.facts.aliases.clone(),
         kind,
-        ecosystems: ecosystems(&line.object),
-        severity: severity_of(&line.object),
+        ecosystems: ecosystems(&line.facts),
+        severity: line.facts.severity().to_owned(),
         fields,
     }
 }
@@ -332,8 +294,8 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
             std::cmp::Ordering::Greater => {
                 let y = b.take().expect("present");
                 summary.records_after += 1;
-                summary.after.add(&y.object);
-                let kind = if is_withdrawn(&y.object) {
+                summary.after.add(&y.facts);
+                let kind = if y.facts.withdrawn {
                     ChangeKind::Withdrawn
                 } else {
                     ChangeKind::Added
@@ -346,16 +308,16 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
                 let y = b.take().expect("present");
                 summary.records_before += 1;
                 summary.records_after += 1;
-                summary.after.add(&y.object);
+                summary.after.add(&y.facts);
                 if x.raw == y.raw {
                     summary.unchanged += 1;
                 } else {
-                    let fields = changed_fields(&x.object, &y.object);
+                    let fields = changed_fields(&x.facts, &y.facts);
                     if fields.is_empty() {
                         // Same JSON value, different bytes (key order, spacing).
                         summary.unchanged += 1;
                     } else {
-                        let kind = if is_withdrawn(&y.object) && !is_withdrawn(&x.object) {
+                        let kind = if y.facts.withdrawn && !x.facts.withdrawn {
                             ChangeKind::Withdrawn
                         } else {
                             ChangeKind::Changed
