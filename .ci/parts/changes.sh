@@ -9,6 +9,8 @@
 #   - `report --html` writes a page that a real headless Chromium renders with no console error
 #     and no network request, showing the finding; the screenshot is kept as a CI artifact
 #     in $TGT/ci-artifacts/status.png.
+#   - diff.json, every generation's .ouk/changes.json and the re-scan reports validate against
+#     spec/schemas/{changes,rescan}.schema.json, and broken copies of them are REJECTED.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -97,4 +99,91 @@ echo "== status page in a real browser"
 "$I" report --html "$W/status.html" --store "$S"
 bash .ci/parts/report-browser.sh "$W/status.html" "$ART/status.png" \
   "$AFFECTED" "idna" "CVE-2024-3651 (GHSA-jjg7-2v4v-x38h)" "stable-2"
+echo "== the documents above against their schemas (spec/schemas, OUK-FORMAT.md section 16)"
+VENV=${SPEC_VENV:-target/ci-venv-spec}
+if [ ! -x "$VENV/bin/check-jsonschema" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    'check-jsonschema>=0.29,<1' 'zstandard>=0.22' 'cryptography>=42'
+fi
+CJ="$VENV/bin/check-jsonschema"
+CS=spec/schemas/changes.schema.json
+RS=spec/schemas/rescan.schema.json
+"$CJ" --check-metaschema "$CS" "$RS"
+"$CJ" --schemafile "$CS" "$W/diff.json" "$S/current/.ouk/changes.json" "$S"/generations/*/.ouk/changes.json
+"$CJ" --schemafile "$RS" "$W"/rescan-own.json "$W"/rescan-trivy.json "$S/reports/rescan.json"
+rm -rf "$W/schema-cases" && mkdir -p "$W/schema-cases"
+python3 - "$W" <<'PY'
+import copy, json, os, sys
+w = sys.argv[1]
+out = os.path.join(w, "schema-cases")
+diff = json.load(open(os.path.join(w, "diff.json")))
+resc = json.load(open(os.path.join(w, "rescan-own.json")))
+def put(schema, verdict, name, base, f):
+    d = copy.deepcopy(base); f(d)
+    json.dump(d, open(os.path.join(out, f"{schema}.{verdict}.{name}.json"), "w"))
+entry = lambda d: d["advisories"]["entries"][0]
+hit = lambda r: [x for x in r["sboms"] if x["newly_affected"]][0]
+def incomplete(d):  # what the writer produces when a snapshot cannot be compared
+    d.update(complete=False, error="after snapshot line 2: not sorted")
+    d["advisories"] = {"entries": [], "summary": {"records_before": 0, "records_after": 0, "unchanged": 0,
+                    "totals": {"added": 0, "changed": 0, "withdrawn": 0, "removed": 0},
+                    "by_ecosystem": {}, "by_severity": {},
+                    "after": {"advisories": 0, "by_ecosystem": {}, "by_severity": {}}}}
+def changed(fields):
+    def f(d):
+        entry(d).update(kind="changed", fields=fields)
+    return f
+# Documents the writer can produce and the real runs above did not: must be ACCEPTED.
+put("changes", "good", "incomplete", diff, incomplete)
+put("changes", "good", "changed_modified_only", diff, changed(["modified"]))
+put("changes", "good", "changed_two_fields", diff, changed(["summary", "affected"]))
+put("changes", "good", "unreadable_sbom", diff, lambda d: d["sboms"].__setitem__("unreadable", ["a.json: bad"]))
+put("rescan", "good", "no_previous", resc, lambda r: [r.update(previous=None)] +
+    [x.update(previous_findings=0, newly_affected=False, resolved=[]) for x in r["sboms"]])
+# Broken copies: must be REJECTED.
+put("changes", "bad", "extra_top_level_field", diff, lambda d: d.__setitem__("extra", 1))
+put("changes", "bad", "entry_extra_field", diff, lambda d: entry(d).__setitem__("cvss", 5))
+put("changes", "bad", "kind_unknown", diff, lambda d: entry(d).__setitem__("kind", "modified"))
+put("changes", "bad", "severity_moderate", diff, lambda d: entry(d).__setitem__("severity", "MODERATE"))
+put("changes", "bad", "count_negative", diff, lambda d: d["advisories"]["summary"]["totals"].__setitem__("added", -1))
+put("changes", "bad", "count_not_integer", diff, lambda d: d["advisories"]["summary"].__setitem__("unchanged", 1.5))
+put("changes", "bad", "to_missing", diff, lambda d: d.pop("to"))
+put("changes", "bad", "format_v2", diff, lambda d: d.__setitem__("format", "ouk-changes/2"))
+put("changes", "bad", "incomplete_without_error", diff, lambda d: [incomplete(d), d.pop("error")])
+put("changes", "bad", "incomplete_with_entries", diff, lambda d: [incomplete(d),
+    d["advisories"].__setitem__("entries", diff["advisories"]["entries"])])
+put("changes", "bad", "complete_with_error", diff, lambda d: d.__setitem__("error", "x"))
+put("changes", "bad", "changed_without_fields", diff, lambda d: entry(d).__setitem__("kind", "changed"))
+put("changes", "bad", "added_with_fields", diff, lambda d: entry(d).__setitem__("fields", ["summary"]))
+put("changes", "bad", "modified_beside_other_field", diff, changed(["modified", "summary"]))
+put("changes", "bad", "field_not_osv_top_level", diff, changed(["x-vendor"]))
+put("changes", "bad", "ecosystems_empty", diff, lambda d: entry(d).__setitem__("ecosystems", []))
+put("changes", "bad", "by_severity_unknown_key", diff,
+    lambda d: d["advisories"]["summary"]["after"]["by_severity"].__setitem__("SEVERE", 1))
+put("changes", "bad", "generation_name", diff, lambda d: d["to"].__setitem__("generation", "current"))
+put("rescan", "bad", "extra_top_level_field", resc, lambda r: r.__setitem__("extra", 1))
+put("rescan", "bad", "finding_extra_field", resc, lambda r: hit(r)["new"][0].__setitem__("cvss", 5))
+put("rescan", "bad", "format_v2", resc, lambda r: r.__setitem__("format", "ouk-rescan/2"))
+put("rescan", "bad", "at_with_offset", resc, lambda r: r.__setitem__("at", "2026-01-01T00:00:00+00:00"))
+put("rescan", "bad", "at_fraction", resc, lambda r: r.__setitem__("at", "2026-01-01T00:00:00.5Z"))
+put("rescan", "bad", "count_negative", resc, lambda r: r.__setitem__("sboms_scanned", -1))
+put("rescan", "bad", "generation_missing", resc, lambda r: r.pop("generation"))
+put("rescan", "bad", "severity_lower_case", resc, lambda r: hit(r)["new"][0].__setitem__("severity", "medium"))
+put("rescan", "bad", "newly_affected_with_previous_findings", resc,
+    lambda r: hit(r).__setitem__("previous_findings", 1))
+put("rescan", "bad", "newly_affected_without_previous", resc, lambda r: r.__setitem__("previous", None))
+put("rescan", "bad", "engine_unknown", resc, lambda r: r.__setitem__("engine", "grype"))
+PY
+fail=0
+for f in "$W"/schema-cases/*.json; do
+  name=$(basename "$f" .json); schema=${name%%.*}; verdict=${name#*.}; verdict=${verdict%%.*}
+  if "$CJ" --schemafile "spec/schemas/$schema.schema.json" "$f" >/dev/null 2>&1; then got=good; else got=bad; fi
+  if [ "$got" = "$verdict" ]; then
+    [ "$got" = bad ] && echo "rejected: $name" || echo "accepted: $name"
+  else
+    echo "WRONG: $name should be $verdict, schema says $got"; fail=1
+  fi
+done
+[ "$fail" = 0 ] || { echo "a schema disagrees with what the importer writes"; exit 1; }
 echo "changes part OK (screenshot: $ART/status.png)"
