@@ -186,4 +186,24 @@ for f in "$W"/schema-cases/*.json; do
   fi
 done
 [ "$fail" = 0 ] || { echo "a schema disagrees with what the importer writes"; exit 1; }
+echo "== hostile snapshots in validly signed kits: they import, in bounded memory"
+# A compromised builder signs a snapshot built to blow up a JSON tree, one with a line over the
+# 8 MiB cap, one out of order (ouk-hostile/examples/hostile_snapshots.rs). The change report must
+# not be a way to exhaust the importer, nor a reason to refuse a verified kit.
+cargo build -q -p ouk-hostile --example rss_probe --example hostile_snapshots
+HS="$W/hostile-snapshots"
+"$TGT/debug/examples/hostile_snapshots" "$HS" >/dev/null
+for case in blowup:True long-line:False unsorted:False; do
+  name=${case%%:*} want=${case##*:}
+  rc=0
+  "$TGT/debug/examples/rss_probe" "$HS/$name.rss" "$I" import "$HS/$name.ouk" \
+    --trust-root "$HS/trust-root.json" --store "$HS/store-$name" --quiet || rc=$?
+  kib=$(cat "$HS/$name.rss")
+  got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["complete"])' \
+    "$HS/store-$name/current/.ouk/changes.json")
+  echo "$name: exit $rc, peak RSS $((kib / 1024)) MiB, report complete: $got"
+  [ "$rc" -eq 0 ] || { echo "$name: the import failed"; exit 1; }
+  [ "$kib" -lt $((64 * 1024)) ] || { echo "$name: importer peak RSS over 64 MiB"; exit 1; }
+  [ "$got" = "$want" ] || { echo "$name: report complete=$got, expected $want"; exit 1; }
+done
 echo "changes part OK (screenshot: $ART/status.png)"
