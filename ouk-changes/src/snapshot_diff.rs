@@ -154,6 +154,12 @@ struct Line {
     object: Map<String, Value>,
 }
 
+/// One line read but not parsed yet, with its line number.
+struct RawLine {
+    raw: Vec<u8>,
+    line_no: u64,
+}
+
 impl<R: BufRead> SortedLines<R> {
     fn new(reader: R, side: Side, max_line_bytes: usize) -> Self {
         SortedLines {
@@ -166,7 +172,8 @@ impl<R: BufRead> SortedLines<R> {
         }
     }
 
-    fn next_line(&mut self) -> Result<Option<Line>, ChangesError> {
+    /// The next non-blank line, within the cap, unparsed.
+    fn next_raw(&mut self) -> Result<Option<RawLine>, ChangesError> {
         loop {
             self.buf.clear();
             self.line_no += 1;
@@ -193,38 +200,94 @@ impl<R: BufRead> SortedLines<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let object: Map<String, Value> =
-                serde_json::from_slice(&self.buf).map_err(|e| ChangesError::BadRecord {
+            return Ok(Some(RawLine {
+                raw: std::mem::take(&mut self.buf),
+                line_no: self.line_no,
+            }));
+        }
+    }
+
+    /// Parses a line read by [`Self::next_raw`] and checks it sorts after the previous one.
+    fn parse(&mut self, line: RawLine) -> Result<Line, ChangesError> {
+        let object: Map<String, Value> =
+            serde_json::from_slice(&line.raw).map_err(|e| ChangesError::BadRecord {
+                side: self.side,
+                line: line.line_no,
+                reason: e.to_string(),
+            })?;
+        let id = match object.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => {
+                return Err(ChangesError::BadRecord {
                     side: self.side,
-                    line: self.line_no,
-                    reason: e.to_string(),
-                })?;
-            let id = match object.get("id") {
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => {
-                    return Err(ChangesError::BadRecord {
-                        side: self.side,
-                        line: self.line_no,
-                        reason: "no string `id`".to_owned(),
-                    })
-                }
-            };
-            if let Some(last) = &self.last_id {
-                if id.as_bytes() <= last.as_bytes() {
-                    return Err(ChangesError::NotSorted {
-                        side: self.side,
-                        line: self.line_no,
-                        id,
-                        previous: last.clone(),
-                    });
+                    line: line.line_no,
+                    reason: "no string `id`".to_owned(),
+                })
+            }
+        };
+        self.check_order(&id, line.line_no)?;
+        Ok(Line {
+            id,
+            raw: line.raw,
+            object,
+        })
+    }
+
+    fn check_order(&mut self, id: &str, line_no: u64) -> Result<(), ChangesError> {
+        if let Some(last) = &self.last_id {
+            if id.as_bytes() <= last.as_bytes() {
+                return Err(ChangesError::NotSorted {
+                    side: self.side,
+                    line: line_no,
+                    id: id.to_owned(),
+                    previous: last.clone(),
+                });
+            }
+        }
+        match &mut self.last_id {
+            Some(last) => {
+                last.clear();
+                last.push_str(id);
+            }
+            None => self.last_id = Some(id.to_owned()),
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self) -> Result<Option<Line>, ChangesError> {
+        match self.next_raw()? {
+            Some(raw) => self.parse(raw).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A line of the older snapshot: parsed, or not yet. Most lines of a day's snapshot are
+/// byte-identical to the newer snapshot's line at the same place; those are never parsed (the
+/// newer line, parsed anyway for the composition counts, gives the id and the outcome a parse
+/// would have had).
+enum Older {
+    Parsed(Line),
+    Raw(RawLine),
+}
+
+/// Reads the next line of the newer snapshot. When that fails while the older side has a line
+/// read but not parsed, that line is parsed first and its error wins: the order in which
+/// problems are reported is the one of reading both sides in full, older first.
+fn next_newer<A: BufRead, B: BufRead>(
+    new: &mut SortedLines<B>,
+    old: Option<&mut SortedLines<A>>,
+    a: &mut Option<Older>,
+) -> Result<Option<Line>, ChangesError> {
+    match new.next_line() {
+        Ok(line) => Ok(line),
+        Err(e) => {
+            if let (Some(old), Some(Older::Raw(_))) = (old, &a) {
+                if let Some(Older::Raw(raw)) = a.take() {
+                    *a = Some(Older::Parsed(old.parse(raw)?));
                 }
             }
-            self.last_id = Some(id.clone());
-            return Ok(Some(Line {
-                id,
-                raw: std::mem::take(&mut self.buf),
-                object,
-            }));
+            Err(e)
         }
     }
 }
@@ -307,27 +370,53 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
     let mut old = before.map(|r| SortedLines::new(r, Side::Before, max_line_bytes));
     let mut new = SortedLines::new(after, Side::After, max_line_bytes);
     let mut a = match old.as_mut() {
-        Some(o) => o.next_line()?,
+        Some(o) => o.next_raw()?.map(Older::Raw),
         None => None,
     };
-    let mut b = new.next_line()?;
+    let mut b = next_newer(&mut new, old.as_mut(), &mut a)?;
     let mut found = |change: AdvisoryChange, summary: &mut AdvisorySummary| {
         summary.record(&change);
         emit(&change)
     };
     loop {
+        if let Some(Older::Raw(raw)) = &a {
+            match &b {
+                Some(y) if y.raw == raw.raw => {
+                    // Byte-identical: same id, unchanged; only the older side's order is left
+                    // to check.
+                    let o = old.as_mut().expect("reader");
+                    o.check_order(&y.id, raw.line_no)?;
+                    summary.records_before += 1;
+                    summary.records_after += 1;
+                    summary.after.add(&y.object);
+                    summary.unchanged += 1;
+                    a = o.next_raw()?.map(Older::Raw);
+                    b = next_newer(&mut new, old.as_mut(), &mut a)?;
+                    continue;
+                }
+                _ => {
+                    if let Some(Older::Raw(raw)) = a.take() {
+                        let line = old.as_mut().expect("reader").parse(raw)?;
+                        a = Some(Older::Parsed(line));
+                    }
+                }
+            }
+        }
         let order = match (&a, &b) {
             (None, None) => break,
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) => x.id.as_bytes().cmp(y.id.as_bytes()),
+            (Some(Older::Parsed(x)), Some(y)) => x.id.as_bytes().cmp(y.id.as_bytes()),
+            (Some(Older::Raw(_)), Some(_)) => unreachable!("parsed above"),
         };
         match order {
             std::cmp::Ordering::Less => {
-                let x = a.take().expect("present");
+                let Some(Older::Parsed(x)) = a.take() else {
+                    unreachable!("parsed above")
+                };
                 summary.records_before += 1;
                 found(change_of(ChangeKind::Removed, &x, Vec::new()), &mut summary)?;
-                a = old.as_mut().expect("reader").next_line()?;
+                a = old.as_mut().expect("reader").next_raw()?.map(Older::Raw);
             }
             std::cmp::Ordering::Greater => {
                 let y = b.take().expect("present");
@@ -339,10 +428,12 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
                     ChangeKind::Added
                 };
                 found(change_of(kind, &y, Vec::new()), &mut summary)?;
-                b = new.next_line()?;
+                b = next_newer(&mut new, old.as_mut(), &mut a)?;
             }
             std::cmp::Ordering::Equal => {
-                let x = a.take().expect("present");
+                let Some(Older::Parsed(x)) = a.take() else {
+                    unreachable!("parsed above")
+                };
                 let y = b.take().expect("present");
                 summary.records_before += 1;
                 summary.records_after += 1;
@@ -363,8 +454,8 @@ pub fn diff_snapshots<A: BufRead, B: BufRead>(
                         found(change_of(kind, &y, fields), &mut summary)?;
                     }
                 }
-                a = old.as_mut().expect("reader").next_line()?;
-                b = new.next_line()?;
+                a = old.as_mut().expect("reader").next_raw()?.map(Older::Raw);
+                b = next_newer(&mut new, old.as_mut(), &mut a)?;
             }
         }
     }
@@ -511,6 +602,84 @@ mod tests {
             matches!(err, ChangesError::BadRecord { line: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn identical_lines_skip_the_older_parse_but_keep_its_errors_first() {
+        // Identical on both sides, malformed: reported on the older side, as if read in full.
+        let err = run(
+            Some("{\"id\":\"A\"}\nnot json\n"),
+            "{\"id\":\"A\"}\nnot json\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChangesError::BadRecord {
+                    side: Side::Before,
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Identical and out of order on both sides: the older side's order error comes first.
+        let lines = "{\"id\":\"B\"}\n{\"id\":\"A\"}\n";
+        let err = run(Some(lines), lines).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChangesError::NotSorted {
+                    side: Side::Before,
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Out of order on the older side only, behind identical lines.
+        let err = run(
+            Some("{\"id\":\"A\"}\n{\"id\":\"C\"}\n{\"id\":\"B\"}\n"),
+            "{\"id\":\"A\"}\n{\"id\":\"C\"}\n{\"id\":\"D\"}\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChangesError::NotSorted {
+                    side: Side::Before,
+                    line: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // A malformed older line wins over a newer line that is too long.
+        let long = format!("{{\"id\":\"B\",\"x\":\"{}\"}}", "y".repeat(5000));
+        let err = run(
+            Some("{\"id\":\"A\"}\nnot json\n"),
+            &format!("{{\"id\":\"A\"}}\n{long}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChangesError::BadRecord {
+                    side: Side::Before,
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Identical lines, blank lines in between on one side: counted, line numbers kept.
+        let (s, out) = run(
+            Some("{\"id\":\"A\"}\n\n{\"id\":\"B\"}\n"),
+            "{\"id\":\"A\"}\n{\"id\":\"B\"}\n",
+        )
+        .unwrap();
+        assert!(out.is_empty());
+        assert_eq!((s.records_before, s.records_after, s.unchanged), (2, 2, 2));
     }
 
     #[test]
