@@ -206,4 +206,11 @@ for case in blowup:True long-line:False unsorted:False; do
   [ "$kib" -lt $((64 * 1024)) ] || { echo "$name: importer peak RSS over 64 MiB"; exit 1; }
   [ "$got" = "$want" ] || { echo "$name: report complete=$got, expected $want"; exit 1; }
 done
+# The re-scan streams the same hostile snapshot: bounded too.
+rc=0
+"$TGT/debug/examples/rss_probe" "$HS/rescan.rss" "$I" rescan --sboms "$SBOM_DIR" \
+  --store "$HS/store-blowup" --no-record --quiet || rc=$?
+kib=$(cat "$HS/rescan.rss")
+echo "rescan of the blowup snapshot: exit $rc, peak RSS $((kib / 1024)) MiB"
+[ "$rc" -eq 0 ] && [ "$kib" -lt $((64 * 1024)) ] || { echo "rescan not bounded"; exit 1; }
 echo "changes part OK (screenshot: $ART/status.png)"

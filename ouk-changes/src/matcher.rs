@@ -12,11 +12,12 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::purl::{osv_package, parse_purl};
+use crate::record_facts::read_facts;
 use crate::sbom::Sbom;
 use crate::versions;
 
@@ -168,67 +169,99 @@ impl Matcher {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let rec: Record = serde_json::from_slice(&buf).map_err(|source| MatchError::Json {
+            let facts = read_facts(&buf).map_err(|source| MatchError::Json {
                 line: line_no,
                 source,
             })?;
-            self.match_record(&rec, &mut found);
+            if facts.withdrawn {
+                continue;
+            }
+            let mut aliases = facts.aliases.clone();
+            aliases.sort();
+            aliases.dedup();
+            let rec = RecordHead {
+                id: &facts.id,
+                aliases: &aliases,
+                severity: match facts.severity() {
+                    "UNKNOWN" => None,
+                    s => Some(s.to_owned()),
+                },
+            };
+            // `affected[]` is visited one element at a time: memory is one element, whatever
+            // the record's size (a signed snapshot can come from a compromised builder).
+            let outer: AffectedOnly<'_> =
+                serde_json::from_slice(&buf).map_err(|source| MatchError::Json {
+                    line: line_no,
+                    source,
+                })?;
+            if let Some(raw) = outer.affected {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                ForEachAffected(&mut |aff: LazyAffected<'_>| {
+                    self.match_affected(&rec, aff, &mut found)
+                })
+                .deserialize(&mut de)
+                .map_err(|source| MatchError::Json {
+                    line: line_no,
+                    source,
+                })?;
+            }
         }
         Ok(found.into_values().collect())
     }
 
-    fn match_record(&self, rec: &Record, found: &mut BTreeMap<FindingKey, Finding>) {
-        if rec.withdrawn.0 {
-            return;
-        }
-        let mut severity: Option<Option<String>> = None;
-        for aff in &rec.affected {
-            let Some(pkg) = &aff.package else { continue };
-            let eco_base = pkg.ecosystem.split(':').next().unwrap_or("");
-            let Some(eco) = LANGUAGE_ECOSYSTEMS.iter().find(|e| **e == eco_base) else {
+    /// Matches one `affected[]` element: its ranges and versions are parsed (with caps) only
+    /// when an SBOM has the package.
+    fn match_affected(
+        &self,
+        rec: &RecordHead<'_>,
+        lazy: LazyAffected<'_>,
+        found: &mut BTreeMap<FindingKey, Finding>,
+    ) -> Result<(), serde_json::Error> {
+        let Some(pkg) = &lazy.package else {
+            return Ok(());
+        };
+        let eco_base = pkg.ecosystem.split(':').next().unwrap_or("");
+        let Some(eco) = LANGUAGE_ECOSYSTEMS.iter().find(|e| **e == eco_base) else {
+            return Ok(());
+        };
+        let key = (*eco, normalise_name(eco, &pkg.name));
+        let Some(installed) = self.index.get(&key) else {
+            return Ok(());
+        };
+        let aff = lazy.materialise()?;
+        for inst in installed {
+            let Some(fixed) = affects(eco, &aff, &inst.version) else {
                 continue;
             };
-            let key = (*eco, normalise_name(eco, &pkg.name));
-            let Some(installed) = self.index.get(&key) else {
-                continue;
+            let finding = Finding {
+                sbom: self.sbom_names[inst.sbom].clone(),
+                advisory: rec.id.to_owned(),
+                aliases: rec.aliases.to_vec(),
+                ecosystem: inst.ecosystem.to_string(),
+                package: inst.package.clone(),
+                installed: inst.version.clone(),
+                fixed,
+                severity: rec.severity.clone(),
             };
-            for inst in installed {
-                let Some(fixed) = affects(eco, aff, &inst.version) else {
-                    continue;
-                };
-                let sev = severity.get_or_insert_with(|| record_severity(rec)).clone();
-                let mut aliases = rec.aliases.clone();
-                aliases.sort();
-                aliases.dedup();
-                let finding = Finding {
-                    sbom: self.sbom_names[inst.sbom].clone(),
-                    advisory: rec.id.clone(),
-                    aliases,
-                    ecosystem: inst.ecosystem.to_string(),
-                    package: inst.package.clone(),
-                    installed: inst.version.clone(),
-                    fixed,
-                    severity: sev,
-                };
-                let k = FindingKey {
-                    sbom: finding.sbom.clone(),
-                    advisory: finding.advisory.clone(),
-                    package: finding.package.clone(),
-                    installed: finding.installed.clone(),
-                    ecosystem: finding.ecosystem.clone(),
-                };
-                match found.get_mut(&k) {
-                    // The same record twice, or two affected entries for one package: keep one
-                    // finding, with the lowest fix any of them names.
-                    Some(prev) => {
-                        prev.fixed = lower_fix(eco, prev.fixed.take(), finding.fixed);
-                    }
-                    None => {
-                        found.insert(k, finding);
-                    }
+            let k = FindingKey {
+                sbom: finding.sbom.clone(),
+                advisory: finding.advisory.clone(),
+                package: finding.package.clone(),
+                installed: finding.installed.clone(),
+                ecosystem: finding.ecosystem.clone(),
+            };
+            match found.get_mut(&k) {
+                // The same record twice, or two affected entries for one package: keep one
+                // finding, with the lowest fix any of them names.
+                Some(prev) => {
+                    prev.fixed = lower_fix(eco, prev.fixed.take(), finding.fixed);
+                }
+                None => {
+                    found.insert(k, finding);
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -332,43 +365,123 @@ fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> std
     }
 }
 
-/// Only the fields matching needs; everything else in a record is skipped without being kept.
-#[derive(Deserialize)]
-struct Record {
-    id: String,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    withdrawn: Present,
-    #[serde(default)]
-    affected: Vec<Affected>,
-    #[serde(default)]
-    severity: Vec<Severity>,
-    database_specific: Option<Value>,
+/// What a finding takes from its record: id, aliases (the first few, sorted), severity.
+struct RecordHead<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    severity: Option<String>,
 }
 
-/// True when the field is in the record at all, whatever its value: a `withdrawn` record never
-/// matches.
-#[derive(Default)]
-struct Present(bool);
+/// The record's `affected` array, borrowed raw; every other field is skipped unkept.
+#[derive(Deserialize)]
+struct AffectedOnly<'a> {
+    #[serde(borrow, default)]
+    affected: Option<&'a RawValue>,
+}
 
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d)?;
-        Ok(Present(true))
+/// Most elements to keep of one `ranges`, `events` or `versions` array: real records have a
+/// few hundred at most; a signed hostile one must not turn 8 MiB of `"1",` into 160 MiB of
+/// `String`s. Over the cap the line is refused, naming it.
+pub const MAX_ELEMENTS: usize = 100_000;
+
+/// One `affected[]` element with its bulky parts still raw.
+#[derive(Deserialize)]
+struct LazyAffected<'a> {
+    package: Option<Package>,
+    #[serde(borrow, default)]
+    ranges: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    versions: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    database_specific: Option<&'a RawValue>,
+}
+
+impl LazyAffected<'_> {
+    fn materialise(&self) -> Result<Affected, serde_json::Error> {
+        let ranges = match self.ranges {
+            Some(r) => serde_json::from_str::<Capped<Range>>(r.get())?.0,
+            None => Vec::new(),
+        };
+        let versions = match self.versions {
+            Some(r) => serde_json::from_str::<Capped<String>>(r.get())?.0,
+            None => Vec::new(),
+        };
+        let database_specific = match self.database_specific {
+            Some(r) => {
+                serde_json::from_str::<LastKnown>(r.get())?.last_known_affected_version_range
+            }
+            None => None,
+        };
+        Ok(Affected {
+            ranges,
+            versions,
+            last_known_affected_version_range: database_specific.and_then(|s| s.0),
+        })
     }
 }
 
+/// GHSA's `database_specific`, reduced to the one field matching reads.
 #[derive(Deserialize)]
+struct LastKnown {
+    last_known_affected_version_range: Option<crate::record_facts::StrOrIgnore>,
+}
+
+/// An array of at most [`MAX_ELEMENTS`] elements (an error beyond).
+struct Capped<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Capped<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Capped<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Capped<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = s.next_element()? {
+                    if out.len() == MAX_ELEMENTS {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_ELEMENTS} elements in one array"
+                        )));
+                    }
+                    out.push(x);
+                }
+                Ok(Capped(out))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// Calls `f` for each element of an `affected` array, one element alive at a time.
+struct ForEachAffected<'f>(&'f mut dyn FnMut(LazyAffected<'_>) -> Result<(), serde_json::Error>);
+
+impl<'de> DeserializeSeed<'de> for ForEachAffected<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ForEachAffected<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of affected packages")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
+        while let Some(aff) = s.next_element::<LazyAffected<'de>>()? {
+            (self.0)(aff).map_err(serde::de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// One `affected[]` element, parsed for matching.
 struct Affected {
-    package: Option<Package>,
-    #[serde(default)]
     ranges: Vec<Range>,
-    #[serde(default)]
     versions: Vec<String>,
-    database_specific: Option<Value>,
-    #[serde(default)]
-    severity: Vec<Severity>,
+    last_known_affected_version_range: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -381,8 +494,12 @@ struct Package {
 struct Range {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
-    events: Vec<Event>,
+    #[serde(default = "no_events")]
+    events: Capped<Event>,
+}
+
+fn no_events() -> Capped<Event> {
+    Capped(Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -391,13 +508,6 @@ struct Event {
     fixed: Option<String>,
     last_affected: Option<String>,
     limit: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Severity {
-    #[serde(rename = "type")]
-    kind: String,
-    score: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -431,7 +541,7 @@ fn affects(eco: &str, aff: &Affected, version: &str) -> Option<Option<String>> {
             "SEMVER" => {
                 let is_semver = |x: &str| versions::compare_semver(x, x).is_some();
                 is_semver(version)
-                    && range.events.iter().all(|e| {
+                    && range.events.0.iter().all(|e| {
                         let intro_zero = e.introduced.as_deref() == Some("0");
                         let limit_star = e.limit.as_deref() == Some("*");
                         intro_zero
@@ -477,6 +587,7 @@ fn in_range(
     // The version must be below at least one limit, if there are any ("*" is infinity).
     let limits: Vec<&str> = range
         .events
+        .0
         .iter()
         .filter_map(|e| e.limit.as_deref())
         .collect();
@@ -488,7 +599,7 @@ fn in_range(
         return None;
     }
     let mut events: Vec<(EventKind, &str)> = Vec::new();
-    for e in &range.events {
+    for e in &range.events.0 {
         if let Some(x) = &e.introduced {
             events.push((EventKind::Introduced, x));
         } else if let Some(x) = &e.fixed {
@@ -549,11 +660,7 @@ fn in_range(
 
 /// GHSA's `"< V"` / `"<= V"` as (inclusive, V).
 fn last_known_affected(aff: &Affected) -> Option<(bool, String)> {
-    let raw = aff
-        .database_specific
-        .as_ref()?
-        .get("last_known_affected_version_range")?
-        .as_str()?;
+    let raw = aff.last_known_affected_version_range.as_deref()?;
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     if let Some(v) = compact.strip_prefix("<=") {
         Some((true, v.to_string()))
@@ -563,25 +670,11 @@ fn last_known_affected(aff: &Affected) -> Option<(bool, String)> {
     .filter(|(_, v)| !v.is_empty())
 }
 
-/// The record's qualitative severity by the crate's one rule ([`crate::severity::rate`]).
-fn record_severity(rec: &Record) -> Option<String> {
-    let label = rec
-        .database_specific
-        .as_ref()
-        .and_then(|d| d.get("severity"))
-        .and_then(Value::as_str);
-    let vectors = rec
-        .severity
-        .iter()
-        .chain(rec.affected.iter().flat_map(|a| a.severity.iter()))
-        .map(|s| (s.kind.as_str(), s.score.as_str()));
-    crate::severity::rate(label, vectors).map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sbom::{Component, SbomFormat};
+    use serde_json::Value;
 
     fn sbom(purls: &[&str]) -> Vec<(String, Sbom)> {
         let components = purls
@@ -866,6 +959,29 @@ mod tests {
         // A line of exactly the cap is fine (the newline does not count).
         assert!(m.scan(format!("{ok}\n").as_bytes(), ok.len()).is_ok());
         assert!(m.scan(&b""[..], 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bulky_elements_are_parsed_only_for_installed_packages_and_capped() {
+        let m = Matcher::new(&sbom(&["pkg:npm/x@1.0.0"]));
+        let many = |name: &str| {
+            let versions = vec!["\"0.1\""; MAX_ELEMENTS + 1].join(",");
+            format!(
+                r#"{{"id":"T","affected":[{{"package":{{"ecosystem":"npm","name":"{name}"}},"versions":[{versions}]}}]}}"#
+            )
+        };
+        // Another package: its versions are never parsed, so the cap does not apply.
+        assert!(m.scan(many("y").as_bytes(), 1 << 24).unwrap().is_empty());
+        // The installed package: over the cap, the line is refused, named.
+        match m.scan(
+            format!("{{\"id\":\"A\"}}\n{}", many("x")).as_bytes(),
+            1 << 24,
+        ) {
+            Err(e @ MatchError::Json { line: 2, .. }) => {
+                assert!(e.to_string().contains("more than"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

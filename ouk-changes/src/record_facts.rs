@@ -194,7 +194,7 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// A string, or anything else ignored (`None`) without being kept.
-struct StrOrIgnore(Option<String>);
+pub struct StrOrIgnore(pub Option<String>);
 
 impl<'de> Deserialize<'de> for StrOrIgnore {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
