@@ -55,7 +55,7 @@ pub enum Input {
     /// A kit file.
     File(File),
     /// The parts of a split kit (see [`crate::parts`]).
-    Parts(PartsReader),
+    Parts(Box<PartsReader>),
 }
 
 impl Read for Input {
@@ -158,6 +158,9 @@ pub fn open_from(
     })
 }
 
+/// Where a split kit's verified parts are kept, given its authenticated index.
+pub type IncomingDir = dyn Fn(&ouk_format::parts::PartsIndex) -> Result<PathBuf>;
+
 /// [`open`] for a split kit: read and authenticate the index at `index_path` (nothing else is
 /// opened before it verified), then authenticate the envelope read through the parts, which
 /// must be the kit the index names. With `incoming`, parts are copied there as they pass and
@@ -167,19 +170,22 @@ pub fn open_parts(
     links: Links,
     trust: &Verified<TrustRoot>,
     opts: &VerifyOptions,
-    incoming: Option<&dyn Fn(&ouk_format::parts::PartsIndex) -> Result<PathBuf>>,
+    incoming: Option<&IncomingDir>,
 ) -> Result<OpenedKit> {
     let (index, id) = crate::parts::read_index(index_path, links, trust, &opts.limits)?;
     let incoming = incoming.map(|f| f(&index)).transpose()?;
     let (reader, handle) = PartsReader::new(index, index_path, incoming);
     let (header, reader) = KitReader::open(
-        BufReader::with_capacity(256 * 1024, Input::Parts(reader)),
+        BufReader::with_capacity(256 * 1024, Input::Parts(Box::new(reader))),
         trust,
         opts,
     )
     .map_err(|e| handle.explain(e.into()))?;
     let m = &header.manifest;
-    handle.check_manifest(&m.kit_id, &m.channel, m.sequence)?;
+    // A first part of another kit carries that kit's (validly signed) envelope: name the part.
+    handle
+        .check_manifest(&m.kit_id, &m.channel, m.sequence)
+        .map_err(|e| handle.explain(e))?;
     Ok(OpenedKit {
         path: index_path.to_path_buf(),
         file: id,

@@ -129,9 +129,8 @@ impl PartsHandle {
             return e;
         }
         let parts = &self.index.parts;
-        for i in done..=current.min(parts.len().saturating_sub(1)) {
-            let Some(path) = sources.get(i) else { break };
-            let part = &parts[i];
+        let end = current.min(parts.len().saturating_sub(1));
+        for (part, path) in parts.iter().zip(&sources).take(end + 1).skip(done) {
             let Ok((file, _)) = open_file(path, Links::Refuse) else {
                 continue;
             };

@@ -283,6 +283,18 @@ fn part_of_another_kit_is_refused() {
         "kit.ouk.003",
         10,
     );
+    // A first part of another kit brings that kit's validly signed envelope (sequence 2 here):
+    // still the part is named, not just "another kit".
+    let other = t.path().join("other2");
+    fs::create_dir_all(&other).unwrap();
+    split(&other, "kit.ouk", 12, 2);
+    fs::copy(other.join("kit.ouk.001"), t.path().join("kit.ouk.001")).unwrap();
+    refused(
+        import(&index, &t.path().join("s2")),
+        "part_digest",
+        "kit.ouk.001",
+        10,
+    );
 }
 
 fn rewrite_index(index: &Path, f: impl FnOnce(&mut PartsIndex), signer: Option<&dyn Signer>) {
