@@ -225,12 +225,30 @@ struct BuildArgs {
     /// Do not write OUT.sig.
     #[arg(long)]
     no_blob_signature: bool,
+    /// Cut the kit into parts OUT.001, OUT.002, ... of SIZE bytes (the last one shorter) and
+    /// write the signed part index OUT.parts.json, for media with a file size limit. SIZE is
+    /// plain bytes or has a unit: KiB, MiB, GiB (also K, M, G) or kB, MB, GB, e.g. 4GiB or
+    /// 100MiB. It must be 1 MiB to 4 GiB - 1 bytes: FAT32 cannot hold a file of 4 GiB, so
+    /// `--split 4GiB` is refused (use `--split 4095MiB`). Import with
+    /// `ouk-importer import OUT.parts.json` or `import --from DIR`. OUT itself is removed
+    /// unless --keep-whole.
+    #[arg(long, value_name = "SIZE", value_parser = parse_split_size)]
+    split: Option<u64>,
+    /// With --split: keep the whole kit file OUT as well.
+    #[arg(long, requires = "split")]
+    keep_whole: bool,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
     /// No progress output.
     #[arg(long)]
     quiet: bool,
+}
+
+fn parse_split_size(s: &str) -> Result<u64, String> {
+    let size = ouk_builder::split::parse_size(s)?;
+    ouk_builder::split::check_part_size(size).map_err(|e| e.to_string())?;
+    Ok(size)
 }
 
 fn passwords() -> Passwords {
@@ -591,10 +609,26 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
     } else {
         build(&req, &Silent)?
     };
+    let split = match args.split {
+        Some(size) => {
+            let signers: Vec<&dyn Signer> = req.kit_signers.iter().map(|s| &**s).collect();
+            Some(ouk_builder::split::split_kit(
+                &summary,
+                size,
+                &signers,
+                args.keep_whole,
+            )?)
+        }
+        None => None,
+    };
     if args.json {
+        let mut value = serde_json::to_value(&summary).unwrap_or_default();
+        if let (Some(s), Some(obj)) = (&split, value.as_object_mut()) {
+            obj.insert("split".into(), serde_json::to_value(s).unwrap_or_default());
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&summary).unwrap_or_default()
+            serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else if !args.quiet {
         eprintln!(
@@ -605,6 +639,19 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
             summary.members.len(),
             summary.kit_sha256
         );
+        if let Some(s) = &split {
+            eprintln!(
+                "split into {} part(s) of {} bytes, index {}{}",
+                s.parts.len(),
+                s.part_size,
+                s.index.display(),
+                if s.kept_whole {
+                    " (whole kit kept)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     Ok(())
 }

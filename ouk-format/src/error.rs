@@ -62,6 +62,8 @@ pub enum Document {
     TrustRoot,
     /// The provenance attestation envelope.
     Attestation,
+    /// The signed part index of a split kit (`KIT.parts.json`).
+    PartsIndex,
 }
 
 impl fmt::Display for Document {
@@ -70,6 +72,7 @@ impl fmt::Display for Document {
             Document::Manifest => "manifest",
             Document::TrustRoot => "trust root",
             Document::Attestation => "attestation",
+            Document::PartsIndex => "part index",
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod manifest;
 pub mod media_types;
 pub mod member_path;
+pub mod parts;
 #[doc(hidden)]
 pub mod testkit;
 pub mod time;

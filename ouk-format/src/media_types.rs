@@ -3,6 +3,10 @@
 /// DSSE `payloadType` of the kit manifest: signing the type stops a manifest signature from
 /// being replayed as any other signed document (and vice versa).
 pub const MANIFEST_PAYLOAD_TYPE: &str = "application/vnd.ouk.manifest.v1+json";
+/// DSSE `payloadType` of the signed part index of a split kit (`KIT.parts.json`).
+pub const PARTS_PAYLOAD_TYPE: &str = "application/vnd.ouk.parts+json";
+/// `format` of the part index payload.
+pub const PARTS_FORMAT: &str = "ouk/parts/1";
 /// DSSE `payloadType` of the trust root document.
 pub const TRUST_ROOT_PAYLOAD_TYPE: &str = "application/vnd.ouk.trust-root.v1+json";
 /// DSSE `payloadType` of in-toto statements (provenance attestation), as the in-toto spec fixes it.

@@ -294,6 +294,53 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A part of a split kit is not next to its index.
+    #[error("part {name} of the split kit is missing ({}): insert the medium that holds it", path.display())]
+    PartMissing {
+        /// The part's name in the signed index.
+        name: Name,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A part of a split kit has another size than the signed index says (a copy cut short,
+    /// a stick pulled out mid-write).
+    #[error("part {name} of the split kit ({}) has {found} bytes, the signed index says {expected}: truncated or incomplete copy", path.display())]
+    PartSize {
+        /// The part's name in the signed index.
+        name: Name,
+        /// The file read.
+        path: PathBuf,
+        /// Bytes in the index.
+        expected: u64,
+        /// Bytes found.
+        found: u64,
+    },
+    /// A part's sha256 is not the one in the signed index: corrupt, reordered, or a part of
+    /// another kit.
+    #[error("part {name} of the split kit ({}) does not match its sha256 in the signed index: corrupt, out of order or from another kit", path.display())]
+    PartDigest {
+        /// The part's name in the signed index.
+        name: Name,
+        /// The file read.
+        path: PathBuf,
+    },
+    /// The part index failed authentication or validation (nothing else was opened).
+    #[error("part index {}: {source}", path.display())]
+    PartsIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What the format crate found.
+        #[source]
+        source: ouk_format::Error,
+    },
+    /// The authenticated index does not describe the kit its parts make up.
+    #[error("part index {}: {reason}", path.display())]
+    PartsMismatch {
+        /// The index file.
+        path: PathBuf,
+        /// What differs.
+        reason: &'static str,
+    },
     /// A bug: an invariant of the importer does not hold.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -459,6 +506,10 @@ impl Error {
             Error::StoreDamaged { .. } => "store_damaged",
             Error::AuditBroken { .. } => "audit_broken",
             Error::Io { .. } => "io",
+            Error::PartMissing { .. } => "part_missing",
+            Error::PartSize { .. } => "part_size",
+            Error::PartDigest { .. } => "part_digest",
+            Error::PartsIndex { .. } | Error::PartsMismatch { .. } => "parts_index",
             Error::Internal(_) => "internal",
             Error::StoreSymlink { .. } => "store_symlink",
             Error::StoreEntryType { .. } => "store_entry_type",
@@ -516,6 +567,13 @@ impl Error {
             | Error::Rescan(_)
             | Error::ResetFloorRefused { .. } => Class::Usage,
             Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
+            // A part not there (yet) or cut short is a medium problem the operator fixes by
+            // inserting or re-copying it; one with the wrong bytes, or a bad index, is not.
+            Error::PartMissing { .. } | Error::PartSize { .. } => Class::Io,
+            Error::PartsIndex { source, .. } if source.class() == ErrorClass::Io => Class::Io,
+            Error::PartDigest { .. } | Error::PartsIndex { .. } | Error::PartsMismatch { .. } => {
+                Class::Verification
+            }
             Error::Internal(_) => Class::Internal,
             // An unsafe store is a store problem the operator fixes locally, like a damaged one.
             Error::StoreSymlink { .. }

@@ -281,6 +281,13 @@ impl Session {
         let now = self.effective_now();
         let anchor = self.anchor(opts)?;
         let opened = match source {
+            KitSource::Path(path) if crate::parts::is_index_path(path) => kit::open_parts(
+                path,
+                Links::Follow,
+                &anchor.root,
+                &self.verify_options(opts, now, &anchor),
+                Some(&incoming_dir(self.store.root())),
+            )?,
             KitSource::Path(path) => kit::open(
                 path,
                 Links::Follow,
@@ -289,6 +296,30 @@ impl Session {
             )?,
             KitSource::Opened(opened) => *opened,
         };
+        let incoming = opened
+            .parts
+            .as_ref()
+            .and_then(|p| p.incoming().map(Path::to_path_buf));
+        let result = self.import_opened(opts, anchor, opened, progress, attempt);
+        if let Some(dir) = incoming {
+            // Verified local copies stay for the next attempt; after an import they are done.
+            let _ = match &result {
+                Ok(_) => fs::remove_dir_all(&dir),
+                Err(_) => fs::remove_dir(&dir),
+            };
+            let _ = fs::remove_dir(self.store.root().join(INCOMING_DIR));
+        }
+        result
+    }
+
+    fn import_opened(
+        &mut self,
+        opts: &TrustOptions,
+        anchor: Anchor,
+        opened: kit::OpenedKit,
+        progress: &mut dyn Progress,
+        attempt: &mut Attempt,
+    ) -> Result<ImportReport> {
         let m = &opened.header.manifest;
         attempt.sequence = Some(m.sequence);
         attempt.notes.extend(anchor.note.clone());
@@ -580,6 +611,7 @@ impl Session {
             sboms: streamed.findings.sboms.clone(),
             trivy_db,
             changes: Some(changes),
+            parts: streamed.parts,
         })
     }
 }
@@ -658,6 +690,21 @@ fn verify_options(opts: &TrustOptions, now: Timestamp) -> VerifyOptions {
 
 /// Bytes of free space required beyond the signed sizes (directories, records, fsync slack).
 const FREE_SPACE_MARGIN: u64 = 16 * 1024 * 1024;
+
+/// Where the verified parts of a split kit are kept between attempts: `<store>/incoming/<kit
+/// sha256>`.
+pub const INCOMING_DIR: &str = "incoming";
+
+/// The `incoming` directory for a split kit's index (created, with store directory rules).
+fn incoming_dir(store: &Path) -> impl Fn(&ouk_format::parts::PartsIndex) -> Result<PathBuf> {
+    let base = store.join(INCOMING_DIR);
+    move |index| {
+        fsx::ensure_dir(&base)?;
+        let dir = base.join(index.kit_sha256.to_hex());
+        fsx::ensure_dir(&dir)?;
+        Ok(dir)
+    }
+}
 
 /// Create a file that must not exist yet and write it whole.
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -741,19 +788,26 @@ enum Pending {
         id: kit::FileId,
         manifest_sha256: Sha256,
     },
+    /// Cannot happen (only split kits have no descriptor, and they stay open).
+    Gone,
 }
 
 impl Pending {
     fn close(self) -> Pending {
         match self {
+            // A split kit stays open: its parts are read in one pass.
+            Pending::Open(k) if k.parts.is_some() => Pending::Open(k),
             Pending::Open(k) => {
                 let k = *k;
                 let id = k.file;
                 let manifest_sha256 = k.header.manifest_sha256;
-                Pending::Closed {
-                    file: k.into_file(),
-                    id,
-                    manifest_sha256,
+                match k.into_file() {
+                    Some(file) => Pending::Closed {
+                        file,
+                        id,
+                        manifest_sha256,
+                    },
+                    None => Pending::Gone,
                 }
             }
             closed => closed,
@@ -795,7 +849,8 @@ pub fn import_from_dir(
         entries_seen += 1;
         let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
         let path = entry.path();
-        if path.extension().is_some_and(|x| x == "ouk") {
+        // Kits, and the signed indexes of split kits (never their parts, `*.ouk.001`).
+        if path.extension().is_some_and(|x| x == "ouk") || crate::parts::is_index_path(&path) {
             files.push(path);
         }
     }
@@ -837,13 +892,32 @@ pub fn import_from_dir(
         let index = candidates.len();
         // One open per file: O_NOFOLLOW|O_NONBLOCK, fstat, then the envelope from that same
         // descriptor; hard links to a file already examined are not read again.
-        let opened = kit::open_file(&path, Links::Refuse).and_then(|(file, id)| {
-            if let Some(first) = seen_files.get(&id) {
-                return Ok(Err(*first));
-            }
-            seen_files.insert(id, index);
-            kit::open_from(&path, file, id, &trust, &vopts).map(Ok)
-        });
+        let opened = if crate::parts::is_index_path(&path) {
+            // The index is authenticated first (nothing else opened before), then the envelope
+            // through the parts, so the candidate's sequence and identity are the signed ones.
+            kit::open_parts(
+                &path,
+                Links::Refuse,
+                &trust,
+                &vopts,
+                Some(&incoming_dir(session.store.root())),
+            )
+            .map(|k| {
+                if let Some(first) = seen_files.get(&k.file) {
+                    return Err(*first);
+                }
+                seen_files.insert(k.file, index);
+                Ok(k)
+            })
+        } else {
+            kit::open_file(&path, Links::Refuse).and_then(|(file, id)| {
+                if let Some(first) = seen_files.get(&id) {
+                    return Ok(Err(*first));
+                }
+                seen_files.insert(id, index);
+                kit::open_from(&path, file, id, &trust, &vopts).map(Ok)
+            })
+        };
         match opened {
             Err(e) => {
                 c.status = "unreadable".into();
@@ -945,6 +1019,7 @@ pub fn import_from_dir(
                         Err(Error::KitChangedOnMedium { path: path.clone() })
                     }
                 }),
+                Pending::Gone => Err(Error::Internal("a closed candidate has no descriptor")),
             };
             let result =
                 opened.and_then(|k| session.import_audited(opts, KitSource::Opened(k), progress));
@@ -1010,7 +1085,11 @@ fn verify_once(
     // still introduce the newer root the kit carries (TUF).
     let given = opts.trust_root.as_deref().ok_or(Error::NoTrustRoot)?;
     let trust = verify_anchor(given, &opts.limits).map_err(Error::TrustRoot)?;
-    let opened = kit::open(kit, Links::Follow, &trust, &verify_options(opts, now))?;
+    let opened = if crate::parts::is_index_path(kit) {
+        kit::open_parts(kit, Links::Follow, &trust, &verify_options(opts, now), None)?
+    } else {
+        kit::open(kit, Links::Follow, &trust, &verify_options(opts, now))?
+    };
     // The Trivy DB gets the same checks as at import: only its archive is written, to a private
     // temporary directory removed on return.
     let scratch = tempfile::Builder::new()
@@ -1335,5 +1414,6 @@ fn already_imported(
         sboms: BTreeMap::new(),
         trivy_db: None,
         changes: None,
+        parts: None,
     }
 }

@@ -26,6 +26,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 use crate::error::{EntryKind, Error, Result};
+use crate::parts::{PartsHandle, PartsReader};
 use crate::sink::{Findings, KitSink};
 use crate::Progress;
 
@@ -48,16 +49,37 @@ pub struct FileId {
     pub ino: u64,
 }
 
+/// Where a kit's bytes come from: one file, or the parts of a split kit in index order.
+#[derive(Debug)]
+pub enum Input {
+    /// A kit file.
+    File(File),
+    /// The parts of a split kit (see [`crate::parts`]).
+    Parts(Box<PartsReader>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Parts(p) => p.read(buf),
+        }
+    }
+}
+
 /// A kit whose envelope is authenticated and whose members are still unread.
 #[derive(Debug)]
 pub struct OpenedKit {
-    /// Where it was opened from (for messages and the audit log).
+    /// Where it was opened from (for messages and the audit log): the kit file, or the index of
+    /// a split kit.
     pub path: PathBuf,
-    /// Which file it is.
+    /// Which file it is (the index file, for a split kit).
     pub file: FileId,
     /// What the signed envelope says.
     pub header: KitHeader,
-    reader: KitReader<BufReader<File>>,
+    /// For a split kit: the authenticated index and which parts came from where.
+    pub parts: Option<PartsHandle>,
+    reader: KitReader<BufReader<Input>>,
 }
 
 /// Open a kit file for reading: `O_NONBLOCK` so a FIFO cannot hang us (the lock may be held),
@@ -122,21 +144,66 @@ pub fn open_from(
     trust: &Verified<TrustRoot>,
     opts: &VerifyOptions,
 ) -> Result<OpenedKit> {
-    let (header, reader) =
-        KitReader::open(BufReader::with_capacity(256 * 1024, file), trust, opts)?;
+    let (header, reader) = KitReader::open(
+        BufReader::with_capacity(256 * 1024, Input::File(file)),
+        trust,
+        opts,
+    )?;
     Ok(OpenedKit {
         path: path.to_path_buf(),
         file: id,
         header,
+        parts: None,
+        reader,
+    })
+}
+
+/// Where a split kit's verified parts are kept, given its authenticated index.
+pub type IncomingDir = dyn Fn(&ouk_format::parts::PartsIndex) -> Result<PathBuf>;
+
+/// [`open`] for a split kit: read and authenticate the index at `index_path` (nothing else is
+/// opened before it verified), then authenticate the envelope read through the parts, which
+/// must be the kit the index names. With `incoming`, parts are copied there as they pass and
+/// verified copies there are used instead of the medium (see [`crate::parts`]).
+pub fn open_parts(
+    index_path: &Path,
+    links: Links,
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+    incoming: Option<&IncomingDir>,
+) -> Result<OpenedKit> {
+    let (index, id) = crate::parts::read_index(index_path, links, trust, &opts.limits)?;
+    let incoming = incoming.map(|f| f(&index)).transpose()?;
+    let (reader, handle) = PartsReader::new(index, index_path, incoming);
+    let (header, reader) = KitReader::open(
+        BufReader::with_capacity(256 * 1024, Input::Parts(Box::new(reader))),
+        trust,
+        opts,
+    )
+    .map_err(|e| handle.explain(e.into()))?;
+    let m = &header.manifest;
+    // A first part of another kit carries that kit's (validly signed) envelope: name the part.
+    handle
+        .check_manifest(&m.kit_id, &m.channel, m.sequence)
+        .map_err(|e| handle.explain(e))?;
+    Ok(OpenedKit {
+        path: index_path.to_path_buf(),
+        file: id,
+        header,
+        parts: Some(handle),
         reader,
     })
 }
 
 impl OpenedKit {
     /// Close the kit down to its descriptor (dropping the envelope and manifest from memory),
-    /// to be reopened from the same descriptor with [`reopen`].
-    pub fn into_file(self) -> File {
-        self.reader.into_inner().into_inner()
+    /// to be reopened from the same descriptor with [`reopen`]. `None` for a split kit (its
+    /// parts are read in one pass).
+    pub fn into_file(self) -> Option<File> {
+        match self.reader.into_inner().into_inner() {
+            Input::File(f) => Some(f),
+            Input::Parts(_) => None,
+        }
     }
 }
 
@@ -158,6 +225,8 @@ pub fn reopen(
 /// Outcome of the streaming pass.
 #[derive(Debug)]
 pub struct Streamed {
+    /// For a split kit: which parts were read from the medium and which local copies reused.
+    pub parts: Option<crate::parts::PartsReport>,
     /// Container-level facts (whole-file digest and size).
     pub kit: StreamedKit,
     /// Attestation and SBOM results.
@@ -176,7 +245,16 @@ pub fn stream(
     only: Option<&'static str>,
     progress: &mut dyn Progress,
 ) -> Result<(KitHeader, Streamed)> {
-    let OpenedKit { header, reader, .. } = kit;
+    let OpenedKit {
+        header,
+        reader,
+        parts,
+        ..
+    } = kit;
+    let explain = |e: Error| match &parts {
+        Some(p) => p.explain(e),
+        None => e,
+    };
     crate::provenance::check_manifest(&header.manifest)?;
     let total = header
         .manifest
@@ -192,9 +270,12 @@ pub fn stream(
     let streamed = reader
         .stream(&header.manifest, &mut sink)
         .map_err(|e| match e {
-            StreamError::Kit(e) => Error::Format(e),
-            StreamError::Sink(e) => e,
+            StreamError::Kit(e) => explain(Error::Format(e)),
+            StreamError::Sink(e) => explain(e),
         })?;
+    if let Some(p) = &parts {
+        p.check_whole(streamed.kit_sha256, streamed.kit_size)?;
+    }
     let findings = sink.finish()?;
     progress.finish();
     if findings.statement.is_none() {
@@ -204,6 +285,7 @@ pub fn stream(
     Ok((
         header,
         Streamed {
+            parts: parts.as_ref().map(PartsHandle::report),
             kit: streamed,
             findings,
         },

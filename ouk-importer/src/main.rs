@@ -43,7 +43,7 @@ enum Command {
     },
     /// Verify a kit completely (signatures, digests, provenance, SBOMs), writing nothing.
     Verify {
-        /// Kit file.
+        /// Kit file, or the signed part index KIT.parts.json of a split kit.
         kit: PathBuf,
         /// Trust root file.
         #[arg(long, value_name = "FILE")]
@@ -55,10 +55,13 @@ enum Command {
     },
     /// Verify and install a kit (or the newest new kit in --from DIR) into the store.
     Import {
-        /// Kit file.
+        /// Kit file, or the signed part index KIT.parts.json of a split kit (its parts KIT.001,
+        /// KIT.002, ... beside it; verified parts are kept in STORE/incoming/ so an interrupted
+        /// import reads only the missing ones again).
         #[arg(required_unless_present = "from", conflicts_with = "from")]
         kit: Option<PathBuf>,
-        /// Scan this directory (a mounted stick) for `*.ouk` kits and import the newest valid one.
+        /// Scan this directory (a mounted stick) for `*.ouk` kits and `*.parts.json` split-kit
+        /// indexes and import the newest valid one.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
         /// With --from: seconds allowed for listing and authenticating the kits on the medium
@@ -565,9 +568,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             }
             let kit = kit.ok_or(Error::Internal("clap let import run without a kit"))?;
             let r = ouk_importer::import(&ctx, &opts, &kit, &mut bar)?;
-            emit(&out, &r, || match r.outcome {
+            emit(&out, &r, || {
+                match r.outcome {
                 ouk_importer::report::Outcome::Imported => format!(
-                    "imported kit {} sequence {} as generation {}{}\n{}",
+                    "imported kit {} sequence {} as generation {}{}\n{}{}",
                     r.kit.kit_id,
                     r.kit.sequence,
                     r.generation,
@@ -576,6 +580,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     } else {
                         ""
                     },
+                    r.parts
+                        .as_ref()
+                        .map(|p| format!(
+                            "split kit: {} part(s) read from the medium, {} verified local copies reused\n",
+                            p.read_from_medium.len(),
+                            p.reused.len()
+                        ))
+                        .unwrap_or_default(),
                     r.changes.as_ref().map(changes_line).unwrap_or_default()
                 ),
                 ouk_importer::report::Outcome::AlreadyImported => {
@@ -592,6 +604,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                         r.kit.kit_id, r.kit.sequence, r.generation
                     )
                 }
+            }
             });
             Ok(0)
         }

@@ -156,6 +156,9 @@ pub struct ImportReport {
     /// What changed since the previously active generation (`.ouk/changes.json` holds it all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<crate::changes::ChangesSummary>,
+    /// A split kit: which parts were read from the medium, which verified local copies reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<crate::parts::PartsReport>,
 }
 
 /// One kit file seen by `import --from DIR`.
