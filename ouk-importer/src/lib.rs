@@ -26,6 +26,7 @@ pub mod report;
 pub mod rescan;
 pub mod rescan_config;
 pub mod sbom_set;
+pub mod scan_media;
 pub mod sink;
 pub mod state;
 pub mod status_page;

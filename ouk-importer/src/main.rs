@@ -80,6 +80,24 @@ enum Command {
         #[command(flatten)]
         out: Output,
     },
+    /// Bring the store up to date from a mounted stick: imports the newest applicable kit (full,
+    /// split or delta) again and again until nothing applicable is left (a chain of deltas).
+    ScanMedia {
+        /// The stick's directory.
+        dir: PathBuf,
+        /// Seconds allowed per round for listing and authenticating the kits on the medium.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        scan_timeout: u64,
+        /// Trust root file (needed for the first import into a store).
+        #[arg(long, value_name = "FILE")]
+        trust_root: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[command(flatten)]
+        out: Output,
+    },
     /// Show the active generation, anti-rollback floor and expiry countdowns.
     Status {
         #[command(flatten)]
@@ -309,6 +327,7 @@ fn main() -> ExitCode {
         Command::Inspect { out, .. }
         | Command::Verify { out, .. }
         | Command::Import { out, .. }
+        | Command::ScanMedia { out, .. }
         | Command::Status { out, .. }
         | Command::List { out, .. }
         | Command::Rollback { out, .. }
@@ -536,6 +555,46 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 )
             });
             Ok(0)
+        }
+        Command::ScanMedia {
+            dir,
+            scan_timeout,
+            trust_root,
+            store,
+            time,
+            out,
+        } => {
+            let opts = trust_options(trust_root.as_deref(), &time)?;
+            let ctx = context(&store);
+            let mut bar = Bar::new(&out);
+            let budget = ouk_importer::ScanBudget {
+                max_duration: std::time::Duration::from_secs(scan_timeout),
+                ..ouk_importer::ScanBudget::default()
+            };
+            let (report, error) =
+                ouk_importer::scan_media::scan_media(&ctx, &opts, &dir, &budget, &mut bar)?;
+            emit(&out, &report, || {
+                let mut s = String::new();
+                for r in &report.rounds {
+                    s.push_str(&scan_text(r));
+                }
+                match report.imported.len() {
+                    0 => s.push_str("nothing imported\n"),
+                    n => s.push_str(&format!(
+                        "{n} kit(s) imported: {}\n",
+                        report.imported.join(" -> ")
+                    )),
+                }
+                if let Some(why) = &report.stopped_by {
+                    s.push_str(&format!("stopped: {why}\n"));
+                }
+                s
+            });
+            return Ok(match error {
+                Some(e) => exit_code(e.class()),
+                None if report.imported.is_empty() => exit_code(ouk_importer::Class::NothingNew),
+                None => 0,
+            });
         }
         Command::Import {
             kit,
