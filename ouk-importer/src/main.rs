@@ -590,11 +590,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 s
             });
-            return Ok(match error {
+            Ok(match error {
                 Some(e) => exit_code(e.class()),
                 None if report.imported.is_empty() => exit_code(ouk_importer::Class::NothingNew),
                 None => 0,
-            });
+            })
         }
         Command::Import {
             kit,
