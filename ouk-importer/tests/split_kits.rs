@@ -378,3 +378,57 @@ fn import_from_dir_takes_the_index_and_ignores_parts() {
     assert_eq!(c[0]["sequence"], 1);
     assert_eq!(v["imported"]["parts"]["read_from_medium"][3], "kit.ouk.004");
 }
+
+#[test]
+fn scan_media_takes_the_newest_applicable_kit_and_skips_a_broken_one() {
+    let t = tempfile::tempdir().unwrap();
+    let stick = t.path().join("stick");
+    fs::create_dir_all(&stick).unwrap();
+    // Sequence 1 whole, sequence 2 split, sequence 3 split with a corrupt part.
+    let (one, _) = split(&stick, "one.ouk", 21, 1);
+    for i in 1..=4 {
+        fs::remove_file(stick.join(format!("one.ouk.{i:03}"))).unwrap();
+    }
+    fs::remove_file(stick.join("one.ouk.parts.json")).unwrap();
+    assert!(one.kit.is_file(), "the whole kit of sequence 1 stays");
+    let (two, _) = split(&stick, "two.ouk", 22, 2);
+    fs::remove_file(&two.kit).unwrap();
+    let (three, _) = split(&stick, "three.ouk", 23, 3);
+    fs::remove_file(&three.kit).unwrap();
+    let p = stick.join("three.ouk.002");
+    let mut bytes = fs::read(&p).unwrap();
+    bytes[100] ^= 1;
+    fs::write(&p, bytes).unwrap();
+    for d in ["payload-one.ouk", "payload-two.ouk", "payload-three.ouk"] {
+        let _ = fs::remove_dir_all(stick.join(d));
+    }
+    let trust = root().join("keys/dev/trust-root.json");
+    let store = t.path().join("s");
+    let scan = || {
+        importer(&[
+            "scan-media".as_ref(),
+            stick.as_os_str(),
+            "--trust-root".as_ref(),
+            trust.as_os_str(),
+            "--store".as_ref(),
+            store.as_os_str(),
+            "--json".as_ref(),
+        ])
+    };
+    let o = scan();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    // Sequence 3 fails on its corrupt part, sequence 2 is imported; the next round meets the
+    // broken kit again and stops, saying why; sequence 1 is below the floor by then.
+    assert_eq!(v["imported"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v["imported"][0].as_str().unwrap().starts_with("2-"), "{v}");
+    assert!(
+        v["stopped_by"].as_str().unwrap().contains("three.ouk.002"),
+        "{v}"
+    );
+    // Nothing left to do that can be done: the failure of sequence 3 decides the exit code.
+    let o = scan();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(10), "{v}");
+    assert_eq!(v["imported"], serde_json::json!([]));
+}
