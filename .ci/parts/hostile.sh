@@ -33,7 +33,7 @@ FUZZ_SECS="${OUK_FUZZ_SECS:-60}"
 scratch="$tgt/fuzz-scratch"
 fuzz_target_dir="${OUK_FUZZ_TARGET_DIR:-$tgt/fuzz}"
 cd fuzz
-for t in manifest dsse trust_root archive bolt; do
+for t in manifest dsse trust_root archive bolt parts_index; do
     mkdir -p "$scratch/$t"
     extra=()
     env_extra=()

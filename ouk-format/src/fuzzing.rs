@@ -47,6 +47,20 @@ pub fn fuzz_trust_root(data: &[u8]) {
     let _ = crate::trust_root::verify_successor(fuzz_anchor(), data, &limits);
 }
 
+/// Parse and verify a split kit's part index (as a signed envelope against the fixed anchor,
+/// and as a bare payload): whatever validates must round-trip and name only plain files.
+pub fn fuzz_parts_index(data: &[u8]) {
+    let limits = Limits::default();
+    let anchor = Verified::new(fuzz_anchor().clone());
+    let _ = crate::parts::verify_index(data, &anchor, &limits);
+    if let Ok(index) = crate::parts::PartsIndex::from_payload(data) {
+        assert!(index.parts.iter().all(|p| crate::parts::name_ok(&p.name)));
+        let again = crate::parts::PartsIndex::from_payload(&index.to_payload())
+            .expect("a valid index round-trips");
+        assert_eq!(index, again);
+    }
+}
+
 /// A fixed TUF-layout root, version 1, whose root key is seed `[7; 32]`.
 fn fuzz_anchor() -> &'static TrustRoot {
     static ANCHOR: std::sync::OnceLock<TrustRoot> = std::sync::OnceLock::new();

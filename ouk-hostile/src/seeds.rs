@@ -75,5 +75,39 @@ pub fn corpora() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         // A valid Trivy-shaped Bolt file (branch, leaves, inline and page buckets, an overflow
         // page, a freelist) for the bounds-checked validator in ouk-trivy.
         ("bolt", vec![crate::cases::trivy::bolt::valid()]),
+        ("parts_index", parts_index_seeds()),
     ]
+}
+
+/// A valid part index, as a bare payload and as an envelope signed by the fuzz harness's
+/// anchor key (seed `[7; 32]`), so mutations reach the signature check and the validation.
+fn parts_index_seeds() -> Vec<Vec<u8>> {
+    use ouk_format::digest::Sha256;
+    use ouk_format::media_types::PARTS_FORMAT;
+    use ouk_format::parts::{part_names, Part, PartsIndex};
+    let names = part_names("k.ouk", 2);
+    let index = PartsIndex {
+        format: PARTS_FORMAT.to_owned(),
+        kit_id: "stable-1".into(),
+        channel: "stable".into(),
+        sequence: 1,
+        kit_sha256: Sha256::of(b"kit"),
+        kit_size: 3,
+        part_size: 2,
+        parts: vec![
+            Part {
+                name: names[0].clone(),
+                size: 2,
+                sha256: Sha256::of(b"ki"),
+            },
+            Part {
+                name: names[1].clone(),
+                size: 1,
+                sha256: Sha256::of(b"t"),
+            },
+        ],
+    };
+    let key = ouk_format::keys::Ed25519Signer::from_seed(&[7; 32]);
+    let signed = index.sign(&[&key]).expect("signing a valid index");
+    vec![index.to_payload(), signed]
 }
