@@ -15,6 +15,7 @@
 //!       .ouk/generation.json    what was imported, when, under which trust root
 //!       .ouk/changes.json       change report against the previously active generation
 //!   reports/rescan.json         the last `rescan`
+//!   incoming/<kit sha256>/NNN   verified parts of a split kit, kept until it is imported
 //!   staging/                    work area on the same filesystem; anything here is garbage
 //! ```
 //!
@@ -141,7 +142,7 @@ impl Store {
     }
 
     /// The existing store at `root`, checked for the read-only commands: the root, and
-    /// `staging/`, `generations/`, `trust/`, `reports/` where present, must be real directories owned by the
+    /// `staging/`, `generations/`, `trust/`, `reports/`, `incoming/` where present, must be real directories owned by the
     /// effective uid and not writable by group or others. A missing root is no store yet (an
     /// empty status), not an error.
     pub fn open(root: &Path) -> Result<Store> {
@@ -157,6 +158,7 @@ impl Store {
             store.generations_dir(),
             store.root.join("trust"),
             store.root.join("reports"),
+            store.root.join("incoming"),
         ] {
             match fs::symlink_metadata(&dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
