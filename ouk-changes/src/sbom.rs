@@ -6,11 +6,13 @@
 //! component count and the nesting depth of CycloneDX `components` are capped, and each error
 //! names the file.
 
+use std::fmt;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// Most components one SBOM may list (a large monorepo image has tens of thousands).
 pub const MAX_COMPONENTS: usize = 200_000;
@@ -113,21 +115,192 @@ pub enum SbomError {
     },
 }
 
-/// Every field either format needs; unknown fields are skipped by serde without being kept.
-#[derive(Deserialize)]
-struct RawDoc {
-    #[serde(rename = "bomFormat")]
+/// Reads one SBOM file of at most `max_bytes` bytes and [`MAX_COMPONENTS`] components.
+pub fn read_sbom(path: &Path, max_bytes: u64) -> Result<Sbom, SbomError> {
+    read_sbom_capped(path, max_bytes, MAX_COMPONENTS)
+}
+
+/// Reads one SBOM file with the caller's caps. The document is parsed as it is read (never held
+/// whole, never as a JSON tree): components are flattened into the result one at a time, and
+/// the component cap is enforced as they arrive, so memory is bounded by the caps, not by the
+/// file (a 64 MiB SBOM of a million tiny components is refused at the cap, not parsed into
+/// hundreds of MiB first). The size is checked from the metadata and again while reading.
+pub fn read_sbom_capped(
+    path: &Path,
+    max_bytes: u64,
+    max_components: usize,
+) -> Result<Sbom, SbomError> {
+    let io = |source| SbomError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.len() > max_bytes {
+        return Err(SbomError::TooLarge {
+            path: path.to_path_buf(),
+            max: max_bytes,
+        });
+    }
+    let mut reader = CountingReader {
+        inner: BufReader::with_capacity(1 << 16, file.take(max_bytes.saturating_add(1))),
+        read: 0,
+    };
+    let result = parse_from(path, &mut reader, max_components);
+    if reader.read > max_bytes {
+        return Err(SbomError::TooLarge {
+            path: path.to_path_buf(),
+            max: max_bytes,
+        });
+    }
+    result
+}
+
+/// Parses a document as it is read; `path` names it in errors and gives the fallback name.
+fn parse_from<R: Read>(path: &Path, reader: R, max_components: usize) -> Result<Sbom, SbomError> {
+    let mut state = State {
+        path,
+        max_components,
+        cdx: Vec::new(),
+        spdx: Vec::new(),
+        failure: None,
+    };
+    let parsed = {
+        // serde_json's own recursion limit (128) guards the stack against deeply nested input.
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        DocSeed(&mut state)
+            .deserialize(&mut de)
+            .and_then(|doc| de.end().map(|()| doc))
+    };
+    if let Some(f) = state.failure.take() {
+        return Err(f);
+    }
+    let head = parsed.map_err(|source| SbomError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    finish(path, head, state.cdx, state.spdx)
+}
+
+#[cfg(test)]
+fn parse_sbom(path: &Path, bytes: &[u8]) -> Result<Sbom, SbomError> {
+    parse_from(path, bytes, MAX_COMPONENTS)
+}
+
+/// Counts the bytes read, to tell "over the size cap" from "truncated JSON".
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Where components go while the document streams, and why it stopped, if a cap did.
+struct State<'p> {
+    path: &'p Path,
+    max_components: usize,
+    cdx: Vec<Component>,
+    spdx: Vec<Component>,
+    failure: Option<SbomError>,
+}
+
+impl State<'_> {
+    /// Adds a component, filling a missing version from the purl; components with neither a
+    /// name nor a purl identify nothing and are dropped.
+    fn push(
+        &mut self,
+        spdx: bool,
+        name: Option<String>,
+        version: Option<String>,
+        purl: Option<String>,
+    ) -> Result<(), String> {
+        let purl = purl.filter(|p| !p.trim().is_empty());
+        let parsed = purl.as_deref().and_then(crate::purl::parse_purl);
+        let name = name
+            .filter(|n| !n.is_empty())
+            .or_else(|| parsed.as_ref().map(|p| p.name.clone()));
+        let Some(name) = name else {
+            return Ok(());
+        };
+        let version = version
+            .filter(|v| !v.is_empty())
+            .or_else(|| parsed.and_then(|p| p.version))
+            .unwrap_or_default();
+        if self.cdx.len() + self.spdx.len() >= self.max_components {
+            self.failure = Some(SbomError::TooManyComponents {
+                path: self.path.to_path_buf(),
+                max: self.max_components,
+            });
+            return Err("component cap".into());
+        }
+        let c = Component {
+            name,
+            version,
+            purl,
+        };
+        if spdx {
+            self.spdx.push(c);
+        } else {
+            self.cdx.push(c);
+        }
+        Ok(())
+    }
+}
+
+/// The scalar fields of the document (its arrays went into [`State`]).
+#[derive(Default)]
+struct Head {
     bom_format: Option<String>,
-    #[serde(rename = "specVersion")]
     spec_version: Option<String>,
-    metadata: Option<CdxMetadata>,
-    #[serde(default)]
-    components: Option<Vec<CdxComponent>>,
-    #[serde(rename = "spdxVersion")]
     spdx_version: Option<String>,
-    name: Option<String>,
-    #[serde(default)]
-    packages: Option<Vec<SpdxPackage>>,
+    spdx_name: Option<String>,
+    cdx_name: Option<String>,
+}
+
+struct DocSeed<'a, 'p>(&'a mut State<'p>);
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
+    type Value = Head;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Head, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_, '_> {
+    type Value = Head;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an SBOM document (a JSON object)")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Head, M::Error> {
+        let mut head = Head::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "bomFormat" => head.bom_format = map.next_value()?,
+                "specVersion" => head.spec_version = map.next_value()?,
+                "spdxVersion" => head.spdx_version = map.next_value()?,
+                "name" => head.spdx_name = map.next_value()?,
+                "metadata" => {
+                    let m: Option<CdxMetadata> = map.next_value()?;
+                    head.cdx_name = m.and_then(|m| m.component).and_then(|c| c.name);
+                }
+                "components" => map.next_value_seed(CdxSeq {
+                    state: &mut *self.0,
+                    depth: 0,
+                })?,
+                "packages" => map.next_value_seed(SpdxSeq(&mut *self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(head)
+    }
 }
 
 #[derive(Deserialize)]
@@ -140,12 +313,121 @@ struct CdxMetaComponent {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct CdxComponent {
-    name: Option<String>,
-    version: Option<String>,
-    purl: Option<String>,
-    components: Option<Vec<CdxComponent>>,
+/// A CycloneDX `components` array (possibly nested), flattened as it streams.
+struct CdxSeq<'a, 'p> {
+    state: &'a mut State<'p>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for CdxSeq<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CdxSeq<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of components")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_DEPTH {
+            self.state.failure = Some(SbomError::TooDeep {
+                path: self.state.path.to_path_buf(),
+                max: MAX_DEPTH,
+            });
+            return Err(serde::de::Error::custom("components nested too deep"));
+        }
+        while seq
+            .next_element_seed(CdxComponentSeed {
+                state: &mut *self.state,
+                depth: self.depth,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// One CycloneDX component: its own fields, then its nested `components` (which stream too).
+struct CdxComponentSeed<'a, 'p> {
+    state: &'a mut State<'p>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for CdxComponentSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a component object")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let (mut name, mut version, mut purl) = (None, None, None);
+        // Children stream first when `components` precedes `name`; the list is sorted at the
+        // end, so the order of arrival does not matter.
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "name" => name = map.next_value()?,
+                "version" => version = map.next_value()?,
+                "purl" => purl = map.next_value()?,
+                "components" => map.next_value_seed(CdxSeq {
+                    state: &mut *self.state,
+                    depth: self.depth + 1,
+                })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        self.state
+            .push(false, name, version, purl)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// An SPDX `packages` array, streamed.
+struct SpdxSeq<'a, 'p>(&'a mut State<'p>);
+
+impl<'de> DeserializeSeed<'de> for SpdxSeq<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SpdxSeq<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of packages")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(p) = seq.next_element::<SpdxPackage>()? {
+            let purl = p
+                .external_refs
+                .unwrap_or_default()
+                .0
+                .into_iter()
+                .find(|r| r.reference_type.as_deref() == Some("purl"))
+                .and_then(|r| r.reference_locator);
+            self.0
+                .push(true, p.name, p.version_info, purl)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -154,7 +436,36 @@ struct SpdxPackage {
     #[serde(rename = "versionInfo")]
     version_info: Option<String>,
     #[serde(rename = "externalRefs", default)]
-    external_refs: Option<Vec<SpdxRef>>,
+    external_refs: Option<FirstRefs>,
+}
+
+/// A package's `externalRefs`, at most [`MAX_REFS`] kept (the purl is among the first).
+#[derive(Default)]
+struct FirstRefs(Vec<SpdxRef>);
+
+/// External references kept per SPDX package.
+const MAX_REFS: usize = 64;
+
+impl<'de> Deserialize<'de> for FirstRefs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FirstRefs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of external references")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstRefs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(r) = seq.next_element::<SpdxRef>()? {
+                    if out.len() < MAX_REFS {
+                        out.push(r);
+                    }
+                }
+                Ok(FirstRefs(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -168,47 +479,20 @@ struct SpdxRef {
 const CDX_VERSIONS: [&str; 5] = ["1.2", "1.3", "1.4", "1.5", "1.6"];
 const SPDX_VERSIONS: [&str; 2] = ["SPDX-2.2", "SPDX-2.3"];
 
-/// Reads one SBOM file of at most `max_bytes` bytes. The size is checked from the metadata
-/// before reading and again while reading (the file may grow in between).
-pub fn read_sbom(path: &Path, max_bytes: u64) -> Result<Sbom, SbomError> {
-    let io = |source| SbomError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let too_large = || SbomError::TooLarge {
-        path: path.to_path_buf(),
-        max: max_bytes,
-    };
-    let file = File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.len() > max_bytes {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(too_large());
-    }
-    parse_sbom(path, &bytes)
-}
-
-/// Parses SBOM bytes; `path` names the source in errors and gives the fallback name.
-fn parse_sbom(path: &Path, bytes: &[u8]) -> Result<Sbom, SbomError> {
-    // serde_json's own recursion limit (128) guards the stack against deeply nested input.
-    let doc: RawDoc = serde_json::from_slice(bytes).map_err(|source| SbomError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// Decides the format from the scalar fields and keeps that format's components.
+fn finish(
+    path: &Path,
+    head: Head,
+    cdx: Vec<Component>,
+    spdx: Vec<Component>,
+) -> Result<Sbom, SbomError> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    let mut components = Vec::new();
-    let (format, name) = if doc.bom_format.as_deref() == Some("CycloneDX") {
-        let version = doc.spec_version.unwrap_or_default();
+    let (format, name, mut components) = if head.bom_format.as_deref() == Some("CycloneDX") {
+        let version = head.spec_version.unwrap_or_default();
         if !CDX_VERSIONS.contains(&version.as_str()) {
             return Err(SbomError::UnsupportedVersion {
                 path: path.to_path_buf(),
@@ -218,10 +502,8 @@ fn parse_sbom(path: &Path, bytes: &[u8]) -> Result<Sbom, SbomError> {
         }
         // metadata.component is the subject of the SBOM, not one of its packages: Trivy does
         // not scan it for vulnerabilities either.
-        let name = doc.metadata.and_then(|m| m.component).and_then(|c| c.name);
-        walk_cdx(path, doc.components.unwrap_or_default(), 0, &mut components)?;
-        (SbomFormat::CycloneDx, nonempty(name))
-    } else if let Some(version) = doc.spdx_version {
+        (SbomFormat::CycloneDx, nonempty(head.cdx_name), cdx)
+    } else if let Some(version) = head.spdx_version {
         if !SPDX_VERSIONS.contains(&version.as_str()) {
             return Err(SbomError::UnsupportedVersion {
                 path: path.to_path_buf(),
@@ -229,16 +511,7 @@ fn parse_sbom(path: &Path, bytes: &[u8]) -> Result<Sbom, SbomError> {
                 version,
             });
         }
-        for p in doc.packages.unwrap_or_default() {
-            let purl = p
-                .external_refs
-                .unwrap_or_default()
-                .into_iter()
-                .find(|r| r.reference_type.as_deref() == Some("purl"))
-                .and_then(|r| r.reference_locator);
-            push(path, &mut components, p.name, p.version_info, purl)?;
-        }
-        (SbomFormat::Spdx, nonempty(doc.name))
+        (SbomFormat::Spdx, nonempty(head.spdx_name), spdx)
     } else {
         return Err(SbomError::UnknownFormat {
             path: path.to_path_buf(),
@@ -251,62 +524,6 @@ fn parse_sbom(path: &Path, bytes: &[u8]) -> Result<Sbom, SbomError> {
         name: name.unwrap_or(file_name),
         components,
     })
-}
-
-fn walk_cdx(
-    path: &Path,
-    list: Vec<CdxComponent>,
-    depth: usize,
-    out: &mut Vec<Component>,
-) -> Result<(), SbomError> {
-    if depth >= MAX_DEPTH {
-        return Err(SbomError::TooDeep {
-            path: path.to_path_buf(),
-            max: MAX_DEPTH,
-        });
-    }
-    for c in list {
-        push(path, out, c.name, c.version, c.purl)?;
-        if let Some(children) = c.components {
-            walk_cdx(path, children, depth + 1, out)?;
-        }
-    }
-    Ok(())
-}
-
-/// Adds a component, filling a missing version from the purl; components with neither a name
-/// nor a purl identify nothing and are dropped.
-fn push(
-    path: &Path,
-    out: &mut Vec<Component>,
-    name: Option<String>,
-    version: Option<String>,
-    purl: Option<String>,
-) -> Result<(), SbomError> {
-    let purl = purl.filter(|p| !p.trim().is_empty());
-    let parsed = purl.as_deref().and_then(crate::purl::parse_purl);
-    let name = name
-        .filter(|n| !n.is_empty())
-        .or_else(|| parsed.as_ref().map(|p| p.name.clone()));
-    let Some(name) = name else {
-        return Ok(());
-    };
-    let version = version
-        .filter(|v| !v.is_empty())
-        .or_else(|| parsed.and_then(|p| p.version))
-        .unwrap_or_default();
-    if out.len() >= MAX_COMPONENTS {
-        return Err(SbomError::TooManyComponents {
-            path: path.to_path_buf(),
-            max: MAX_COMPONENTS,
-        });
-    }
-    out.push(Component {
-        name,
-        version,
-        purl,
-    });
-    Ok(())
 }
 
 /// The result of reading one file of an SBOM directory: its path relative to the directory
@@ -472,7 +689,37 @@ mod tests {
             r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":{}"#,
             "[{\"name\":\"x\",\"components\":".repeat(5000)
         );
-        assert!(matches!(parse(&deep), Err(SbomError::Json { .. })));
+        assert!(matches!(
+            parse(&deep),
+            Err(SbomError::TooDeep { .. } | SbomError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn the_component_cap_stops_the_stream() {
+        let comps: Vec<String> = (0..5)
+            .map(|i| format!(r#"{{"type":"library","name":"c{i}","version":"1"}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{}]}}"#,
+            comps.join(",")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("five.json");
+        std::fs::write(&p, &doc).unwrap();
+        assert_eq!(
+            read_sbom_capped(&p, 1 << 20, 5).unwrap().components.len(),
+            5
+        );
+        assert!(matches!(
+            read_sbom_capped(&p, 1 << 20, 4),
+            Err(SbomError::TooManyComponents { max: 4, .. })
+        ));
+        // The size cap is still enforced while reading.
+        assert!(matches!(
+            read_sbom_capped(&p, 10, 5),
+            Err(SbomError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -4,13 +4,17 @@
 use std::fs;
 use std::path::Path;
 
-use ouk_changes::sbom::read_sbom;
+use ouk_changes::sbom::{read_sbom_capped, SbomError};
 use ouk_changes::sbom_diff::{component_key, ComponentSet};
 
 use crate::error::{Error, Result};
 
 /// Largest SBOM member read for the delta (the builder accepts SBOMs up to this size too).
 pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
+/// Most components compared per generation, over all its SBOMs: the import's memory must not
+/// depend on what a (possibly compromised) builder signed. Beyond it an SBOM is listed as not
+/// compared, with the reason.
+pub const MAX_COMPONENTS_PER_GENERATION: usize = 50_000;
 
 /// Components of every `sbom/*.json` in a generation, and the files that could not be read
 /// (name: reason). A missing `sbom/` directory is an empty set.
@@ -35,9 +39,11 @@ pub fn component_set(generation_dir: &Path) -> Result<(ComponentSet, Vec<String>
         }
     }
     names.sort();
+    let mut budget = MAX_COMPONENTS_PER_GENERATION;
     for name in names {
-        match read_sbom(&dir.join(&name), MAX_SBOM_BYTES) {
+        match read_sbom_capped(&dir.join(&name), MAX_SBOM_BYTES, budget) {
             Ok(sbom) => {
+                budget -= sbom.components.len().min(budget);
                 let components = set.entry(format!("sbom/{name}")).or_default();
                 for c in sbom.components {
                     components
@@ -46,6 +52,10 @@ pub fn component_set(generation_dir: &Path) -> Result<(ComponentSet, Vec<String>
                         .insert(c.version);
                 }
             }
+            Err(e @ SbomError::TooManyComponents { .. }) => unreadable.push(format!(
+                "sbom/{name}: {e} (the change report compares at most \
+                 {MAX_COMPONENTS_PER_GENERATION} components per generation)"
+            )),
             Err(e) => unreadable.push(format!("sbom/{name}: {e}")),
         }
     }
