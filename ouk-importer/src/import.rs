@@ -305,7 +305,8 @@ impl Session {
             // Verified local copies stay for the next attempt; after an import they are done.
             let _ = match &result {
                 Ok(_) => fs::remove_dir_all(&dir),
-                Err(_) => fs::remove_dir(&dir),
+                Err(_) if holds_no_part(&dir) => fs::remove_dir_all(&dir),
+                Err(_) => Ok(()),
             };
             let _ = fs::remove_dir(self.store.root().join(INCOMING_DIR));
         }
@@ -702,8 +703,61 @@ fn incoming_dir(store: &Path) -> impl Fn(&ouk_format::parts::PartsIndex) -> Resu
         fsx::ensure_dir(&base)?;
         let dir = base.join(index.kit_sha256.to_hex());
         fsx::ensure_dir(&dir)?;
+        // The verified index travels with the parts, so `gc` can tell which kit (sequence) a
+        // directory belongs to once that kit can no longer be imported.
+        let index_path = dir.join(INCOMING_INDEX);
+        if fsx::open_store_file(&index_path, fsx::Access::Read)?.is_none() {
+            fsx::write_atomic(&index_path, &index.to_payload())?;
+        }
         Ok(dir)
     }
+}
+
+/// The verified part index kept in an `incoming/<kit>` directory.
+pub const INCOMING_INDEX: &str = "index.json";
+
+/// Whether an `incoming/<kit>` directory holds no verified part (only its index, or nothing).
+fn holds_no_part(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .all(|e| e.file_name() == std::ffi::OsStr::new(INCOMING_INDEX))
+    })
+}
+
+/// `gc`: removes `incoming/<kit>` directories of split kits that can no longer be imported
+/// (sequence at or below the floor) or whose index is missing or unreadable.
+fn gc_incoming(store: &Store, floor: Option<u64>) -> Result<Vec<String>> {
+    let base = store.root().join(INCOMING_DIR);
+    let entries = match fs::read_dir(&base) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("listing", &base, e)),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("listing", &base, e))?;
+        let dir = entry.path();
+        let index = fsx::read_capped(
+            &dir.join(INCOMING_INDEX),
+            ouk_format::parts::MAX_INDEX_BYTES,
+        )
+        .ok()
+        .flatten()
+        .and_then(|b| ouk_format::parts::PartsIndex::from_payload(&b).ok());
+        let stale = match (index, floor) {
+            (Some(i), Some(f)) => i.sequence <= f,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if stale {
+            store.discard(&dir)?;
+            removed.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    removed.sort();
+    let _ = fs::remove_dir(&base);
+    Ok(removed)
 }
 
 /// Create a file that must not exist yet and write it whole.
@@ -1360,6 +1414,7 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<GcReport> {
     let mut report = GcReport {
         removed: Vec::new(),
         kept: Vec::new(),
+        incoming_removed: Vec::new(),
     };
     for (i, g) in gens.iter().enumerate() {
         if i < keep || current.as_deref() == Some(g.name.as_str()) {
@@ -1381,6 +1436,7 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<GcReport> {
         result?;
         report.removed.push(g.name.clone());
     }
+    report.incoming_removed = gc_incoming(&s.store, s.floor())?;
     Ok(report)
 }
 

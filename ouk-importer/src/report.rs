@@ -260,6 +260,10 @@ pub struct GcReport {
     pub removed: Vec<String>,
     /// Generations kept.
     pub kept: Vec<String>,
+    /// `incoming/<kit sha256>` directories removed: split kits at or below the floor, whose
+    /// verified parts can no longer be used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incoming_removed: Vec<String>,
 }
 
 /// `audit verify`.

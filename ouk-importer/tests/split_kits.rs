@@ -432,3 +432,42 @@ fn scan_media_takes_the_newest_applicable_kit_and_skips_a_broken_one() {
     assert_eq!(o.status.code(), Some(10), "{v}");
     assert_eq!(v["imported"], serde_json::json!([]));
 }
+
+#[test]
+fn gc_removes_verified_parts_of_kits_that_can_no_longer_be_imported() {
+    let t = tempfile::tempdir().unwrap();
+    let store = t.path().join("s");
+    // A split kit (sequence 1) whose third part is cut short: its verified parts stay.
+    let (one, index) = split(t.path(), "one.ouk", 31, 1);
+    let third = t.path().join("one.ouk.003");
+    let full = fs::read(&third).unwrap();
+    fs::write(&third, &full[..full.len() / 2]).unwrap();
+    refused(import(&index, &store), "part_size", "one.ouk.003", 30);
+    let incoming = store.join("incoming").join(&one.kit_sha256);
+    assert!(incoming.join("001").is_file() && incoming.join("index.json").is_file());
+    let gc = |store: &Path| {
+        let o = importer(&[
+            "gc".as_ref(),
+            "--keep".as_ref(),
+            "5".as_ref(),
+            "--store".as_ref(),
+            store.as_os_str(),
+            "--json".as_ref(),
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    // Nothing imported yet: the parts may still complete an import, gc keeps them.
+    assert!(gc(&store).get("incoming_removed").is_none());
+    assert!(incoming.join("001").is_file());
+    // Sequence 2 is imported whole: sequence 1 can never be imported now, its parts go.
+    let (two, _) = split(t.path(), "two.ouk", 32, 2);
+    let (code, v) = import(&two.kit, &store);
+    assert_eq!(code, Some(0), "{v}");
+    let v = gc(&store);
+    assert_eq!(
+        v["incoming_removed"],
+        serde_json::json!([one.kit_sha256.clone()])
+    );
+    assert!(!incoming.exists());
+}
