@@ -325,8 +325,8 @@ pub fn rescan(store_root: &Path, opts: &RescanOptions, now: Timestamp) -> Result
     let current_name = store.current()?.ok_or(Error::NoGeneration)?;
     let current = store.info(&current_name)?;
     let previous = previous_of(&store, &current)?;
-    let listed = read_sbom_dir(&opts.sboms, MAX_SBOM_BYTES)
-        .map_err(|e| Error::Rescan(format!("{}: {e}", opts.sboms.display())))?;
+    let listed =
+        read_sbom_dir(&opts.sboms, MAX_SBOM_BYTES).map_err(|e| Error::Rescan(e.to_string()))?;
     let mut sboms = Vec::new();
     let mut unreadable = Vec::new();
     for (name, result) in listed {
