@@ -51,7 +51,8 @@ fn run(old: &Path, new: &Path, out: &Path) -> Result<(), String> {
         MAX_LINE_BYTES,
         &mut w,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .summary;
     w.flush().map_err(|e| format!("{}: {e}", out.display()))?;
     let t = &summary.totals;
     eprintln!(

@@ -43,6 +43,15 @@ struct Head<'a> {
     sboms: &'a SbomDelta,
 }
 
+/// What [`write_change_report`] wrote, for callers that report on it without reading it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The advisory counts.
+    pub summary: AdvisorySummary,
+    /// Why the snapshots could not be compared (`"complete": false`), if they could not.
+    pub error: Option<String>,
+}
+
 /// Writes the change report between two generations to `out`. `before`/`after` are the
 /// generations' snapshots (`None` when a side has none, e.g. a store's first generation).
 ///
@@ -57,7 +66,7 @@ pub fn write_change_report<A: BufRead, B: BufRead>(
     sboms: &SbomDelta,
     max_line_bytes: usize,
     out: &mut dyn Write,
-) -> Result<AdvisorySummary, ChangesError> {
+) -> Result<Written, ChangesError> {
     let mut spool = BufWriter::new(tempfile::tempfile().map_err(ChangesError::Output)?);
     let mut count = 0u64;
     let outcome = match after {
@@ -101,7 +110,7 @@ pub fn write_change_report<A: BufRead, B: BufRead>(
         std::io::copy(&mut spool, out).map_err(ChangesError::Output)?;
     }
     out.write_all(b"\n]}}\n").map_err(ChangesError::Output)?;
-    Ok(summary)
+    Ok(Written { summary, error })
 }
 
 /// The first `N` elements of a JSON array and how many there were; the rest are skipped

@@ -44,6 +44,25 @@ fn open_snapshot(generation_dir: &Path) -> Result<Option<BufReader<File>>> {
     Ok(fsx::open_store_file(&path, Access::Read)?.map(|f| BufReader::with_capacity(1 << 16, f)))
 }
 
+/// What one comparison reads: both generations' snapshots (open, where present) and the delta
+/// of their SBOMs. `before` is `None` for a store's first generation.
+struct Inputs {
+    before: Option<BufReader<File>>,
+    after: Option<BufReader<File>>,
+    sboms: SbomDelta,
+}
+
+fn inputs(before: Option<&Path>, after: &Path) -> Result<Inputs> {
+    Ok(Inputs {
+        before: match before {
+            Some(d) => open_snapshot(d)?,
+            None => None,
+        },
+        after: open_snapshot(after)?,
+        sboms: sbom_delta(before, after)?,
+    })
+}
+
 fn sbom_delta(before: Option<&Path>, after: &Path) -> Result<SbomDelta> {
     let (a, mut unreadable) = match before {
         Some(dir) => component_set(dir)?,
@@ -79,17 +98,16 @@ pub fn write_for_import(
     info: &GenerationInfo,
 ) -> Result<ChangesSummary> {
     let prev_dir = previous.map(|p| store.generation_dir(&p.name));
-    let before = match &prev_dir {
-        Some(d) => open_snapshot(d)?,
-        None => None,
-    };
-    let after = open_snapshot(staging)?;
-    let sboms = sbom_delta(prev_dir.as_deref(), staging)?;
+    let Inputs {
+        before,
+        after,
+        sboms,
+    } = inputs(prev_dir.as_deref(), staging)?;
     let path = staging.join(CHANGES_FILE);
     let file = fsx::create_file_new(&path)?;
     let mut out = BufWriter::new(file);
     let from = previous.map(reference);
-    let summary = write_change_report(
+    let written = write_change_report(
         from.as_ref(),
         &reference(info),
         before,
@@ -98,20 +116,13 @@ pub fn write_for_import(
         MAX_LINE_BYTES,
         &mut out,
     )
-    .and_then(|s| out.flush().map(|()| s).map_err(ChangesError::Output))
+    .and_then(|w| out.flush().map(|()| w).map_err(ChangesError::Output))
     .map_err(|e| changes_io(&path, e))?;
-    // Read back the one flag the summary does not carry.
-    let complete = read_change_report(
-        fsx::open_store_file(&path, Access::Read)?.ok_or(Error::Internal("changes.json"))?,
-        MAX_REPORT_BYTES,
-    )
-    .map(|r| r.complete)
-    .unwrap_or(false);
     Ok(ChangesSummary {
         from: previous.map(|p| p.name.clone()),
-        advisories: summary,
+        complete: written.error.is_none(),
+        advisories: written.summary,
         sbom_components: [sboms.added.len(), sboms.removed.len(), sboms.changed.len()],
-        complete,
     })
 }
 
@@ -184,20 +195,14 @@ pub fn diff_json(
     out: &mut dyn Write,
 ) -> Result<()> {
     let prev_dir = before.map(|p| store.generation_dir(&p.name));
-    let after_dir = store.generation_dir(&after.name);
-    let a = match &prev_dir {
-        Some(d) => open_snapshot(d)?,
-        None => None,
-    };
-    let b = open_snapshot(&after_dir)?;
-    let sboms = sbom_delta(prev_dir.as_deref(), &after_dir)?;
+    let read = inputs(prev_dir.as_deref(), &store.generation_dir(&after.name))?;
     let from = before.map(reference);
     write_change_report(
         from.as_ref(),
         &reference(after),
-        a,
-        b,
-        &sboms,
+        read.before,
+        read.after,
+        &read.sboms,
         MAX_LINE_BYTES,
         out,
     )
@@ -231,16 +236,12 @@ pub fn diff_text(
 ) -> Result<DiffText> {
     let prev_dir = before.map(|p| store.generation_dir(&p.name));
     let after_dir = store.generation_dir(&after.name);
-    let a = match &prev_dir {
-        Some(d) => open_snapshot(d)?,
-        None => None,
-    };
     let snapshot = after_dir.join(SNAPSHOT_MEMBER);
-    let b = open_snapshot(&after_dir)?;
+    let read = inputs(prev_dir.as_deref(), &after_dir)?;
     let mut entries = Vec::new();
     let mut more = 0u64;
-    let summary = match b {
-        Some(b) => diff_snapshots(a, b, MAX_LINE_BYTES, |c| {
+    let summary = match read.after {
+        Some(b) => diff_snapshots(read.before, b, MAX_LINE_BYTES, |c| {
             if entries.len() < limit {
                 entries.push(c.clone());
             } else {
@@ -257,6 +258,6 @@ pub fn diff_text(
         summary,
         entries,
         more,
-        sboms: sbom_delta(prev_dir.as_deref(), &after_dir)?,
+        sboms: read.sboms,
     })
 }
