@@ -4,11 +4,13 @@
 //! built by the builder library with the dev keys; everything after that is the real
 //! `ouk-importer` binary: import, `diff`, `rescan`, `report --html`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod devkit;
 
-use ouk_builder::build::{build, BuildRequest, SbomArg, TrivySource};
-use ouk_builder::keyfile::{load_signer, Passwords};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use devkit::{dev_request, importer, now_unix, root};
+use ouk_builder::build::{build, SbomArg};
 use ouk_builder::progress::Silent;
 use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
 use ouk_format::time::Timestamp;
@@ -16,10 +18,6 @@ use ouk_format::time::Timestamp;
 const ADDED: &str = "GHSA-jjg7-2v4v-x38h";
 const AFFECTED_SBOM: &str =
     "cyclonedx-1.5/cyclonedx-python_requirements_file_with-comments_1.5.json";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn shared_feeds() -> PathBuf {
     let p = root().join("../shared/feeds");
@@ -46,49 +44,19 @@ fn kit(out: &Path, sequence: u64, next_day: bool) {
             root().join("testdata/changes/next-day"),
         ));
     }
-    let keys = root().join("keys/dev");
-    let pw = Passwords::default();
     // Yesterday's and today's kits, by the real clock (the importer checks both times).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let created = Timestamp::from_unix(now - 86_400 * (3 - sequence as i64));
-    let req = BuildRequest {
-        payload_dirs: Vec::new(),
-        sources,
-        merge: MergeOptions {
-            fallback_modified_unix: Some(created.unix()),
-            ..MergeOptions::default()
-        },
-        sboms: vec![SbomArg {
-            describes: None,
-            path: feeds.join("sbom").join(AFFECTED_SBOM),
-        }],
-        trivy: TrivySource::None,
-        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
-        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
-        sequence,
-        channel: "stable".into(),
-        kit_id: None,
-        created_at: created,
-        expires_at: created.plus_secs(300 * 86_400),
-        builder_id: "https://ouk.dev/builders/dev".into(),
-        previous_kit: None,
-        out: out.to_path_buf(),
-        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
-        blob_signature: false,
-        trust_chain: Vec::new(),
+    let created = Timestamp::from_unix(now_unix() - 86_400 * (3 - sequence as i64));
+    let mut req = dev_request(out, sequence, created, created.plus_secs(300 * 86_400));
+    req.sources = sources;
+    req.merge = MergeOptions {
+        fallback_modified_unix: Some(created.unix()),
+        ..MergeOptions::default()
     };
+    req.sboms = vec![SbomArg {
+        describes: None,
+        path: feeds.join("sbom").join(AFFECTED_SBOM),
+    }];
     build(&req, &Silent).unwrap();
-}
-
-fn importer(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
-        .env_remove("FAILPOINTS")
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn run(args: &[&str], store: &Path) -> Output {

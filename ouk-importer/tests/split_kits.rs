@@ -3,22 +3,19 @@
 //! missing / truncated (and resumed) / corrupt / reordered / foreign parts, and part indexes
 //! that are unsigned by the trust root or tampered with.
 
+mod devkit;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use ouk_builder::build::{build, BuildRequest, BuildSummary, TrivySource};
+use devkit::{dev_request, importer, now_unix, root};
+use ouk_builder::build::{build, BuildSummary};
 use ouk_builder::keyfile::{load_signer, Passwords};
 use ouk_builder::progress::Silent;
 use ouk_builder::split::split_kit;
-use ouk_feeds::MergeOptions;
 use ouk_format::keys::{Ed25519Signer, Signer};
 use ouk_format::parts::PartsIndex;
 use ouk_format::time::Timestamp;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// Incompressible but deterministic bytes (xorshift64*).
 fn noise(seed: u64, len: usize) -> Vec<u8> {
@@ -43,46 +40,19 @@ fn split(dir: &Path, name: &str, seed: u64, sequence: u64) -> (BuildSummary, Pat
         noise(seed, 3 * (1 << 20) + 500_000),
     )
     .unwrap();
-    let keys = root().join("keys/dev");
-    let pw = Passwords::default();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let created = Timestamp::from_unix(now - 3600);
-    let req = BuildRequest {
-        payload_dirs: vec![payload],
-        sources: Vec::new(),
-        merge: MergeOptions::default(),
-        sboms: Vec::new(),
-        trivy: TrivySource::None,
-        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
-        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
+    let created = Timestamp::from_unix(now_unix() - 3600);
+    let mut req = dev_request(
+        &dir.join(name),
         sequence,
-        channel: "stable".into(),
-        kit_id: None,
-        created_at: created,
-        expires_at: created.plus_secs(30 * 86_400),
-        builder_id: "https://ouk.dev/builders/dev".into(),
-        previous_kit: None,
-        out: dir.join(name),
-        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
-        blob_signature: false,
-        trust_chain: Vec::new(),
-    };
+        created,
+        created.plus_secs(30 * 86_400),
+    );
+    req.payload_dirs = vec![payload];
     let summary = build(&req, &Silent).unwrap();
     let signers: Vec<&dyn Signer> = req.kit_signers.iter().map(|s| &**s).collect();
     let s = split_kit(&summary, 1 << 20, &signers, true).unwrap();
     assert_eq!(s.parts.len(), 4, "a 3.5 MiB kit is 4 parts of 1 MiB");
     (summary, s.index)
-}
-
-fn importer(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
-        .env_remove("FAILPOINTS")
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn import(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {

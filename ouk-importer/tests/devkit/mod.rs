@@ -1,0 +1,67 @@
+//! Kits built by the builder *library* with the dev keys, and the real importer binary: shared by
+//! the end-to-end tests of features that need real builder output (change reports, split kits).
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ouk_builder::build::{BuildRequest, TrivySource};
+use ouk_builder::keyfile::{load_signer, Passwords};
+use ouk_feeds::MergeOptions;
+use ouk_format::time::Timestamp;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The real `ouk-importer` binary with `args` (failpoints off).
+pub fn importer(args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
+        .env_remove("FAILPOINTS")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Seconds since the epoch by the real clock (the importer checks kit times against it).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A build request signed with the dev keys, for builder id `https://ouk.dev/builders/dev`
+/// (the dev trust root's), channel `stable`, no sources, payload or SBOMs, no Trivy DB and no
+/// blob signature; callers set what their test is about.
+pub fn dev_request(
+    out: &Path,
+    sequence: u64,
+    created: Timestamp,
+    expires: Timestamp,
+) -> BuildRequest {
+    let keys = root().join("keys/dev");
+    let pw = Passwords::default();
+    BuildRequest {
+        payload_dirs: Vec::new(),
+        sources: Vec::new(),
+        merge: MergeOptions::default(),
+        sboms: Vec::new(),
+        trivy: TrivySource::None,
+        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
+        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
+        sequence,
+        channel: "stable".into(),
+        kit_id: None,
+        created_at: created,
+        expires_at: expires,
+        builder_id: "https://ouk.dev/builders/dev".into(),
+        previous_kit: None,
+        out: out.to_path_buf(),
+        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
+        blob_signature: false,
+        trust_chain: Vec::new(),
+    }
+}
