@@ -211,6 +211,10 @@ fn trivy_scan(
 ) -> Result<BTreeSet<FindingRow>> {
     let out_path = scratch.join("trivy-report.json");
     let _ = std::fs::remove_file(&out_path);
+    // Stderr goes to a file, not a pipe: a chatty Trivy would otherwise fill the pipe and stall
+    // until the timeout, since nothing reads it while the child runs.
+    let err_path = scratch.join("trivy-stderr.txt");
+    let err_file = File::create(&err_path).map_err(|e| Error::io("creating", &err_path, e))?;
     let mut child = Command::new(binary)
         .args(["sbom", "--offline-scan", "--skip-db-update", "--quiet"])
         .args(["--format", "json", "--output"])
@@ -220,7 +224,7 @@ fn trivy_scan(
         .arg(sbom)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(err_file)
         .spawn()
         .map_err(|e| Error::Rescan(format!("starting {}: {e}", binary.display())))?;
     let started = Instant::now();
@@ -244,8 +248,8 @@ fn trivy_scan(
     };
     if !status.success() {
         let mut err = String::new();
-        if let Some(s) = child.stderr.take() {
-            let _ = s.take(4096).read_to_string(&mut err);
+        if let Ok(f) = File::open(&err_path) {
+            let _ = f.take(4096).read_to_string(&mut err);
         }
         return Err(Error::Rescan(format!(
             "trivy failed on {} ({status}): {}",
@@ -289,6 +293,20 @@ fn trivy_version(binary: &Path) -> String {
 
 type PerSbom = BTreeMap<String, BTreeSet<FindingRow>>;
 
+/// Trivy writes into its cache directory (fanal/, locks): it gets a scratch one whose `db` is a
+/// link to the generation's, so the published generation is never written to.
+fn scratch_cache(generation_trivy: &Path, scratch: &Path) -> Result<PathBuf> {
+    let cache_dir = scratch.join("cache");
+    std::fs::create_dir(&cache_dir).map_err(|e| Error::io("creating", &cache_dir, e))?;
+    // The link target must be absolute: a relative store path (`--store store`) would otherwise
+    // resolve against the scratch directory and Trivy would see no DB ("first run").
+    let db = std::fs::canonicalize(generation_trivy.join("db"))
+        .map_err(|e| Error::io("resolving", generation_trivy, e))?;
+    std::os::unix::fs::symlink(&db, cache_dir.join("db"))
+        .map_err(|e| Error::io("linking", cache_dir.join("db"), e))?;
+    Ok(cache_dir)
+}
+
 fn trivy_findings(
     store: &Store,
     generation: &GenerationInfo,
@@ -304,13 +322,8 @@ fn trivy_findings(
             generation.name
         )));
     }
-    // Trivy writes into its cache directory (fanal/, locks): give it a scratch one whose `db`
-    // is a link to the generation's, so the published generation is never written to.
     let scratch = tempfile::tempdir().map_err(|e| Error::io("creating", "a temp dir", e))?;
-    let cache_dir = scratch.path().join("cache");
-    std::fs::create_dir(&cache_dir).map_err(|e| Error::io("creating", &cache_dir, e))?;
-    std::os::unix::fs::symlink(cache.join("db"), cache_dir.join("db"))
-        .map_err(|e| Error::io("linking", cache_dir.join("db"), e))?;
+    let cache_dir = scratch_cache(&cache, scratch.path())?;
     let mut out = PerSbom::new();
     for (name, _) in sboms {
         let found = trivy_scan(binary, timeout, &cache_dir, &dir.join(name), scratch.path())?;
@@ -425,4 +438,81 @@ pub fn last(store: &Store) -> Result<Option<RescanReport>> {
             path,
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in for Trivy that fails like Trivy does when `--cache-dir` has no readable
+    /// `db/metadata.json`, writes 256 KiB to stderr (more than a pipe holds) and reports one
+    /// finding.
+    fn fake_trivy(dir: &Path) -> PathBuf {
+        let path = dir.join("trivy");
+        std::fs::write(
+            &path,
+            r#"#!/bin/sh
+out=; cache=
+while [ $# -gt 0 ]; do
+  case "$1" in --output) out="$2"; shift;; --cache-dir) cache="$2"; shift;; esac; shift
+done
+[ -r "$cache/db/metadata.json" ] || { echo "--skip-update cannot be specified on the first run" >&2; exit 1; }
+head -c 262144 /dev/zero | tr '\0' x >&2
+printf '%s' '{"Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"p","InstalledVersion":"1","FixedVersion":"2","Severity":"HIGH"}]}]}' > "$out"
+"#,
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn trivy_sees_the_generation_db_through_a_relative_store_path() {
+        // The store lives under the test's working directory and is named relatively, as
+        // `--store store` does; the scratch cache is elsewhere (the system temp dir).
+        let store = tempfile::tempdir_in(".").unwrap();
+        let relative = PathBuf::from(store.path().file_name().unwrap()).join("trivy");
+        std::fs::create_dir_all(relative.join("db")).unwrap();
+        std::fs::write(relative.join("db/metadata.json"), b"{}").unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let cache = scratch_cache(&relative, scratch.path()).unwrap();
+        let trivy = fake_trivy(scratch.path());
+        let sbom = scratch.path().join("a.cdx.json");
+        std::fs::write(&sbom, b"{}").unwrap();
+        let found = trivy_scan(
+            &trivy,
+            Duration::from_secs(60),
+            &cache,
+            &sbom,
+            scratch.path(),
+        )
+        .expect("the fake trivy finds the DB and is not stalled by its stderr");
+        let rows: Vec<_> = found.into_iter().collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].advisory, "CVE-1");
+        assert_eq!(rows[0].fixed.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn trivy_failure_carries_its_message() {
+        let scratch = tempfile::tempdir().unwrap();
+        let trivy = fake_trivy(scratch.path());
+        let empty_cache = scratch.path().join("cache");
+        std::fs::create_dir(&empty_cache).unwrap();
+        let sbom = scratch.path().join("a.cdx.json");
+        let err = trivy_scan(
+            &trivy,
+            Duration::from_secs(60),
+            &empty_cache,
+            &sbom,
+            scratch.path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("first run") && err.contains("a.cdx.json"),
+            "{err}"
+        );
+    }
 }
