@@ -54,6 +54,9 @@ pub enum BuildError {
     /// Trivy DB export or validation failed.
     #[error(transparent)]
     Trivy(#[from] ouk_trivy::TrivyError),
+    /// Publishing over OCI (registry push, layout export) failed.
+    #[error(transparent)]
+    Oci(#[from] ouk_oci::Error),
 }
 
 impl BuildError {

@@ -11,6 +11,7 @@ pub mod cosign_key;
 pub mod error;
 pub mod keyfile;
 pub mod progress;
+pub mod publish;
 pub mod split;
 pub mod trust;
 

@@ -60,6 +60,91 @@ enum Command {
     },
     /// Build and sign a kit.
     Build(Box<BuildArgs>),
+    /// Publish a kit to an OCI registry: verified against --trust-root first, pushed as an
+    /// image-spec 1.1 artifact (one kit layer, unchanged) under the tag, with the detached
+    /// signature (KIT.sig, when present), the kit SBOM and the provenance attached as referrers.
+    /// Prints the manifest digest to pin when pulling.
+    Push {
+        /// Kit file.
+        kit: PathBuf,
+        /// `oci://host[:port]/repository[:tag]` (tag `latest` when none).
+        reference: String,
+        #[command(flatten)]
+        publish: PublishArgs,
+        /// Site CA certificate (PEM) for the registry's TLS, in addition to the system's.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Vec<PathBuf>,
+        /// Registry user (basic auth, or for a token service).
+        #[arg(long, requires = "password_file")]
+        username: Option<String>,
+        /// File holding the registry password (first line).
+        #[arg(long, value_name = "FILE", requires = "username")]
+        password_file: Option<PathBuf>,
+        /// Network read and connect timeout, seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Write a kit into an OCI image layout directory (for media; `ouk-importer import --layout`
+    /// reads it), with the same manifests and referrers `push` would publish. An existing layout
+    /// is added to; exporting a tag again moves it.
+    ExportLayout {
+        /// Kit file.
+        kit: PathBuf,
+        /// Layout directory (created when missing).
+        dir: PathBuf,
+        /// Tag of the kit in the layout (default: the kit id).
+        #[arg(long = "ref", value_name = "TAG")]
+        ref_name: Option<String>,
+        #[command(flatten)]
+        publish: PublishArgs,
+    },
+}
+
+/// What `push` and `export-layout` share.
+#[derive(clap::Args, Debug)]
+struct PublishArgs {
+    /// Trust root the kit must verify against before it is published.
+    #[arg(long, value_name = "FILE")]
+    trust_root: PathBuf,
+    /// Manifest shape: `artifact` (image-spec 1.1 artifactType), `compat` (type in the config
+    /// media type, for registries that refuse artifactType), `auto` (artifact, compat if
+    /// refused; for export-layout, artifact).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "artifact", "compat"])]
+    shape: String,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+impl PublishArgs {
+    fn shape(&self) -> ouk_oci::registry::ShapeChoice {
+        use ouk_oci::artifact::Shape;
+        use ouk_oci::registry::ShapeChoice;
+        match self.shape.as_str() {
+            "artifact" => ShapeChoice::Only(Shape::Artifact),
+            "compat" => ShapeChoice::Only(Shape::Compat),
+            _ => ShapeChoice::Auto,
+        }
+    }
+
+    fn plan(&self, kit: &std::path::Path) -> Result<ouk_oci::publish::Publication, BuildError> {
+        use ouk_oci::artifact::Shape;
+        use ouk_oci::registry::ShapeChoice;
+        let shape = match self.shape() {
+            ShapeChoice::Only(s) => s,
+            ShapeChoice::Auto => Shape::Artifact,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        ouk_builder::publish::plan(
+            kit,
+            &self.trust_root,
+            ouk_format::time::Timestamp::from_unix(now),
+            shape,
+        )
+    }
 }
 
 #[derive(Subcommand)]
@@ -304,6 +389,106 @@ impl Progress for Bar {
 fn run(cli: Cli) -> Result<ExitCode, BuildError> {
     let pw = passwords();
     match cli.command {
+        Command::Push {
+            kit,
+            reference,
+            publish,
+            ca_cert,
+            username,
+            password_file,
+            timeout,
+        } => {
+            let r = ouk_oci::OciRef::parse(&reference)?;
+            if r.digest.is_some() {
+                return Err(BuildError::Config(
+                    "push to a tag (oci://host/repo:tag); the digest is what push reports".into(),
+                ));
+            }
+            let password = match &password_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .map_err(BuildError::io(p))?
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let conn = ouk_oci::registry::Connection {
+                ca_certs: ca_cert,
+                username,
+                password,
+                timeout: Some(std::time::Duration::from_secs(timeout)),
+                retries: 0,
+            };
+            let plan = publish.plan(&kit)?;
+            let registry = ouk_oci::registry::Registry::connect(&r, &conn)?;
+            let report = registry.push(&r, &plan, publish.shape())?;
+            let pinned = format!("oci://{}/{}@{}", r.registry, r.repository, report.manifest);
+            if publish.json {
+                let v = serde_json::json!({
+                    "reference": report.reference,
+                    "pinned": pinned,
+                    "manifest": report.manifest.to_string(),
+                    "shape": report.shape.name(),
+                    "kit": {"digest": report.kit.digest.to_string(), "size": report.kit.size, "reused": report.kit_reused},
+                    "referrers": report.referrers.iter().map(|(t, d)| serde_json::json!({"artifactType": t, "digest": d.to_string()})).collect::<Vec<_>>(),
+                    "fallback_tag": report.fallback_tag,
+                });
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                println!(
+                    "pushed {} ({} bytes{}, {} shape) as {}\npin it: {pinned}",
+                    kit.display(),
+                    report.kit.size,
+                    if report.kit_reused {
+                        ", already in the registry"
+                    } else {
+                        ""
+                    },
+                    report.shape.name(),
+                    report.reference
+                );
+                for (t, d) in &report.referrers {
+                    println!("  referrer {t}: {d}");
+                }
+            }
+        }
+        Command::ExportLayout {
+            kit,
+            dir,
+            ref_name,
+            publish,
+        } => {
+            let plan = publish.plan(&kit)?;
+            let tag = match ref_name {
+                Some(t) => t,
+                None => plan
+                    .manifest_annotation(ouk_oci::artifact::annotations::KIT_ID)
+                    .unwrap_or("kit")
+                    .to_owned(),
+            };
+            let report = ouk_oci::layout::export(&dir, &plan, &tag)?;
+            if publish.json {
+                let v = serde_json::json!({
+                    "layout": report.dir,
+                    "ref": report.ref_name,
+                    "manifest": report.manifest.to_string(),
+                    "kit": {"digest": report.kit.digest.to_string(), "size": report.kit.size},
+                    "referrers": report.referrers.iter().map(|(t, d)| serde_json::json!({"artifactType": t, "digest": d.to_string()})).collect::<Vec<_>>(),
+                });
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                println!(
+                    "exported {} to OCI layout {} as {} ({})",
+                    kit.display(),
+                    report.dir.display(),
+                    report.ref_name,
+                    report.manifest
+                );
+            }
+        }
         Command::Keygen { out } => {
             let password = pw.ouk.as_ref().map(|p| p.as_str());
             let files = keygen(&out, password)?;

@@ -169,6 +169,24 @@ pub enum Error {
         /// The kit file.
         path: PathBuf,
     },
+    /// The kit read is not the blob its OCI descriptor (registry or layout) pinned: the verified
+    /// file differs from what was fetched, or the descriptor lies about it.
+    #[error("kit {path} is not the pinned {expected} ({size} bytes): read {found_size} bytes of sha256:{found}")]
+    KitPinMismatch {
+        /// The kit file.
+        path: PathBuf,
+        /// The pinned digest (`sha256:<hex>`).
+        expected: String,
+        /// The pinned size.
+        size: u64,
+        /// What the verified pass read.
+        found: String,
+        /// Its size.
+        found_size: u64,
+    },
+    /// The OCI transport (registry or layout) failed or refused what it was given.
+    #[error("{0}")]
+    Oci(#[from] ouk_oci::Error),
     /// Two kits on one medium carry different signed manifests with the same sequence: a signer
     /// equivocated. Neither is imported; both are named in the audit log.
     #[error("equivocation on the medium: {first} and {second} are different signed kits with sequence {sequence}")]
@@ -489,6 +507,8 @@ impl Error {
             Error::InsufficientSpace { .. } => "insufficient_space",
             Error::EquivocationOnMedium { .. } => "equivocation",
             Error::KitChangedOnMedium { .. } => "kit_changed",
+            Error::KitPinMismatch { .. } => "kit_pin_mismatch",
+            Error::Oci(e) => e.kind(),
             Error::ResetFloorRefused { .. } => "reset_floor_refused",
             Error::Rollback { .. } => "rollback",
             Error::Equivocation { .. } => "equivocation",
@@ -552,6 +572,23 @@ impl Error {
             | Error::InsufficientSpace { .. }
             | Error::KitChangedOnMedium { .. } => Class::Io,
             Error::EquivocationOnMedium { .. } => Class::Policy,
+            Error::KitPinMismatch { .. } => Class::Verification,
+            // Bytes that are not what their descriptor names, or a descriptor we refuse, are
+            // verification failures; a registry or network that fails is an I/O problem the
+            // operator retries; a reference or CA file that cannot be used is usage.
+            Error::Oci(e) => match e {
+                ouk_oci::Error::BadManifest { .. }
+                | ouk_oci::Error::ManifestTooLarge { .. }
+                | ouk_oci::Error::BlobMismatch { .. }
+                | ouk_oci::Error::LayerTooLarge { .. }
+                | ouk_oci::Error::BadLayout { .. } => Class::Verification,
+                ouk_oci::Error::BadReference { .. }
+                | ouk_oci::Error::Config { .. }
+                | ouk_oci::Error::LayoutChoice { .. } => Class::Usage,
+                ouk_oci::Error::Interrupted { .. }
+                | ouk_oci::Error::Registry { .. }
+                | ouk_oci::Error::Io { .. } => Class::Io,
+            },
             Error::Rollback { .. } | Error::Equivocation { .. } | Error::ChannelMismatch { .. } => {
                 Class::Policy
             }

@@ -62,6 +62,8 @@ pub struct TrustOptions {
 /// Facts about an attempt gathered as it proceeds, for its audit record.
 #[derive(Debug, Default)]
 struct Attempt {
+    /// The digest and size an OCI descriptor pinned for the kit file, checked on the verified pass.
+    pin: Option<KitPin>,
     sequence: Option<u64>,
     kit_sha256: Option<Sha256>,
     accepted_expired: bool,
@@ -295,6 +297,18 @@ impl Session {
                 &self.verify_options(opts, now, &anchor),
             )?,
             KitSource::Opened(opened) => *opened,
+            KitSource::Pinned { path, file, pin } => {
+                attempt.notes.push(format!("from {}", pin.origin));
+                attempt.pin = Some(pin);
+                let id = kit::file_id(path, &file)?;
+                kit::open_from(
+                    path,
+                    file,
+                    id,
+                    &anchor.root,
+                    &self.verify_options(opts, now, &anchor),
+                )?
+            }
         };
         let incoming = opened
             .parts
@@ -465,6 +479,17 @@ impl Session {
         let trust = &header.trust;
         let facts = streamed.kit;
         attempt.kit_sha256 = Some(facts.kit_sha256);
+        if let Some(pin) = &attempt.pin {
+            if pin.sha256 != facts.kit_sha256 || pin.size != facts.kit_size {
+                return Err(Error::KitPinMismatch {
+                    path: kit_path,
+                    expected: format!("sha256:{}", pin.sha256.to_hex()),
+                    size: pin.size,
+                    found: facts.kit_sha256.to_hex(),
+                    found_size: facts.kit_size,
+                });
+            }
+        }
         attempt.accepted_expired = header.expired;
         if let Some(s) = self.state.as_ref().filter(|_| !fast_forward) {
             // Only for stores without a recorded manifest digest (see import_one).
@@ -772,6 +797,29 @@ enum KitSource<'a> {
     Path(&'a Path),
     /// A kit `import --from` already opened and authenticated while choosing it.
     Opened(Box<kit::OpenedKit>),
+    /// A kit file opened by the OCI transport (a pulled download, a layout blob), whose whole-file
+    /// digest and size an OCI descriptor pinned.
+    Pinned {
+        /// The file's path (messages, audit).
+        path: &'a Path,
+        /// The descriptor it was checked on.
+        file: File,
+        /// What it must hash to.
+        pin: KitPin,
+    },
+}
+
+/// The whole-file digest and size an OCI descriptor names for a kit: checked on the same pass
+/// that verifies the kit, before anything is activated, so the generation is exactly the blob
+/// that was pinned.
+#[derive(Debug, Clone)]
+pub struct KitPin {
+    /// sha256 of the kit file.
+    pub sha256: Sha256,
+    /// Its size.
+    pub size: u64,
+    /// Where it came from (`oci://…@sha256:…`, or a layout), for the audit log.
+    pub origin: String,
 }
 
 impl KitSource<'_> {
@@ -779,6 +827,7 @@ impl KitSource<'_> {
         match self {
             KitSource::Path(p) => p,
             KitSource::Opened(k) => &k.path,
+            KitSource::Pinned { path, .. } => path,
         }
     }
 }
@@ -792,6 +841,19 @@ pub fn import(
 ) -> Result<ImportReport> {
     let mut session = Session::open(ctx)?;
     session.import_audited(opts, KitSource::Path(kit), progress)
+}
+
+/// Import a kit file the OCI transport opened, with its pinned digest (`pull`, `import --layout`).
+pub fn import_pinned(
+    ctx: &Context,
+    opts: &TrustOptions,
+    path: &Path,
+    file: File,
+    pin: KitPin,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport> {
+    let mut session = Session::open(ctx)?;
+    session.import_audited(opts, KitSource::Pinned { path, file, pin }, progress)
 }
 
 /// Result of `import --from DIR`: the report, and the error that decides the exit code when

@@ -105,6 +105,13 @@ pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
                 Error::io("opening the kit", path, e)
             }
         })?;
+    let id = file_id(path, &file)?;
+    Ok((file, id))
+}
+
+/// `fstat` on an open kit: it must be a regular file; its identity is what later reopenings are
+/// compared with.
+pub fn file_id(path: &Path, file: &File) -> Result<FileId> {
     let meta = file
         .metadata()
         .map_err(|e| Error::io("inspecting the kit", path, e))?;
@@ -114,13 +121,10 @@ pub fn open_file(path: &Path, links: Links) -> Result<(File, FileId)> {
             found: EntryKind::of(meta.file_type()),
         });
     }
-    Ok((
-        file,
-        FileId {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        },
-    ))
+    Ok(FileId {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
 }
 
 /// Stage one: open the file and authenticate its envelope against `trust` (kit threshold,

@@ -20,6 +20,7 @@ pub mod fsx;
 pub mod import;
 pub mod kit;
 pub mod lock;
+pub mod oci;
 pub mod parts;
 pub mod provenance;
 pub mod report;

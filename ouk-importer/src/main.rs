@@ -53,13 +53,26 @@ enum Command {
         #[command(flatten)]
         time: TimeArgs,
     },
-    /// Verify and install a kit (or the newest new kit in --from DIR) into the store.
+    /// Verify and install a kit (or the newest new kit in --from DIR, or the kit of an OCI
+    /// image layout) into the store.
     Import {
         /// Kit file, or the signed part index KIT.parts.json of a split kit (its parts KIT.001,
         /// KIT.002, ... beside it; verified parts are kept in STORE/incoming/ so an interrupted
         /// import reads only the missing ones again).
-        #[arg(required_unless_present = "from", conflicts_with = "from")]
+        #[arg(required_unless_present_any = ["from", "layout"], conflicts_with_all = ["from", "layout"])]
         kit: Option<PathBuf>,
+        /// Import the kit of this OCI image layout (as `ouk-builder export-layout` writes it);
+        /// the kit blob's digest is pinned by the layout's manifest and checked on the verified
+        /// pass.
+        #[arg(long, value_name = "DIR", conflicts_with = "from")]
+        layout: Option<PathBuf>,
+        /// With --layout: the tag (`org.opencontainers.image.ref.name`) of the kit to import, when
+        /// the layout lists several.
+        #[arg(long = "ref", value_name = "TAG", requires = "layout")]
+        layout_ref: Option<String>,
+        /// With --layout: largest kit blob accepted, in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
+        max_kit_size: u64,
         /// Scan this directory (a mounted stick) for `*.ouk` kits and `*.parts.json` split-kit
         /// indexes and import the newest valid one.
         #[arg(long, value_name = "DIR")]
@@ -71,6 +84,42 @@ enum Command {
         /// Trust root file: needed for the first import; afterwards the store's newest root is
         /// used (kits carry rotations), and this file only matters if it is newer (an
         /// out-of-band replacement, audited).
+        #[arg(long, value_name = "FILE")]
+        trust_root: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Pull a kit from an OCI registry and import it: the reference is resolved once to a
+    /// manifest digest, the kit layer downloads into STORE/downloads/ (an interrupted pull
+    /// resumes there), and the kit is verified and installed exactly like a kit file, its digest
+    /// pinned.
+    Pull {
+        /// `oci://host[:port]/repository[:tag|@sha256:<hex>]` (a digest pins the kit; a tag is
+        /// resolved once and the digest reported).
+        reference: String,
+        /// Site CA certificate (PEM) for the registry's TLS, in addition to the system's.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Vec<PathBuf>,
+        /// Registry user (basic auth, or for a token service).
+        #[arg(long, requires = "password_file")]
+        username: Option<String>,
+        /// File holding the registry password (first line).
+        #[arg(long, value_name = "FILE", requires = "username")]
+        password_file: Option<PathBuf>,
+        /// Resumed attempts after a broken transfer before giving up (the next pull resumes too).
+        #[arg(long, default_value_t = 5)]
+        retries: u32,
+        /// Network read and connect timeout, seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+        /// Largest kit layer accepted, in bytes (checked before downloading).
+        #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
+        max_kit_size: u64,
+        /// Trust root file (as for `import`).
         #[arg(long, value_name = "FILE")]
         trust_root: Option<PathBuf>,
         #[command(flatten)]
@@ -327,6 +376,7 @@ fn main() -> ExitCode {
         Command::Inspect { out, .. }
         | Command::Verify { out, .. }
         | Command::Import { out, .. }
+        | Command::Pull { out, .. }
         | Command::ScanMedia { out, .. }
         | Command::Status { out, .. }
         | Command::List { out, .. }
@@ -485,6 +535,54 @@ impl Progress for Bar {
     }
 }
 
+/// The text form of an import report (`import`, `import --layout`, `pull`).
+fn import_text(r: &ouk_importer::report::ImportReport) -> String {
+    match r.outcome {
+        ouk_importer::report::Outcome::Imported => format!(
+            "imported kit {} sequence {} as generation {}{}\n{}{}",
+            r.kit.kit_id,
+            r.kit.sequence,
+            r.generation,
+            if r.accepted_expired {
+                " [EXPIRED, accepted by --allow-expired]"
+            } else {
+                ""
+            },
+            r.parts
+                .as_ref()
+                .map(|p| format!(
+                    "split kit: {} part(s) read from the medium, {} verified local copies reused\n",
+                    p.read_from_medium.len(),
+                    p.reused.len()
+                ))
+                .unwrap_or_default(),
+            r.changes.as_ref().map(changes_line).unwrap_or_default()
+        ),
+        ouk_importer::report::Outcome::AlreadyImported => {
+            let active = match r.current.as_deref() {
+                Some(c) if c == r.generation => String::new(),
+                Some(c) => format!(
+                    " (not active: current is {c}; `rollback --to {}` re-activates it)",
+                    r.kit.sequence
+                ),
+                None => " (no generation is active)".to_owned(),
+            };
+            format!(
+                "already imported: kit {} sequence {} is generation {}{active}; nothing changed\n",
+                r.kit.kit_id, r.kit.sequence, r.generation
+            )
+        }
+    }
+}
+
+/// The registry password from a file (first line; a trailing newline is not part of it), so it
+/// never appears in a process listing.
+fn read_password(path: &std::path::Path) -> Result<String, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io("reading the password file", path, e))?;
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
 fn emit<T: Serialize>(out: &Output, value: &T, text: impl FnOnce() -> String) {
     if out.json {
         print_json(value);
@@ -599,6 +697,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Import {
             kit,
             from,
+            layout,
+            layout_ref,
+            max_kit_size,
             scan_timeout,
             trust_root,
             store,
@@ -625,45 +726,76 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     }
                 };
             }
+            if let Some(dir) = layout {
+                let r = ouk_importer::oci::import_layout(
+                    &ctx,
+                    &opts,
+                    &dir,
+                    layout_ref.as_deref(),
+                    max_kit_size,
+                    &mut bar,
+                )?;
+                emit(&out, &r, || {
+                    format!(
+                        "OCI layout {} ({}{}):\n{}",
+                        r.layout.display(),
+                        r.ref_name
+                            .as_deref()
+                            .map(|t| format!("{t} = "))
+                            .unwrap_or_default(),
+                        r.manifest,
+                        import_text(&r.import)
+                    )
+                });
+                return Ok(0);
+            }
             let kit = kit.ok_or(Error::Internal("clap let import run without a kit"))?;
             let r = ouk_importer::import(&ctx, &opts, &kit, &mut bar)?;
+            emit(&out, &r, || import_text(&r));
+            Ok(0)
+        }
+        Command::Pull {
+            reference,
+            ca_cert,
+            username,
+            password_file,
+            retries,
+            timeout,
+            max_kit_size,
+            trust_root,
+            store,
+            time,
+            out,
+        } => {
+            let opts = trust_options(trust_root.as_deref(), &time)?;
+            let ctx = context(&store);
+            let conn = ouk_oci::registry::Connection {
+                ca_certs: ca_cert,
+                username,
+                password: password_file.as_deref().map(read_password).transpose()?,
+                timeout: Some(std::time::Duration::from_secs(timeout)),
+                retries,
+            };
+            let mut bar = Bar::new(&out);
+            let r =
+                ouk_importer::oci::pull(&ctx, &opts, &reference, &conn, max_kit_size, &mut bar)?;
             emit(&out, &r, || {
-                match r.outcome {
-                ouk_importer::report::Outcome::Imported => format!(
-                    "imported kit {} sequence {} as generation {}{}\n{}{}",
-                    r.kit.kit_id,
-                    r.kit.sequence,
-                    r.generation,
-                    if r.accepted_expired {
-                        " [EXPIRED, accepted by --allow-expired]"
+                format!(
+                    "pulled {} ({} bytes{}{})\n{}",
+                    r.pinned,
+                    r.kit_size,
+                    if r.resumed_from > 0 {
+                        format!(", resumed at byte {}", r.resumed_from)
                     } else {
-                        ""
+                        String::new()
                     },
-                    r.parts
-                        .as_ref()
-                        .map(|p| format!(
-                            "split kit: {} part(s) read from the medium, {} verified local copies reused\n",
-                            p.read_from_medium.len(),
-                            p.reused.len()
-                        ))
-                        .unwrap_or_default(),
-                    r.changes.as_ref().map(changes_line).unwrap_or_default()
-                ),
-                ouk_importer::report::Outcome::AlreadyImported => {
-                    let active = match r.current.as_deref() {
-                        Some(c) if c == r.generation => String::new(),
-                        Some(c) => format!(
-                            " (not active: current is {c}; `rollback --to {}` re-activates it)",
-                            r.kit.sequence
-                        ),
-                        None => " (no generation is active)".to_owned(),
-                    };
-                    format!(
-                        "already imported: kit {} sequence {} is generation {}{active}; nothing changed\n",
-                        r.kit.kit_id, r.kit.sequence, r.generation
-                    )
-                }
-            }
+                    if r.resumes > 0 {
+                        format!(", {} broken transfer(s) resumed", r.resumes)
+                    } else {
+                        String::new()
+                    },
+                    import_text(&r.import)
+                )
             });
             Ok(0)
         }

@@ -108,6 +108,10 @@ fn valid_generation_name(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Where `pull` keeps registry downloads (`<layer hex>.partial` while it runs, `.ouk` once the
+/// digest matched) until the kit is imported.
+pub const DOWNLOADS_DIR: &str = "downloads";
+
 impl Store {
     /// The store at `root` (not created).
     pub fn at(root: &Path) -> Store {
@@ -142,7 +146,7 @@ impl Store {
     }
 
     /// The existing store at `root`, checked for the read-only commands: the root, and
-    /// `staging/`, `generations/`, `trust/`, `reports/`, `incoming/` where present, must be real directories owned by the
+    /// `staging/`, `generations/`, `trust/`, `reports/`, `incoming/`, `downloads/` where present, must be real directories owned by the
     /// effective uid and not writable by group or others. A missing root is no store yet (an
     /// empty status), not an error.
     pub fn open(root: &Path) -> Result<Store> {
@@ -159,6 +163,7 @@ impl Store {
             store.root.join("trust"),
             store.root.join("reports"),
             store.root.join("incoming"),
+            store.root.join(DOWNLOADS_DIR),
         ] {
             match fs::symlink_metadata(&dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -1,0 +1,673 @@
+//! Push and pull through a registry (distribution-spec 1.1) with `oci-client`'s streaming calls:
+//! chunked blob upload from the file, ranged blob download into a `.partial` file. Nothing is
+//! buffered whole but manifests, which are capped.
+//!
+//! Two requests are made with `reqwest` directly, with a comment where: fetching a manifest (by
+//! tag or digest) under a size cap, because `oci-client` reads a manifest body whole with no
+//! limit, and a hostile registry could answer with gigabytes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use oci_client::client::{
+    BlobResponse, Certificate, CertificateEncoding, ClientConfig, ClientProtocol,
+};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::StatusCode;
+
+use crate::artifact::{
+    self, parse_index, parse_kit_manifest, Blob, KitArtifact, Shape, INDEX_MEDIA_TYPE,
+    MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES,
+};
+use crate::error::{Error, Result};
+use crate::publish::Publication;
+use crate::reference::{Digest, OciRef};
+
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// Site CA certificates (PEM) trusted in addition to the system's.
+    pub ca_certs: Vec<PathBuf>,
+    /// Basic-auth user (also used to obtain bearer tokens from a token service).
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<String>,
+    /// Read and connect timeout (none: reqwest's defaults).
+    pub timeout: Option<Duration>,
+    /// Attempts per download after a broken transfer (each resumes where the last stopped; the
+    /// count starts again whenever bytes arrived).
+    pub retries: u32,
+}
+
+/// Which shape `push` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeChoice {
+    /// The artifact shape, and the compat shape if the registry refuses it.
+    Auto,
+    /// Exactly this one.
+    Only(Shape),
+}
+
+/// What a push did.
+#[derive(Debug, Clone)]
+pub struct PushReport {
+    /// Where the kit manifest was pushed (by tag).
+    pub reference: String,
+    /// Its digest: pin this when pulling.
+    pub manifest: Digest,
+    /// The shape the registry accepted.
+    pub shape: Shape,
+    /// The kit blob.
+    pub kit: Blob,
+    /// Whether the kit blob was already in the registry (not uploaded again).
+    pub kit_reused: bool,
+    /// Referrers pushed (artifact type, manifest digest).
+    pub referrers: Vec<(String, Digest)>,
+    /// The referrers fallback tag maintained (`sha256-<hex>`).
+    pub fallback_tag: String,
+}
+
+/// What a pull fetched.
+#[derive(Debug)]
+pub struct PulledKit {
+    /// The downloaded kit file (digest and size verified).
+    pub path: PathBuf,
+    /// The kit manifest's digest (resolved from the tag when none was pinned).
+    pub manifest: Digest,
+    /// What the manifest says about the kit layer.
+    pub artifact: KitArtifact,
+    /// Bytes already present from an earlier, interrupted pull.
+    pub resumed_from: u64,
+    /// Transfers broken and resumed within this pull.
+    pub resumes: u32,
+}
+
+/// A connected registry client (one repository's registry).
+pub struct Registry {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    http: reqwest::Client,
+    auth: RegistryAuth,
+    conn: Connection,
+    registry: String,
+}
+
+fn install_crypto_provider() {
+    // Both clients use rustls without a built-in provider; ring is installed once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Registry {
+    /// Builds the clients for `reference`'s registry (HTTPS only).
+    pub fn connect(reference: &OciRef, conn: &Connection) -> Result<Registry> {
+        install_crypto_provider();
+        let mut pems = Vec::new();
+        for path in &conn.ca_certs {
+            let data = fs::read(path).map_err(|e| Error::io("reading the site CA", path, e))?;
+            reqwest::Certificate::from_pem(&data).map_err(|e| Error::Config {
+                what: "site CA",
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            pems.push(data);
+        }
+        let config = ClientConfig {
+            protocol: ClientProtocol::Https,
+            extra_root_certificates: pems
+                .iter()
+                .map(|p| Certificate {
+                    encoding: CertificateEncoding::Pem,
+                    data: p.clone(),
+                })
+                .collect(),
+            read_timeout: conn.timeout,
+            connect_timeout: conn.timeout,
+            ..Default::default()
+        };
+        let client = Client::try_from(config).map_err(|e| Error::Registry {
+            registry: reference.registry.clone(),
+            operation: "configuring the client".into(),
+            reason: e.to_string(),
+        })?;
+        let mut http = reqwest::Client::builder();
+        let certs = pems
+            .iter()
+            .map(|p| reqwest::Certificate::from_pem(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Registry {
+                registry: reference.registry.clone(),
+                operation: "configuring the client".into(),
+                reason: e.to_string(),
+            })?;
+        http = http.tls_certs_merge(certs);
+        if let Some(t) = conn.timeout {
+            http = http.read_timeout(t).connect_timeout(t);
+        }
+        let http = http.build().map_err(|e| Error::Registry {
+            registry: reference.registry.clone(),
+            operation: "configuring the client".into(),
+            reason: e.to_string(),
+        })?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("starting the I/O runtime", "", e))?;
+        let auth = match (&conn.username, &conn.password) {
+            (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
+            _ => RegistryAuth::Anonymous,
+        };
+        Ok(Registry {
+            rt,
+            client,
+            http,
+            auth,
+            conn: conn.clone(),
+            registry: reference.registry.clone(),
+        })
+    }
+
+    /// A registry error with the whole cause chain (a TLS failure is three levels down in
+    /// reqwest's sources, and "error sending request" alone tells the operator nothing).
+    fn fail(&self, operation: impl Into<String>, reason: impl std::error::Error) -> Error {
+        let mut text = reason.to_string();
+        let mut source = reason.source();
+        while let Some(s) = source {
+            let s_text = s.to_string();
+            if !text.contains(&s_text) {
+                text.push_str(": ");
+                text.push_str(&s_text);
+            }
+            source = s.source();
+        }
+        Error::Registry {
+            registry: self.registry.clone(),
+            operation: operation.into(),
+            reason: text,
+        }
+    }
+
+    fn refuse(&self, operation: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Registry {
+            registry: self.registry.clone(),
+            operation: operation.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// GET a manifest or index by tag or digest, refusing bodies over [`MAX_MANIFEST_BYTES`]
+    /// before they are read whole. `Ok(None)` on 404. Hand-written (with reqwest) because
+    /// oci-client's manifest calls read the body whole without a cap.
+    async fn get_manifest(
+        &self,
+        r: &OciRef,
+        by: &str,
+        op: RegistryOperation,
+    ) -> Result<Option<(Vec<u8>, Digest, String)>> {
+        let image = match Digest::parse(by) {
+            Some(d) => r.with_digest(&d),
+            None => r.with_tag(by),
+        };
+        let token = self
+            .client
+            .auth(&image, &self.auth, op)
+            .await
+            .map_err(|e| self.fail("authenticating", e))?;
+        let url = format!(
+            "https://{}/v2/{}/manifests/{by}",
+            self.registry, r.repository
+        );
+        let mut req = self
+            .http
+            .get(&url)
+            .header(ACCEPT, format!("{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"));
+        req = match (&token, &self.auth) {
+            (Some(t), _) => req.bearer_auth(t),
+            (None, RegistryAuth::Basic(u, p)) => req.basic_auth(u, Some(p)),
+            _ => req,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.fail(format!("fetching manifest {by}"), e))?;
+        match resp.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            s => return Err(self.refuse(format!("fetching manifest {by}"), format!("HTTP {s}"))),
+        }
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_MANIFEST_BYTES)
+        {
+            return Err(Error::ManifestTooLarge {
+                digest: by.to_owned(),
+                limit: MAX_MANIFEST_BYTES,
+            });
+        }
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.fail(format!("fetching manifest {by}"), e))?;
+            if (body.len() + chunk.len()) as u64 > MAX_MANIFEST_BYTES {
+                return Err(Error::ManifestTooLarge {
+                    digest: by.to_owned(),
+                    limit: MAX_MANIFEST_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let digest = Digest::of(&body);
+        if let Some(pinned) = Digest::parse(by) {
+            if pinned != digest {
+                return Err(Error::BlobMismatch {
+                    expected: pinned.to_string(),
+                    what: format!("the registry served a manifest of digest {digest}"),
+                });
+            }
+        }
+        Ok(Some((body, digest, content_type)))
+    }
+
+    /// Pushes `publication` to `reference` (its tag; `latest` when none): blobs the registry
+    /// lacks, the kit manifest by tag, each referrer by digest, and the referrers fallback index
+    /// under tag `sha256-<kit manifest hex>` (distribution 2.8 has no referrers API; registries
+    /// that have one ignore the extra tag).
+    pub fn push(
+        &self,
+        reference: &OciRef,
+        publication: &Publication,
+        shape: ShapeChoice,
+    ) -> Result<PushReport> {
+        self.rt
+            .block_on(self.push_async(reference, publication, shape))
+    }
+
+    async fn push_async(
+        &self,
+        r: &OciRef,
+        publication: &Publication,
+        choice: ShapeChoice,
+    ) -> Result<PushReport> {
+        let tag = r.tag.clone().unwrap_or_else(|| "latest".to_owned());
+        let tagged = r.with_tag(&tag);
+        self.client
+            .auth(&tagged, &self.auth, RegistryOperation::Push)
+            .await
+            .map_err(|e| self.fail("authenticating for push", e))?;
+        let kit_reused = self.push_kit_blob(&tagged, publication).await?;
+        let mut p = match choice {
+            ShapeChoice::Only(s) if s != publication.shape => publication.reshape(s),
+            _ => publication.clone(),
+        };
+        self.push_small_blobs(&tagged, &p).await?;
+        let put = self
+            .put_manifest(&tagged, &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
+            .await;
+        match (put, choice) {
+            (Ok(()), _) => {}
+            (Err(e), ShapeChoice::Auto) if p.shape == Shape::Artifact => {
+                tracing::warn!(
+                    "registry refused the artifact manifest ({e}); pushing the compat shape"
+                );
+                p = p.reshape(Shape::Compat);
+                self.push_small_blobs(&tagged, &p).await?;
+                self.put_manifest(&tagged, &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
+                    .await
+                    .map_err(|e| self.fail(format!("pushing the kit manifest to {tag}"), e))?;
+            }
+            (Err(e), _) => return Err(self.fail(format!("pushing the kit manifest to {tag}"), e)),
+        }
+        let mut referrers = Vec::new();
+        for (m, _) in &p.referrers {
+            self.put_manifest(&r.with_digest(&m.digest), &m.bytes, MANIFEST_MEDIA_TYPE)
+                .await
+                .map_err(|e| self.fail(format!("pushing referrer {}", m.artifact_type), e))?;
+            referrers.push((m.artifact_type.clone(), m.digest));
+        }
+        let fallback_tag = format!("sha256-{}", p.manifest.digest.hex());
+        if !p.referrers.is_empty() {
+            self.update_fallback_index(r, &fallback_tag, &p).await?;
+        }
+        Ok(PushReport {
+            reference: format!("oci://{}/{}:{tag}", self.registry, r.repository),
+            manifest: p.manifest.digest,
+            shape: p.shape,
+            kit: p.kit.clone(),
+            kit_reused,
+            referrers,
+            fallback_tag,
+        })
+    }
+
+    async fn put_manifest(
+        &self,
+        image: &Reference,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> std::result::Result<(), OciDistributionError> {
+        self.client
+            .push_manifest_raw(
+                image,
+                bytes.to_vec(),
+                HeaderValue::from_str(media_type).expect("media types are ASCII"),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn blob_exists(&self, image: &Reference, digest: &Digest) -> Result<bool> {
+        self.client
+            .blob_exists(image, &digest.to_string())
+            .await
+            .map_err(|e| self.fail(format!("checking blob {digest}"), e))
+    }
+
+    async fn push_small_blobs(&self, image: &Reference, p: &Publication) -> Result<()> {
+        for (blob, data) in p.small_blobs() {
+            if !self.blob_exists(image, &blob.digest).await? {
+                self.client
+                    .push_blob(image, data.to_vec(), &blob.digest.to_string())
+                    .await
+                    .map_err(|e| self.fail(format!("pushing blob {}", blob.digest), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams the kit file to the registry in chunks (constant memory); the registry checks the
+    /// digest the upload is committed under.
+    async fn push_kit_blob(&self, image: &Reference, p: &Publication) -> Result<bool> {
+        if self.blob_exists(image, &p.kit.digest).await? {
+            return Ok(true);
+        }
+        let path = p.kit_path.clone();
+        let file = File::open(&path).map_err(|e| Error::io("opening", &path, e))?;
+        let stream = futures_util::stream::try_unfold(
+            BufReader::with_capacity(1 << 20, file),
+            |mut f| async move {
+                let mut buf = vec![0u8; 4 << 20];
+                let mut filled = 0;
+                while filled < buf.len() {
+                    let n = f
+                        .read(&mut buf[filled..])
+                        .map_err(OciDistributionError::IoError)?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                if filled == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(filled);
+                Ok(Some((bytes::Bytes::from(buf), f)))
+            },
+        );
+        self.client
+            .push_blob_stream(image, stream, &p.kit.digest.to_string(), Some(p.kit.size))
+            .await
+            .map_err(|e| self.fail(format!("uploading the kit {}", p.kit_path.display()), e))?;
+        Ok(false)
+    }
+
+    async fn update_fallback_index(&self, r: &OciRef, tag: &str, p: &Publication) -> Result<()> {
+        let mut index = match self.get_manifest(r, tag, RegistryOperation::Push).await? {
+            Some((bytes, digest, _)) => parse_index(&bytes, &format!("{tag} ({digest})"))?,
+            None => artifact::empty_index(),
+        };
+        for (m, _) in &p.referrers {
+            if !index
+                .manifests
+                .iter()
+                .any(|e| e.digest == m.digest.to_string())
+            {
+                index.manifests.push(m.index_entry(None));
+            }
+        }
+        self.put_manifest(
+            &r.with_tag(tag),
+            &artifact::index_bytes(&index),
+            INDEX_MEDIA_TYPE,
+        )
+        .await
+        .map_err(|e| self.fail(format!("pushing the referrers fallback index {tag}"), e))
+    }
+
+    /// Resolves `reference` to a kit manifest (a tag is resolved once, then everything is fetched
+    /// by digest), checks it, and downloads the kit layer into `dir` as `<hex>.ouk`, resuming a
+    /// `<hex>.partial` left by an interrupted pull. The kit is not verified here — only its
+    /// digest and size; the caller imports it through the staged reader.
+    pub fn pull(
+        &self,
+        reference: &OciRef,
+        dir: &Path,
+        max_layer_bytes: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PulledKit> {
+        self.rt
+            .block_on(self.pull_async(reference, dir, max_layer_bytes, progress))
+    }
+
+    /// Resolves a reference to its manifest digest and checked kit artifact, downloading nothing
+    /// else.
+    pub fn resolve(
+        &self,
+        reference: &OciRef,
+        max_layer_bytes: u64,
+    ) -> Result<(Digest, KitArtifact)> {
+        self.rt
+            .block_on(self.resolve_async(reference, max_layer_bytes))
+    }
+
+    async fn resolve_async(
+        &self,
+        r: &OciRef,
+        max_layer_bytes: u64,
+    ) -> Result<(Digest, KitArtifact)> {
+        let by = match (&r.digest, &r.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".to_owned(),
+        };
+        let (bytes, digest, _) = self
+            .get_manifest(r, &by, RegistryOperation::Pull)
+            .await?
+            .ok_or_else(|| self.refuse(format!("fetching manifest {by}"), "not found"))?;
+        let artifact = parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes)?;
+        Ok((digest, artifact))
+    }
+
+    async fn pull_async(
+        &self,
+        r: &OciRef,
+        dir: &Path,
+        max_layer_bytes: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PulledKit> {
+        let (manifest, artifact) = self.resolve_async(r, max_layer_bytes).await?;
+        let image = r.with_digest(&manifest);
+        let (path, resumed_from, resumes) = self
+            .download(&image, &artifact.layer, dir, progress)
+            .await?;
+        Ok(PulledKit {
+            path,
+            manifest,
+            artifact,
+            resumed_from,
+            resumes,
+        })
+    }
+
+    async fn download(
+        &self,
+        image: &Reference,
+        layer: &Blob,
+        dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(PathBuf, u64, u32)> {
+        fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        let hex = layer.digest.hex();
+        let done = dir.join(format!("{hex}.ouk"));
+        let partial_path = dir.join(format!("{hex}.partial"));
+        // A complete download from an earlier run whose import did not finish: reused if intact.
+        if let Ok(f) = File::open(&done) {
+            let (sha, size) =
+                ouk_format::digest::Sha256::of_reader(BufReader::with_capacity(1 << 20, f))
+                    .map_err(|e| Error::io("reading", &done, e))?;
+            if Digest(sha) == layer.digest && size == layer.size {
+                return Ok((done, size, 0));
+            }
+            fs::remove_file(&done).map_err(|e| Error::io("removing", &done, e))?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&partial_path)
+            .map_err(|e| Error::io("opening", &partial_path, e))?;
+        let mut hasher = ouk_format::digest::Hasher::new();
+        let mut offset = file
+            .metadata()
+            .map_err(|e| Error::io("inspecting", &partial_path, e))?
+            .len();
+        if offset > layer.size {
+            file.set_len(0)
+                .map_err(|e| Error::io("truncating", &partial_path, e))?;
+            offset = 0;
+        }
+        if offset > 0 {
+            // What an earlier pull kept is hashed again, not trusted: the digest covers it all.
+            let mut buf = vec![0u8; 1 << 20];
+            let mut left = offset;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("reading", &partial_path, e))?;
+            while left > 0 {
+                let want = left.min(buf.len() as u64) as usize;
+                let n = file
+                    .read(&mut buf[..want])
+                    .map_err(|e| Error::io("reading", &partial_path, e))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                left -= n as u64;
+            }
+        }
+        let resumed_from = offset;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io("seeking", &partial_path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let digest = layer.digest.to_string();
+        let mut failures = 0u32;
+        let mut resumes = 0u32;
+        let mut last_error = String::new();
+        progress(offset, layer.size);
+        while offset < layer.size {
+            if failures > self.conn.retries {
+                out.flush()
+                    .map_err(|e| Error::io("writing", &partial_path, e))?;
+                return Err(Error::Interrupted {
+                    digest,
+                    offset,
+                    size: layer.size,
+                    reason: last_error,
+                });
+            }
+            if failures > 0 {
+                resumes += 1;
+                tokio::time::sleep(Duration::from_millis(250 << failures.min(5))).await;
+            }
+            // By digest string only: a descriptor's `urls` are never followed.
+            let response = self
+                .client
+                .pull_blob_stream_partial(image, digest.as_str(), offset, None)
+                .await;
+            let mut stream = match response {
+                Ok(BlobResponse::Partial(s)) => s,
+                Ok(BlobResponse::Full(s)) => {
+                    // The registry ignored the range: start over.
+                    out.flush()
+                        .map_err(|e| Error::io("writing", &partial_path, e))?;
+                    let f = out.get_mut();
+                    f.set_len(0)
+                        .map_err(|e| Error::io("truncating", &partial_path, e))?;
+                    f.seek(SeekFrom::Start(0))
+                        .map_err(|e| Error::io("seeking", &partial_path, e))?;
+                    hasher = ouk_format::digest::Hasher::new();
+                    offset = 0;
+                    s
+                }
+                Err(e) => {
+                    last_error = e.to_string();
+                    failures += 1;
+                    continue;
+                }
+            };
+            let started = offset;
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(bytes) => {
+                        if offset + bytes.len() as u64 > layer.size {
+                            drop(out);
+                            let _ = fs::remove_file(&partial_path);
+                            return Err(Error::BlobMismatch {
+                                expected: digest,
+                                what: format!(
+                                    "the registry sent more than the {} bytes the manifest names",
+                                    layer.size
+                                ),
+                            });
+                        }
+                        out.write_all(&bytes)
+                            .map_err(|e| Error::io("writing", &partial_path, e))?;
+                        hasher.update(&bytes);
+                        offset += bytes.len() as u64;
+                        progress(offset, layer.size);
+                    }
+                    Err(e) => {
+                        last_error = e.to_string();
+                        break;
+                    }
+                }
+            }
+            if offset < layer.size {
+                // Progress resets the count: a long download may break many times.
+                failures = if offset > started { 1 } else { failures + 1 };
+                if last_error.is_empty() {
+                    last_error = "the connection closed early".to_owned();
+                }
+            }
+        }
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io("writing", &partial_path, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io("syncing", &partial_path, e))?;
+        drop(file);
+        let (sha, size) = hasher.finish();
+        if Digest(sha) != layer.digest || size != layer.size {
+            let _ = fs::remove_file(&partial_path);
+            return Err(Error::BlobMismatch {
+                expected: digest,
+                what: format!(
+                    "downloaded {size} bytes of sha256:{} (the partial download was removed)",
+                    sha.to_hex()
+                ),
+            });
+        }
+        fs::rename(&partial_path, &done).map_err(|e| Error::io("renaming into", &done, e))?;
+        Ok((done, resumed_from, resumes))
+    }
+}
