@@ -49,6 +49,23 @@ pub struct KitConfig {
     /// Trust root files the kit carries (rotation chain, oldest first).
     #[serde(default)]
     pub trust_chain: Vec<PathBuf>,
+    /// Cut the kit into parts of this size (`4095MiB`; 1 MiB to 4 GiB − 1) for FAT32 media.
+    pub split: Option<String>,
+    /// With `split`: keep the whole kit file as well.
+    pub keep_whole: Option<bool>,
+}
+
+impl KitConfig {
+    /// The `split` size in bytes, checked like `--split`.
+    pub fn split_bytes(&self) -> Result<Option<u64>, BuildError> {
+        let Some(text) = &self.split else {
+            return Ok(None);
+        };
+        let size = crate::split::parse_size(text)
+            .map_err(|e| BuildError::Config(format!("split = {text:?}: {e}")))?;
+        crate::split::check_part_size(size)?;
+        Ok(Some(size))
+    }
 }
 
 impl KitConfig {
@@ -129,5 +146,20 @@ mod tests {
         );
         std::fs::write(&path, "chanel = \"x\"\n").unwrap();
         assert!(KitConfig::load(&path).is_err());
+    }
+
+    #[test]
+    fn split_size_is_read_and_checked_like_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kit.toml");
+        std::fs::write(&path, "split = \"4095MiB\"\nkeep_whole = true\n").unwrap();
+        let cfg = KitConfig::load(&path).unwrap();
+        assert_eq!(cfg.split_bytes().unwrap(), Some(4095 << 20));
+        assert_eq!(cfg.keep_whole, Some(true));
+        for bad in ["4GiB", "12KiB", "lots"] {
+            std::fs::write(&path, format!("split = \"{bad}\"\n")).unwrap();
+            let cfg = KitConfig::load(&path).unwrap();
+            assert!(cfg.split_bytes().is_err(), "{bad} accepted");
+        }
     }
 }

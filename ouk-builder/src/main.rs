@@ -711,6 +711,12 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
         Some(p) => KitConfig::load(p)?,
         None => KitConfig::default(),
     };
+    // Checked before the build, so a bad size fails in a second, not after an hour's merge.
+    let split_size = match args.split {
+        Some(size) => Some(size),
+        None => cfg.split_bytes()?,
+    };
+    let keep_whole = args.keep_whole || cfg.keep_whole == Some(true);
     let pick_vec =
         |flag: Vec<PathBuf>, file: Vec<PathBuf>| if flag.is_empty() { file } else { flag };
     let sources_raw = if args.sources.is_empty() {
@@ -794,14 +800,11 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
     } else {
         build(&req, &Silent)?
     };
-    let split = match args.split {
+    let split = match split_size {
         Some(size) => {
             let signers: Vec<&dyn Signer> = req.kit_signers.iter().map(|s| &**s).collect();
             Some(ouk_builder::split::split_kit(
-                &summary,
-                size,
-                &signers,
-                args.keep_whole,
+                &summary, size, &signers, keep_whole,
             )?)
         }
         None => None,

@@ -175,6 +175,26 @@ pub fn verify_index(
     Ok(Verified::new(PartsIndex::from_payload(payload)?))
 }
 
+/// The index payload, NOT authenticated, for one purpose only: a split kit whose index is signed
+/// by `kit` keys that a trust root carried inside the kit introduces (a rotation). The index is
+/// needed to find the first part, where that chain is; the caller reads no more than the chain
+/// and the signed envelope through it (the staged reader's caps), then MUST authenticate these
+/// same bytes with [`verify_index`] against the root the chain led to before using the index for
+/// anything else. Size cap, envelope form, payload type and structure are still checked.
+pub fn provisional_index(bytes: &[u8], limits: &Limits) -> Result<PartsIndex, Error> {
+    if bytes.len() as u64 > MAX_INDEX_BYTES {
+        return Err(Error::LimitExceeded {
+            what: "part index size",
+            limit: MAX_INDEX_BYTES,
+        });
+    }
+    let envelope = Envelope::parse(bytes, Document::PartsIndex, limits)?;
+    if envelope.payload_type() != PARTS_PAYLOAD_TYPE {
+        return Err(invalid("the envelope is not a part index (payloadType)"));
+    }
+    PartsIndex::from_payload(envelope.unverified_payload())
+}
+
 /// Part file names for a kit named `kit_name` cut into `count` parts: `kit_name.001`, … (three
 /// digits, more when there are more than 999 parts).
 pub fn part_names(kit_name: &str, count: usize) -> Vec<String> {

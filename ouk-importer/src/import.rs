@@ -1233,6 +1233,7 @@ fn verify_once(
             .provenance
             .ok_or(Error::Internal("no provenance summary"))?,
         sboms: streamed.findings.sboms,
+        parts: streamed.parts,
     };
     Ok((report, (header, streamed.findings.statement)))
 }

@@ -18,6 +18,7 @@ use ouk_format::archive::reader::{
 };
 use ouk_format::dsse::Envelope;
 use ouk_format::manifest::{Manifest, MemberRole};
+use ouk_format::parts::verify_index;
 use ouk_format::trust_root::TrustRoot;
 use ouk_format::verified::Verified;
 use ouk_format::Limits;
@@ -176,7 +177,20 @@ pub fn open_parts(
     opts: &VerifyOptions,
     incoming: Option<&IncomingDir>,
 ) -> Result<OpenedKit> {
-    let (index, id) = crate::parts::read_index(index_path, links, trust, &opts.limits)?;
+    let (bytes, id) = crate::parts::read_index_bytes(index_path, links)?;
+    let index = match verify_index(&bytes, trust, &opts.limits) {
+        Ok(index) => index,
+        Err(source) => {
+            let refused = Error::PartsIndex {
+                path: index_path.to_path_buf(),
+                source,
+            };
+            match index_by_carried_root(index_path, &bytes, trust, opts) {
+                Some(verified) => verified?,
+                None => return Err(refused),
+            }
+        }
+    };
     let incoming = incoming.map(|f| f(&index)).transpose()?;
     let (reader, handle) = PartsReader::new(index, index_path, incoming);
     let (header, reader) = KitReader::open(
@@ -197,6 +211,37 @@ pub fn open_parts(
         parts: Some(handle),
         reader,
     })
+}
+
+/// A part index the starting root does not accept may be signed by `kit` keys of a newer root
+/// the kit itself carries (a rotation): read the kit's trust chain and envelope through the parts
+/// as the provisional index lists them (capped, authenticated by the staged reader as always),
+/// and verify the index against the root the chain leads to. `None` when that does not apply —
+/// the kit cannot be opened that way, or carries no newer root — so the caller reports the
+/// index's own refusal; `Some(Err)` when the newer root refuses the index too.
+fn index_by_carried_root(
+    index_path: &Path,
+    bytes: &[u8],
+    trust: &Verified<TrustRoot>,
+    opts: &VerifyOptions,
+) -> Option<Result<Verified<ouk_format::parts::PartsIndex>>> {
+    let provisional = ouk_format::parts::provisional_index(bytes, &opts.limits).ok()?;
+    let (reader, _handle) = PartsReader::provisional(provisional, index_path);
+    let (header, _) = KitReader::open(
+        BufReader::with_capacity(256 * 1024, Input::Parts(Box::new(reader))),
+        trust,
+        opts,
+    )
+    .ok()?;
+    if header.trust.version <= trust.version {
+        return None;
+    }
+    Some(
+        verify_index(bytes, &header.trust, &opts.limits).map_err(|source| Error::PartsIndex {
+            path: index_path.to_path_buf(),
+            source,
+        }),
+    )
 }
 
 impl OpenedKit {

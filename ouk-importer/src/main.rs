@@ -642,7 +642,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let r = ouk_importer::verify(now(), &opts, &kit, &mut Bar::new(&out))?;
             emit(&out, &r, || {
                 format!(
-                    "verified kit {} sequence {} ({} bytes, sha256 {}){}\nprovenance: builder {} ({} subjects)\n",
+                    "verified kit {} sequence {} ({} bytes, sha256 {}){}\nprovenance: builder {} ({} subjects)\n{}",
                     r.kit.kit_id,
                     r.kit.sequence,
                     r.kit.kit_size.unwrap_or(0),
@@ -650,6 +650,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     if r.expired { " [EXPIRED, accepted by --allow-expired]" } else { "" },
                     r.provenance.builder_id,
                     r.provenance.subjects_count,
+                    r.parts
+                        .as_ref()
+                        .map(|p| format!(
+                            "split kit: {} part(s) verified ({})\n",
+                            p.parts,
+                            p.read_from_medium.join(", ")
+                        ))
+                        .unwrap_or_default(),
                 )
             });
             Ok(0)

@@ -44,16 +44,23 @@ pub fn read_index(
     trust: &Verified<TrustRoot>,
     limits: &Limits,
 ) -> Result<(Verified<PartsIndex>, crate::kit::FileId)> {
-    let (file, id) = open_file(path, links)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INDEX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("reading the part index", path, e))?;
+    let (bytes, id) = read_index_bytes(path, links)?;
     let index = verify_index(&bytes, trust, limits).map_err(|source| Error::PartsIndex {
         path: path.to_path_buf(),
         source,
     })?;
     Ok((index, id))
+}
+
+/// The index file's bytes, at most [`MAX_INDEX_BYTES`] (one more, so a larger file is refused
+/// by the verifier), from a regular file opened per `links`.
+pub fn read_index_bytes(path: &Path, links: Links) -> Result<(Vec<u8>, crate::kit::FileId)> {
+    let (file, id) = open_file(path, links)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INDEX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("reading the part index", path, e))?;
+    Ok((bytes, id))
 }
 
 /// Which parts came from where, for the import report.
@@ -85,7 +92,8 @@ struct Log {
 /// The caller's view of a [`PartsReader`] that moved into the staged reader (its thread).
 #[derive(Debug, Clone)]
 pub struct PartsHandle {
-    index: Arc<Verified<PartsIndex>>,
+    /// Authenticated, except inside [`PartsReader::provisional`]'s short life.
+    index: Arc<PartsIndex>,
     index_path: PathBuf,
     dir: PathBuf,
     incoming: Option<PathBuf>,
@@ -214,6 +222,21 @@ impl PartsReader {
     /// are copied there and verified copies found there are used instead of the medium.
     pub fn new(
         index: Verified<PartsIndex>,
+        index_path: &Path,
+        incoming: Option<PathBuf>,
+    ) -> (PartsReader, PartsHandle) {
+        Self::with_index((*index).clone(), index_path, incoming)
+    }
+
+    /// A reader over the parts of an index not yet authenticated, only to read the trust chain
+    /// and envelope at the start of the kit (see `ouk_format::parts::provisional_index`). Nothing
+    /// is copied to `incoming/`.
+    pub(crate) fn provisional(index: PartsIndex, index_path: &Path) -> (PartsReader, PartsHandle) {
+        Self::with_index(index, index_path, None)
+    }
+
+    fn with_index(
+        index: PartsIndex,
         index_path: &Path,
         incoming: Option<PathBuf>,
     ) -> (PartsReader, PartsHandle) {

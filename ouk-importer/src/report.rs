@@ -115,6 +115,10 @@ pub struct VerifyReport {
     pub provenance: ProvenanceSummary,
     /// SBOM member formats.
     pub sboms: BTreeMap<String, SbomFormat>,
+    /// For a split kit: its index and the parts read (all from the medium: `verify` keeps no
+    /// local copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<crate::parts::PartsReport>,
 }
 
 /// How an import ended successfully.

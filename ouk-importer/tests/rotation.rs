@@ -241,3 +241,86 @@ fn a_crash_after_the_switch_keeps_the_fast_forward() {
     let r = expect(&env.import(&kit(&env, 7, 2, &[]), &[]), 10);
     assert_eq!(r["error"]["kind"], "revoked_key");
 }
+
+/// Cut `kit` into 1 MiB parts beside it and write its part index signed by the key of `signer`
+/// (as `ouk-builder build --split` would with that kit key); returns the index path.
+fn split_signed(kit: &Path, signer: u8) -> std::path::PathBuf {
+    use ouk_format::archive::reader::read_manifest_unverified;
+    use ouk_format::digest::Sha256;
+    use ouk_format::keys::Ed25519Signer;
+    use ouk_format::parts::{index_name, part_names, Part, PartsIndex};
+    let bytes = std::fs::read(kit).unwrap();
+    let (_, m) = read_manifest_unverified(&bytes[..], &ouk_format::Limits::default()).unwrap();
+    let name = kit.file_name().unwrap().to_str().unwrap();
+    let chunks: Vec<&[u8]> = bytes.chunks(1 << 20).collect();
+    let parts = part_names(name, chunks.len())
+        .into_iter()
+        .zip(&chunks)
+        .map(|(n, c)| {
+            std::fs::write(kit.with_file_name(&n), c).unwrap();
+            Part {
+                name: n,
+                size: c.len() as u64,
+                sha256: Sha256::of(c),
+            }
+        })
+        .collect();
+    let index = PartsIndex {
+        format: "ouk/parts/1".into(),
+        kit_id: m.0.kit_id.clone(),
+        channel: m.0.channel.clone(),
+        sequence: m.0.sequence,
+        kit_sha256: Sha256::of(&bytes),
+        kit_size: bytes.len() as u64,
+        part_size: 1 << 20,
+        parts,
+    };
+    let key = Ed25519Signer::from_seed(&[signer; 32]);
+    let path = kit.with_file_name(index_name(name));
+    std::fs::write(&path, index.sign(&[&key]).unwrap()).unwrap();
+    std::fs::remove_file(kit).unwrap();
+    path
+}
+
+#[test]
+fn a_split_kit_whose_index_is_signed_by_the_rotated_kit_key_imports() {
+    let env = env_v1();
+    expect(&env.import(&kit(&env, 1, 2, &[]), &[]), 0);
+    // Day 2 is built after the rotation: manifest and part index signed by the new kit key 12,
+    // which only root v2 (carried in the kit, inside its first part) makes trusted.
+    let mut b = Build::new(2);
+    b.kit_signer = 12;
+    b.trust_chain = vec![(2, v2())];
+    let index = split_signed(&env.kit(&b), 12);
+    let r = expect(&import_without_trust_root(&env, &index), 0);
+    assert_eq!(r["outcome"], "imported", "{r}");
+    assert!(
+        r["parts"]["read_from_medium"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+        "{r}"
+    );
+    assert_eq!(std::fs::read(env.store.join("trust/2.json")).unwrap(), v2());
+}
+
+#[test]
+fn a_split_index_signed_by_an_unknown_key_is_still_refused_as_an_index() {
+    let env = env_v1();
+    // No chain in the kit: key 12 is unknown to v1, so the index is refused for what it is.
+    let b = Build::new(1);
+    let index = split_signed(&env.kit(&b), 12);
+    let r = expect(&env.import(&index, &[]), 10);
+    assert_eq!(r["error"]["kind"], "parts_index", "{r}");
+    // With the chain, but the index signed by a key neither root trusts for `kit` (root key 11).
+    let mut b = Build::new(1);
+    b.kit_signer = 12;
+    b.trust_chain = vec![(2, v2())];
+    b.salt = 99;
+    let index = split_signed(&env.kit(&b), 11);
+    let r = expect(&env.import(&index, &[]), 10);
+    assert_eq!(r["error"]["kind"], "parts_index", "{r}");
+    assert!(
+        !env.store.join("trust/2.json").exists(),
+        "nothing of v2 kept"
+    );
+}

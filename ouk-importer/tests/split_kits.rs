@@ -130,8 +130,16 @@ fn round_trip_matches_the_whole_kit_and_verify_accepts_it() {
         index.as_os_str(),
         "--trust-root".as_ref(),
         trust.as_os_str(),
+        "--json".as_ref(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["parts"]["parts"], 4, "{v}");
+    assert_eq!(
+        v["parts"]["read_from_medium"],
+        serde_json::json!(["kit.ouk.001", "kit.ouk.002", "kit.ouk.003", "kit.ouk.004"]),
+        "verify names every part it read"
+    );
     // Deterministic: the same kit split again gives the same index bytes.
     let again = t.path().join("again");
     fs::create_dir_all(&again).unwrap();
