@@ -127,6 +127,16 @@ PY
 [ -z "$(ls -A "$S1/downloads")" ] || { echo "download left behind after import"; exit 1; }
 grep -q "from oci://$R/ouk/kits@$D1" "$S1/audit.jsonl" || { echo "audit log lacks the pull origin"; exit 1; }
 
+# The same kit again (a scheduled pull of a tag that has not moved): nothing is downloaded.
+expect_fail nothing_new "$I" pull "oci://$R/ouk/kits@$D1" --trust-root "$ROOT" --store "$S1" "${AUTH[@]}"
+# The scheduled job's way: everything from the environment (contrib/systemd/ouk-pull.service).
+rc=0
+OUK_PULL_REF="oci://$R/ouk/kits:stable" OUK_REGISTRY_CA="$REGISTRY_CA" OUK_REGISTRY_USER="$REGISTRY_USER" \
+  OUK_REGISTRY_PASSWORD_FILE="$W/registry/password.txt" \
+  "$I" pull --trust-root "$ROOT" --store "$S1" --json --quiet > /dev/null || rc=$?
+[ "$rc" -eq 3 ] || { echo "pull from the environment exited $rc, expected 3 (nothing new)"; exit 1; }
+[ -z "$(ls -A "$S1/downloads")" ] || { echo "nothing-new pull downloaded something"; exit 1; }
+
 echo "== a second push is idempotent"
 "$B" push "$W/day-1.ouk" "oci://$R/ouk/kits:stable" --trust-root "$ROOT" "${AUTH[@]}" --json > "$W/push-1b.json"
 python3 - "$W/push-1.json" "$W/push-1b.json" <<'PY'

@@ -259,6 +259,15 @@ pub enum Error {
         /// The floor.
         floor: u64,
     },
+    /// `pull`: the kit the reference resolves to is already a generation of the store; nothing
+    /// was downloaded (a scheduled pull of a tag that has not moved).
+    #[error("{pinned} is already imported (generation {generation}); nothing pulled")]
+    AlreadyPulled {
+        /// The reference, pinned to the manifest digest it resolved to.
+        pinned: String,
+        /// The generation that holds the kit.
+        generation: String,
+    },
     /// The store lock is held by another process (`--no-wait`).
     #[error("store {store} is locked by another import")]
     Locked {
@@ -517,7 +526,7 @@ impl Error {
             Error::NoTrustRoot => "no_trust_root",
             Error::TrustRootMismatch { .. } => "trust_root_mismatch",
             Error::ClockBehind { .. } => "clock_behind",
-            Error::NothingNew { .. } => "nothing_new",
+            Error::NothingNew { .. } | Error::AlreadyPulled { .. } => "nothing_new",
             Error::Locked { .. } => "locked",
             Error::UnknownGeneration { .. } => "unknown_generation",
             Error::UnknownGenerationName { .. } => "unknown_generation",
@@ -596,7 +605,7 @@ impl Error {
             | Error::NoTrustRoot
             | Error::TrustRootMismatch { .. }
             | Error::ClockBehind { .. } => Class::Trust,
-            Error::NothingNew { .. } => Class::NothingNew,
+            Error::NothingNew { .. } | Error::AlreadyPulled { .. } => Class::NothingNew,
             Error::Locked { .. } => Class::Locked,
             Error::UnknownGeneration { .. }
             | Error::UnknownGenerationName { .. }

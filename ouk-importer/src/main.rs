@@ -99,16 +99,23 @@ enum Command {
     /// pinned.
     Pull {
         /// `oci://host[:port]/repository[:tag|@sha256:<hex>]` (a digest pins the kit; a tag is
-        /// resolved once and the digest reported).
+        /// resolved once and the digest reported). A kit the store already has is not
+        /// downloaded again (exit 3, nothing new).
+        #[arg(env = "OUK_PULL_REF")]
         reference: String,
         /// Site CA certificate (PEM) for the registry's TLS, in addition to the system's.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", env = "OUK_REGISTRY_CA")]
         ca_cert: Vec<PathBuf>,
         /// Registry user (basic auth, or for a token service).
-        #[arg(long, requires = "password_file")]
+        #[arg(long, requires = "password_file", env = "OUK_REGISTRY_USER")]
         username: Option<String>,
         /// File holding the registry password (first line).
-        #[arg(long, value_name = "FILE", requires = "username")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "username",
+            env = "OUK_REGISTRY_PASSWORD_FILE"
+        )]
         password_file: Option<PathBuf>,
         /// Resumed attempts after a broken transfer before giving up (the next pull resumes too).
         #[arg(long, default_value_t = 5)]

@@ -12,7 +12,7 @@ use ouk_oci::registry::{Connection, Registry};
 use ouk_oci::{layout, OciRef};
 use serde::Serialize;
 
-use crate::error::{Class, Result};
+use crate::error::{Class, Error, Result};
 use crate::fsx;
 use crate::import::{self, Context, KitPin, TrustOptions};
 use crate::kit::{self, Links};
@@ -55,8 +55,23 @@ pub fn pull(
     let downloads = store.root().join(DOWNLOADS_DIR);
     fsx::ensure_dir(&downloads)?;
     let registry = Registry::connect(&r, conn)?;
+    let (manifest, artifact) = registry.resolve(&r, max_kit_bytes)?;
+    // A scheduled pull of a tag that has not moved must not download gigabytes to learn that:
+    // a generation whose kit file has the layer's digest is this kit (the digest identifies it;
+    // nothing is trusted from the manifest beyond skipping the download).
+    let layer_sha = artifact.layer.digest.0;
+    if let Some(g) = store
+        .generations()?
+        .into_iter()
+        .find(|g| g.kit_sha256 == layer_sha)
+    {
+        return Err(Error::AlreadyPulled {
+            pinned: format!("oci://{}/{}@{}", r.registry, r.repository, manifest),
+            generation: g.name,
+        });
+    }
     let mut seen: Option<u64> = None;
-    let pulled = registry.pull(&r, &downloads, max_kit_bytes, &mut |done, total| {
+    let pulled = registry.download(&r, manifest, artifact, &downloads, &mut |done, total| {
         // The transport reports totals; the bar wants increments (a restart from 0 shows as none).
         let last = *seen.get_or_insert_with(|| {
             progress.start(total);

@@ -496,9 +496,35 @@ impl Registry {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<PulledKit> {
         let (manifest, artifact) = self.resolve_async(r, max_layer_bytes).await?;
+        self.download_resolved(r, manifest, artifact, dir, progress)
+            .await
+    }
+
+    /// Downloads the kit layer of a manifest [`Registry::resolve`] returned (see
+    /// [`Registry::pull`]), so a caller can decide in between whether it needs it.
+    pub fn download(
+        &self,
+        reference: &OciRef,
+        manifest: Digest,
+        artifact: KitArtifact,
+        dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PulledKit> {
+        self.rt
+            .block_on(self.download_resolved(reference, manifest, artifact, dir, progress))
+    }
+
+    async fn download_resolved(
+        &self,
+        r: &OciRef,
+        manifest: Digest,
+        artifact: KitArtifact,
+        dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PulledKit> {
         let image = r.with_digest(&manifest);
         let (path, resumed_from, resumes) = self
-            .download(&image, &artifact.layer, dir, progress)
+            .fetch_layer(&image, &artifact.layer, dir, progress)
             .await?;
         Ok(PulledKit {
             path,
@@ -509,7 +535,7 @@ impl Registry {
         })
     }
 
-    async fn download(
+    async fn fetch_layer(
         &self,
         image: &Reference,
         layer: &Blob,
