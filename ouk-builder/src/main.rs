@@ -421,6 +421,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 password,
                 timeout: Some(std::time::Duration::from_secs(timeout)),
                 retries: 0,
+                deadline: None,
             };
             let plan = publish.plan(&kit)?;
             let registry = ouk_oci::registry::Registry::connect(&r, &conn)?;

@@ -117,12 +117,15 @@ pub fn plan(
         (annotations::CHANNEL.to_owned(), m.channel.clone()),
         (annotations::SEQUENCE.to_owned(), m.sequence.to_string()),
     ]);
-    let title = kit
+    // Titles from the signed kit id, not the local file name: the manifest digest of one kit
+    // must not depend on what the file was renamed to.
+    let title = format!("{}.ouk", m.kit_id);
+    let mut attachments = Vec::new();
+    let file_name = kit
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kit.ouk".to_owned());
-    let mut attachments = Vec::new();
-    let sig_path = kit.with_file_name(format!("{title}.sig"));
+        .unwrap_or_default();
+    let sig_path = kit.with_file_name(format!("{file_name}.sig"));
     if let Ok(f) = File::open(&sig_path) {
         let mut data = Vec::new();
         std::io::Read::read_to_end(
@@ -155,7 +158,7 @@ pub fn plan(
     }
     // The kit was verified from one open; the publication hashes the file again (the digest
     // the registry will check): a file swapped in between fails that check, not silently.
-    let p = Publication::plan(kit, notes, attachments, shape)?;
+    let p = Publication::plan(kit, &title, notes, attachments, shape)?;
     if p.kit.digest.0 != verified.kit_sha256 {
         return Err(BuildError::Config(format!(
             "{} changed while it was being published",

@@ -843,6 +843,15 @@ pub fn import(
     session.import_audited(opts, KitSource::Path(kit), progress)
 }
 
+/// Whether an import could start at all: the clock is not behind the store's trusted time and a
+/// trust root is at hand. `pull` asks before downloading gigabytes that would then be refused
+/// for a reason that has nothing to do with the kit.
+pub fn check_ready(ctx: &Context, opts: &TrustOptions) -> Result<()> {
+    let session = Session::open(ctx)?;
+    session.check_clock(opts)?;
+    session.anchor(opts).map(|_| ())
+}
+
 /// Import a kit file the OCI transport opened, with its pinned digest (`pull`, `import --layout`).
 pub fn import_pinned(
     ctx: &Context,
@@ -852,6 +861,20 @@ pub fn import_pinned(
     pin: KitPin,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport> {
+    // A file of another size is not the pinned blob: refused before it is opened as a kit.
+    let size = file
+        .metadata()
+        .map_err(|e| Error::io("inspecting the kit", path, e))?
+        .len();
+    if size != pin.size {
+        return Err(Error::KitPinMismatch {
+            path: path.to_path_buf(),
+            expected: format!("sha256:{}", pin.sha256.to_hex()),
+            size: pin.size,
+            found: "(not read)".to_owned(),
+            found_size: size,
+        });
+    }
     let mut session = Session::open(ctx)?;
     session.import_audited(opts, KitSource::Pinned { path, file, pin }, progress)
 }

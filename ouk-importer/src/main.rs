@@ -123,6 +123,10 @@ enum Command {
         /// Network read and connect timeout, seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         timeout: u64,
+        /// Wall-clock limit for the download, seconds (0: none); what was fetched is kept and
+        /// the next pull resumes it.
+        #[arg(long, value_name = "SECS", default_value_t = 43_200)]
+        deadline: u64,
         /// Largest kit layer accepted, in bytes (checked before downloading).
         #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
         max_kit_size: u64,
@@ -776,6 +780,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             password_file,
             retries,
             timeout,
+            deadline,
             max_kit_size,
             trust_root,
             store,
@@ -790,6 +795,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 password: password_file.as_deref().map(read_password).transpose()?,
                 timeout: Some(std::time::Duration::from_secs(timeout)),
                 retries,
+                deadline: (deadline > 0).then(|| std::time::Duration::from_secs(deadline)),
             };
             let mut bar = Bar::new(&out);
             let r =

@@ -16,6 +16,7 @@ use crate::error::{Class, Error, Result};
 use crate::fsx;
 use crate::import::{self, Context, KitPin, TrustOptions};
 use crate::kit::{self, Links};
+use crate::lock::StoreLock;
 use crate::report::ImportReport;
 use crate::store::{Store, DOWNLOADS_DIR};
 use crate::Progress;
@@ -41,7 +42,14 @@ pub struct PullReport {
     pub import: ImportReport,
 }
 
+/// Free space kept beyond the download itself.
+const DOWNLOAD_MARGIN: u64 = 64 << 20;
+
 /// `pull oci://host/repo[:tag|@sha256:…]`: download the kit layer, then import it pinned.
+///
+/// One pull at a time per store (`downloads/.lock`); before any byte of the layer: the clock and
+/// trust root are checked, a kit the store already has is not fetched again, downloads of other
+/// layers left by earlier pulls are removed, and the free space must hold the rest of the layer.
 pub fn pull(
     ctx: &Context,
     opts: &TrustOptions,
@@ -51,11 +59,14 @@ pub fn pull(
     progress: &mut dyn Progress,
 ) -> Result<PullReport> {
     let r = OciRef::parse(reference)?;
+    import::check_ready(ctx, opts)?;
     let store = Store::create(&ctx.store)?;
     let downloads = store.root().join(DOWNLOADS_DIR);
     fsx::ensure_dir(&downloads)?;
+    let _lock = StoreLock::exclusive(&downloads, ctx.wait)?;
     let registry = Registry::connect(&r, conn)?;
     let (manifest, artifact) = registry.resolve(&r, max_kit_bytes)?;
+    let pinned = format!("oci://{}/{}@{}", r.registry, r.repository, manifest);
     // A scheduled pull of a tag that has not moved must not download gigabytes to learn that:
     // a generation whose kit file has the layer's digest is this kit (the digest identifies it;
     // nothing is trusted from the manifest beyond skipping the download).
@@ -66,23 +77,34 @@ pub fn pull(
         .find(|g| g.kit_sha256 == layer_sha)
     {
         return Err(Error::AlreadyPulled {
-            pinned: format!("oci://{}/{}@{}", r.registry, r.repository, manifest),
+            pinned,
             generation: g.name,
+        });
+    }
+    let hex = artifact.layer.digest.hex();
+    let kept = remove_other_downloads(&downloads, &hex)?;
+    let needed = artifact.layer.size.saturating_sub(kept) + DOWNLOAD_MARGIN;
+    let available = fs4::available_space(&downloads)
+        .map_err(|e| Error::io("measuring free space", &downloads, e))?;
+    if available < needed {
+        return Err(Error::InsufficientSpace {
+            path: downloads,
+            needed,
+            available,
         });
     }
     let mut seen: Option<u64> = None;
     let pulled = registry.download(&r, manifest, artifact, &downloads, &mut |done, total| {
-        // The transport reports totals; the bar wants increments (a restart from 0 shows as none).
+        // The transport reports totals; the bar wants increments.
         let last = *seen.get_or_insert_with(|| {
             progress.start(total);
             0
         });
         progress.advance(done.saturating_sub(last));
-        seen = Some(done);
+        seen = Some(done.max(last));
     });
     progress.finish();
     let pulled = pulled?;
-    let pinned = format!("oci://{}/{}@{}", r.registry, r.repository, pulled.manifest);
     let layer = &pulled.artifact.layer;
     let (file, _) = kit::open_file(&pulled.path, Links::Refuse)?;
     let pin = KitPin {
@@ -100,6 +122,36 @@ pub fn pull(
         resumes: pulled.resumes,
         import: result?,
     })
+}
+
+/// Removes what earlier pulls left in `downloads/` for other layers (a tag that moved on, an
+/// abandoned kit), so the directory cannot fill the disk over time; returns the bytes kept for
+/// `hex` (its partial download).
+fn remove_other_downloads(dir: &Path, hex: &str) -> Result<u64> {
+    let keep = [
+        format!("{hex}.partial"),
+        format!("{hex}.ouk"),
+        ".lock".to_owned(),
+    ];
+    let mut kept = 0;
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
+        let name = entry.file_name();
+        let path = entry.path();
+        if keep.iter().any(|k| name == std::ffi::OsStr::new(k)) {
+            if name == std::ffi::OsStr::new(&keep[0]) {
+                kept = fs::symlink_metadata(&path).map_or(0, |m| m.len());
+            }
+            continue;
+        }
+        let removed = match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+        removed.map_err(|e| Error::io("removing an old download", &path, e))?;
+    }
+    Ok(kept)
 }
 
 /// A download is kept only when the import failed for a reason another run may not meet (lock

@@ -135,19 +135,26 @@ pub struct ManifestBytes {
     pub bytes: Vec<u8>,
     /// Its digest.
     pub digest: Digest,
-    /// `artifactType` it declares (or carries in its config, for the compat shape).
+    /// Its type as index entries list it: `artifactType`, or for the compat shape the config
+    /// media type (distribution-spec's rule for referrers lists).
     pub artifact_type: String,
+    /// Its annotations (copied into referrers index entries, as distribution-spec requires).
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl ManifestBytes {
-    fn new(manifest: &OciImageManifest, artifact_type: &str) -> ManifestBytes {
+    fn new(manifest: &OciImageManifest) -> ManifestBytes {
         // serde_json writes struct fields in declaration order and BTreeMap keys sorted: the
         // same manifest always gives the same bytes.
         let bytes = serde_json::to_vec(manifest).expect("a manifest always serializes");
         ManifestBytes {
             digest: Digest::of(&bytes),
             bytes,
-            artifact_type: artifact_type.to_owned(),
+            artifact_type: manifest
+                .artifact_type
+                .clone()
+                .unwrap_or_else(|| manifest.config.media_type.clone()),
+            annotations: manifest.annotations.clone().unwrap_or_default(),
         }
     }
 
@@ -163,7 +170,7 @@ impl ManifestBytes {
         }
     }
 
-    /// An index entry for this manifest.
+    /// An index entry for this manifest with the given annotations.
     pub fn index_entry(&self, annotations: Option<BTreeMap<String, String>>) -> ImageIndexEntry {
         ImageIndexEntry {
             media_type: MANIFEST_MEDIA_TYPE.to_owned(),
@@ -174,11 +181,17 @@ impl ManifestBytes {
             artifact_type: Some(self.artifact_type.clone()),
         }
     }
+
+    /// The entry of a referrers list (API response or `sha256-<hex>` fallback index): type and
+    /// all annotations of the manifest.
+    pub fn referrer_entry(&self) -> ImageIndexEntry {
+        self.index_entry((!self.annotations.is_empty()).then(|| self.annotations.clone()))
+    }
 }
 
 fn manifest(
-    shape: Shape,
-    artifact_type: &str,
+    config: Blob,
+    artifact_type: Option<&str>,
     layer: OciDescriptor,
     subject: Option<OciDescriptor>,
     annotations: BTreeMap<String, String>,
@@ -186,13 +199,13 @@ fn manifest(
     let m = OciImageManifest {
         schema_version: 2,
         media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
-        config: config_blob(shape).descriptor(None),
+        config: config.descriptor(None),
         layers: vec![layer],
         subject,
-        artifact_type: (shape == Shape::Artifact).then(|| artifact_type.to_owned()),
+        artifact_type: artifact_type.map(str::to_owned),
         annotations: (!annotations.is_empty()).then_some(annotations),
     };
-    ManifestBytes::new(&m, artifact_type)
+    ManifestBytes::new(&m)
 }
 
 /// The kit manifest: `kit` is the kit file's blob, `title` its file name.
@@ -206,16 +219,16 @@ pub fn kit_manifest(
     let mut kit = kit.clone();
     kit.media_type = KIT_LAYER_MEDIA_TYPE.to_owned();
     manifest(
-        shape,
-        KIT_ARTIFACT_TYPE,
+        config_blob(shape),
+        (shape == Shape::Artifact).then_some(KIT_ARTIFACT_TYPE),
         kit.descriptor(Some(layer_annotations)),
         None,
         annotations,
     )
 }
 
-/// A referrer (signature, SBOM, provenance) of the kit manifest `subject`. In the compat shape
-/// the config carries the kit type, so the referrer's own type is in an annotation instead.
+/// A referrer (signature, SBOM, provenance) of the kit manifest `subject`. In the compat shape its
+/// type is its config media type (image-spec's artifact guidance); the config is `{}` either way.
 pub fn referrer_manifest(
     shape: Shape,
     artifact_type: &str,
@@ -229,9 +242,13 @@ pub fn referrer_manifest(
     if let Some(c) = created {
         annotations.insert(annotations::CREATED.to_owned(), c.to_owned());
     }
+    let config = match shape {
+        Shape::Artifact => config_blob(shape),
+        Shape::Compat => Blob::of(artifact_type, EMPTY_CONFIG),
+    };
     manifest(
-        shape,
-        artifact_type,
+        config,
+        (shape == Shape::Artifact).then_some(artifact_type),
         layer.descriptor(Some(layer_annotations)),
         Some(subject.descriptor()),
         annotations,

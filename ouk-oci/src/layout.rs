@@ -17,7 +17,8 @@ use oci_client::manifest::ImageIndexEntry;
 
 use crate::artifact::{
     self, annotations, parse_index, parse_kit_manifest, Blob, KitArtifact, ManifestBytes,
-    INDEX_MEDIA_TYPE, KIT_ARTIFACT_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES,
+    COMPAT_CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, KIT_ARTIFACT_TYPE, MANIFEST_MEDIA_TYPE,
+    MAX_MANIFEST_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::fsafe::{self, Dir};
@@ -42,9 +43,39 @@ pub struct ExportReport {
     pub referrers: Vec<(String, Digest)>,
 }
 
+/// A new temporary file in a layout being written: whatever is at that name is removed first
+/// (a planted link is removed, not followed) and the file is created exclusively, without
+/// following links, so an existing layout on untrusted media cannot redirect our writes.
+fn create_temp(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("removing a stale temporary file", path, e)),
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| Error::io("creating", path, e))
+}
+
+/// `dir` must be a real directory, not a link to one (it is created when missing).
+fn real_dir(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::layout(dir, "not a directory (links are refused)")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir(dir).map_err(|e| Error::io("creating", dir, e))
+        }
+        Err(e) => Err(Error::io("inspecting", dir, e)),
+    }
+}
+
 fn write_file_atomic(dir: &Path, name: &str, data: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    let mut f = create_temp(&tmp)?;
     f.write_all(data)
         .map_err(|e| Error::io("writing", &tmp, e))?;
     f.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
@@ -64,7 +95,7 @@ fn copy_kit_blob(blobs: &Path, kit_path: &Path, kit: &Blob) -> Result<()> {
     let dest = blobs.join(kit.digest.hex());
     let tmp = blobs.join(format!(".{}.tmp", kit.digest.hex()));
     let mut src = File::open(kit_path).map_err(|e| Error::io("opening", kit_path, e))?;
-    let mut out = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    let mut out = create_temp(&tmp)?;
     let mut hasher = ouk_format::digest::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -110,7 +141,8 @@ pub fn export(dir: &Path, publication: &Publication, ref_name: &str) -> Result<E
         write_file_atomic(dir, "oci-layout", LAYOUT_FILE)?;
     }
     let blobs = dir.join("blobs").join("sha256");
-    fs::create_dir_all(&blobs).map_err(|e| Error::io("creating", &blobs, e))?;
+    real_dir(&dir.join("blobs"))?;
+    real_dir(&blobs)?;
 
     copy_kit_blob(&blobs, &publication.kit_path, &publication.kit)?;
     for (blob, data) in publication.small_blobs() {
@@ -229,10 +261,17 @@ fn read_blob(blobs: &Dir, digest: &Digest, size: i64, cap: u64) -> Result<Vec<u8
     Ok(bytes)
 }
 
+/// Most kit manifests named in an error listing the choice.
+const MAX_LISTED: usize = 8;
+
 /// Finds the kit to import in the layout at `dir`: the manifest tagged `ref_name`, or, without
 /// one, the only kit manifest listed (several are an error that lists them: the operator
 /// chooses). Referrers and foreign manifests are skipped by their `artifactType` without being
-/// read; manifests without one (as skopeo writes them) are read and checked.
+/// read; manifests without one (as skopeo writes them) are read and checked; unreadable foreign
+/// entries are skipped unless the operator's tag names them.
+///
+/// Bounded: each distinct manifest is read once (1 MiB cap), only digests and tags are kept
+/// while scanning, and the scan stops at the second distinct kit when no tag was given.
 pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Result<LayoutKit> {
     let top = Dir::open_top(dir)?;
     check_layout_file(&top)?;
@@ -241,48 +280,54 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
         &index_bytes,
         &top.path().join("index.json").display().to_string(),
     )?;
+    drop(index_bytes);
     let blobs = top.dir("blobs")?.dir("sha256")?;
-    let mut found: Vec<(Digest, KitArtifact, Option<String>)> = Vec::new();
-    let mut listed = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut found: Vec<(Digest, Option<String>)> = Vec::new();
     for entry in &index.manifests {
         let tag = entry
             .annotations
             .as_ref()
             .and_then(|a| a.get(annotations::REF_NAME))
             .cloned();
-        if let Some(want) = ref_name {
-            if tag.as_deref() != Some(want) {
-                continue;
-            }
-        }
-        if entry.media_type != MANIFEST_MEDIA_TYPE {
+        let chosen = ref_name.is_some();
+        if ref_name.is_some_and(|want| tag.as_deref() != Some(want)) {
             continue;
         }
-        if entry
+        let typed_as_kit = entry
             .artifact_type
             .as_deref()
-            .is_some_and(|t| t != KIT_ARTIFACT_TYPE)
+            .is_some_and(|t| t == KIT_ARTIFACT_TYPE || t == COMPAT_CONFIG_MEDIA_TYPE);
+        if entry.media_type != MANIFEST_MEDIA_TYPE
+            || (entry.artifact_type.is_some() && !typed_as_kit)
         {
             continue;
         }
-        let digest = Digest::parse(&entry.digest).ok_or_else(|| {
-            Error::manifest(
-                &entry.digest,
-                "index.json entry digest is not sha256:<64 lower-case hex>",
-            )
-        })?;
-        let bytes = read_blob(&blobs, &digest, entry.size, MAX_MANIFEST_BYTES)?;
-        match parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes) {
-            Ok(a) => {
-                listed.push(tag.clone().unwrap_or_else(|| digest.to_string()));
-                found.push((digest, a, tag));
+        let Some(digest) = Digest::parse(&entry.digest) else {
+            if chosen || typed_as_kit {
+                return Err(Error::manifest(
+                    &entry.digest,
+                    "index.json entry digest is not sha256:<64 lower-case hex>",
+                ));
             }
+            continue;
+        };
+        if !seen.insert(digest) {
+            continue;
+        }
+        let checked = read_blob(&blobs, &digest, entry.size, MAX_MANIFEST_BYTES)
+            .and_then(|bytes| parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes));
+        match checked {
+            Ok(_) => found.push((digest, tag)),
             // Tagged by the operator's choice, or typed as a kit: its faults are reported.
-            Err(e) if ref_name.is_some() || entry.artifact_type.is_some() => return Err(e),
+            Err(e) if chosen || typed_as_kit => return Err(e),
             Err(_) => {}
         }
+        if found.len() > MAX_LISTED || (found.len() > 1 && !chosen) {
+            break;
+        }
     }
-    let (manifest, artifact, tag) = match found.len() {
+    let (manifest, tag) = match found.len() {
         1 => found.remove(0),
         0 => {
             return Err(Error::LayoutChoice {
@@ -294,16 +339,46 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
             })
         }
         _ => {
+            let names: Vec<String> = index
+                .manifests
+                .iter()
+                .filter(|e| {
+                    e.artifact_type
+                        .as_deref()
+                        .is_none_or(|t| t == KIT_ARTIFACT_TYPE || t == COMPAT_CONFIG_MEDIA_TYPE)
+                })
+                .filter_map(|e| {
+                    e.annotations
+                        .as_ref()
+                        .and_then(|a| a.get(annotations::REF_NAME))
+                        .cloned()
+                })
+                .take(MAX_LISTED)
+                .collect();
             return Err(Error::LayoutChoice {
                 path: dir.to_path_buf(),
-                reason: format!(
-                    "{} kits listed ({}); choose one with --ref",
-                    found.len(),
-                    listed.join(", ")
-                ),
-            })
+                reason: match ref_name {
+                    Some(r) => format!("several different kits are tagged {r:?}"),
+                    None => format!(
+                        "several kits listed ({}); choose one with --ref",
+                        names.join(", ")
+                    ),
+                },
+            });
         }
     };
+    // The chosen manifest once more (it was not kept): checked exactly as above.
+    let bytes = blobs.read_capped(&manifest.hex(), MAX_MANIFEST_BYTES)?;
+    if Digest::of(&bytes) != manifest {
+        return Err(Error::BlobMismatch {
+            expected: manifest.to_string(),
+            what: format!(
+                "{} changed while the layout was read",
+                blobs.path().join(manifest.hex()).display()
+            ),
+        });
+    }
+    let artifact = parse_kit_manifest(&bytes, &manifest.to_string(), max_layer_bytes)?;
     let (file, path) = blobs.file(&artifact.layer.digest.hex())?;
     let size = file
         .metadata()
@@ -343,7 +418,7 @@ mod tests {
             title: format!("{name}.sig"),
             data: b"c2lnbmF0dXJl".to_vec(),
         };
-        Publication::plan(&kit, BTreeMap::new(), vec![sig], Shape::Artifact).unwrap()
+        Publication::plan(&kit, name, BTreeMap::new(), vec![sig], Shape::Artifact).unwrap()
     }
 
     fn read_all(mut f: File) -> Vec<u8> {
@@ -415,7 +490,7 @@ mod tests {
             open_kit(&l, None, 1 << 20),
             Err(Error::BlobMismatch { .. })
         ));
-        // blobs/ as a link elsewhere.
+        // blobs/ as a link elsewhere: refused by the reader, and by the writer adding to it.
         let (l, _) = fresh("link");
         fs::rename(l.join("blobs"), t.path().join("elsewhere")).unwrap();
         std::os::unix::fs::symlink(t.path().join("elsewhere"), l.join("blobs")).unwrap();

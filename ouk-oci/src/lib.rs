@@ -6,8 +6,10 @@
 //! with its single staged reader, exactly like a kit file, with the layer digest pinned.
 
 pub mod artifact;
+mod download;
 pub mod error;
 mod fsafe;
+mod http;
 pub mod layout;
 pub mod publish;
 pub mod reference;

@@ -45,11 +45,14 @@ pub struct Publication {
 }
 
 impl Publication {
-    /// Hashes the kit file and lays out the manifests. `annotations` go on the kit manifest; a
+    /// Hashes the kit file and lays out the manifests. `title` names the kit layer (derive it
+    /// from the signed kit id, not the local file name, so the digest does not depend on how the
+    /// file was renamed); `annotations` go on the kit manifest; a
     /// `created` annotation among them is repeated on the referrers (so pushes are reproducible,
     /// it should come from the signed kit, not the clock).
     pub fn plan(
         kit_path: &Path,
+        title: &str,
         annotations: BTreeMap<String, String>,
         attachments: Vec<Attachment>,
         shape: Shape,
@@ -63,10 +66,7 @@ impl Publication {
             digest: Digest(sha),
             size,
         };
-        let title = kit_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "kit.ouk".to_owned());
+        let title = title.to_owned();
         let created = annotations.get(artifact::annotations::CREATED).cloned();
         let mut p = Publication {
             kit_path: kit_path.to_path_buf(),

@@ -1,31 +1,28 @@
-//! Push and pull through a registry (distribution-spec 1.1) with `oci-client`'s streaming calls:
-//! chunked blob upload from the file, ranged blob download into a `.partial` file. Nothing is
-//! buffered whole but manifests, which are capped.
-//!
-//! Two requests are made with `reqwest` directly, with a comment where: fetching a manifest (by
-//! tag or digest) under a size cap, because `oci-client` reads a manifest body whole with no
-//! limit, and a hostile registry could answer with gigabytes.
+//! Push and pull through a registry (distribution-spec 1.1). Push uses `oci-client`'s streaming
+//! upload (chunked PATCH from the file, constant memory). The pull path — token exchange,
+//! manifests, ranged blob download — uses the capped requests of [`crate::http`] (oci-client
+//! reads those bodies whole, see there) and the resumable loop of [`crate::download`]. Nothing
+//! is buffered whole but manifests and tokens, which are capped.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use oci_client::client::{
-    BlobResponse, Certificate, CertificateEncoding, ClientConfig, ClientProtocol,
-};
-use oci_client::errors::OciDistributionError;
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
-use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
-use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 
 use crate::artifact::{
     self, parse_index, parse_kit_manifest, Blob, KitArtifact, Shape, INDEX_MEDIA_TYPE,
     MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES,
 };
+use crate::download::{self, Budget};
 use crate::error::{Error, Result};
+use crate::http::{self, Auth};
 use crate::publish::Publication;
 use crate::reference::{Digest, OciRef};
 
@@ -41,8 +38,11 @@ pub struct Connection {
     /// Read and connect timeout (none: reqwest's defaults).
     pub timeout: Option<Duration>,
     /// Attempts per download after a broken transfer (each resumes where the last stopped; the
-    /// count starts again whenever bytes arrived).
+    /// count starts again whenever an attempt moved the file on by 64 KiB).
     pub retries: u32,
+    /// Wall-clock limit for one download (a registry trickling bytes must not hold a scheduled
+    /// job for ever); what was fetched is kept for the next run.
+    pub deadline: Option<Duration>,
 }
 
 /// Which shape `push` writes.
@@ -96,6 +96,8 @@ pub struct Registry {
     auth: RegistryAuth,
     conn: Connection,
     registry: String,
+    /// `https://host[:port]`.
+    base: String,
 }
 
 fn install_crypto_provider() {
@@ -135,7 +137,8 @@ impl Registry {
             operation: "configuring the client".into(),
             reason: e.to_string(),
         })?;
-        let mut http = reqwest::Client::builder();
+        // HTTPS only, redirects included (registries redirect blob GETs to their storage).
+        let mut http = reqwest::Client::builder().https_only(true);
         let certs = pems
             .iter()
             .map(|p| reqwest::Certificate::from_pem(p))
@@ -169,104 +172,67 @@ impl Registry {
             auth,
             conn: conn.clone(),
             registry: reference.registry.clone(),
+            base: format!("https://{}", reference.registry),
         })
     }
 
-    /// A registry error with the whole cause chain (a TLS failure is three levels down in
-    /// reqwest's sources, and "error sending request" alone tells the operator nothing).
     fn fail(&self, operation: impl Into<String>, reason: impl std::error::Error) -> Error {
-        let mut text = reason.to_string();
-        let mut source = reason.source();
-        while let Some(s) = source {
-            let s_text = s.to_string();
-            if !text.contains(&s_text) {
-                text.push_str(": ");
-                text.push_str(&s_text);
-            }
-            source = s.source();
-        }
-        Error::Registry {
-            registry: self.registry.clone(),
-            operation: operation.into(),
-            reason: text,
-        }
+        http::registry_error(&self.registry, operation, http::chain(&reason))
     }
 
     fn refuse(&self, operation: impl Into<String>, reason: impl Into<String>) -> Error {
-        Error::Registry {
-            registry: self.registry.clone(),
-            operation: operation.into(),
-            reason: reason.into(),
+        http::registry_error(&self.registry, operation, reason)
+    }
+
+    fn credentials(&self) -> Option<(&str, &str)> {
+        match (&self.conn.username, &self.conn.password) {
+            (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
+            _ => None,
         }
     }
 
-    /// GET a manifest or index by tag or digest, refusing bodies over [`MAX_MANIFEST_BYTES`]
-    /// before they are read whole. `Ok(None)` on 404. Hand-written (with reqwest) because
-    /// oci-client's manifest calls read the body whole without a cap.
+    async fn authenticate(&self, r: &OciRef, actions: &str) -> Result<Auth> {
+        http::authenticate(
+            &self.http,
+            &self.base,
+            &r.repository,
+            actions,
+            self.credentials(),
+        )
+        .await
+        .map_err(|e| self.refuse("authenticating", e))
+    }
+
+    /// GET a manifest or index by tag or digest under [`MAX_MANIFEST_BYTES`]; a body fetched by
+    /// digest must hash to it. `Ok(None)` on 404.
     async fn get_manifest(
         &self,
         r: &OciRef,
         by: &str,
-        op: RegistryOperation,
-    ) -> Result<Option<(Vec<u8>, Digest, String)>> {
-        let image = match Digest::parse(by) {
-            Some(d) => r.with_digest(&d),
-            None => r.with_tag(by),
-        };
-        let token = self
-            .client
-            .auth(&image, &self.auth, op)
-            .await
-            .map_err(|e| self.fail("authenticating", e))?;
-        let url = format!(
-            "https://{}/v2/{}/manifests/{by}",
-            self.registry, r.repository
-        );
-        let mut req = self
-            .http
-            .get(&url)
-            .header(ACCEPT, format!("{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"));
-        req = match (&token, &self.auth) {
-            (Some(t), _) => req.bearer_auth(t),
-            (None, RegistryAuth::Basic(u, p)) => req.basic_auth(u, Some(p)),
-            _ => req,
-        };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.fail(format!("fetching manifest {by}"), e))?;
-        match resp.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
-            s => return Err(self.refuse(format!("fetching manifest {by}"), format!("HTTP {s}"))),
-        }
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_MANIFEST_BYTES)
-        {
-            return Err(Error::ManifestTooLarge {
-                digest: by.to_owned(),
-                limit: MAX_MANIFEST_BYTES,
-            });
-        }
-        let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let mut body = Vec::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.fail(format!("fetching manifest {by}"), e))?;
-            if (body.len() + chunk.len()) as u64 > MAX_MANIFEST_BYTES {
-                return Err(Error::ManifestTooLarge {
+        auth: &Auth,
+    ) -> Result<Option<(Vec<u8>, Digest)>> {
+        let accept = format!("{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}");
+        let body = http::get_manifest(
+            &self.http,
+            &self.base,
+            &r.repository,
+            by,
+            auth,
+            &accept,
+            MAX_MANIFEST_BYTES,
+        )
+        .await
+        .map_err(|e| {
+            if e.contains("larger than") {
+                Error::ManifestTooLarge {
                     digest: by.to_owned(),
                     limit: MAX_MANIFEST_BYTES,
-                });
+                }
+            } else {
+                self.refuse(format!("fetching manifest {by}"), e)
             }
-            body.extend_from_slice(&chunk);
-        }
+        })?;
+        let Some(body) = body else { return Ok(None) };
         let digest = Digest::of(&body);
         if let Some(pinned) = Digest::parse(by) {
             if pinned != digest {
@@ -276,13 +242,14 @@ impl Registry {
                 });
             }
         }
-        Ok(Some((body, digest, content_type)))
+        Ok(Some((body, digest)))
     }
 
     /// Pushes `publication` to `reference` (its tag; `latest` when none): blobs the registry
-    /// lacks, the kit manifest by tag, each referrer by digest, and the referrers fallback index
-    /// under tag `sha256-<kit manifest hex>` (distribution 2.8 has no referrers API; registries
-    /// that have one ignore the extra tag).
+    /// lacks, the kit manifest by digest, each referrer by digest, the referrers fallback index
+    /// under tag `sha256-<kit manifest hex>` (distribution 2.8 has no referrers API), and only
+    /// then the tag — a push that fails half-way never leaves the tag on a kit without its
+    /// referrers.
     pub fn push(
         &self,
         reference: &OciRef,
@@ -311,22 +278,29 @@ impl Registry {
             _ => publication.clone(),
         };
         self.push_small_blobs(&tagged, &p).await?;
-        let put = self
-            .put_manifest(&tagged, &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
-            .await;
-        match (put, choice) {
-            (Ok(()), _) => {}
-            (Err(e), ShapeChoice::Auto) if p.shape == Shape::Artifact => {
+        let by_digest = |p: &Publication| r.with_digest(&p.manifest.digest);
+        match self
+            .put_manifest(&by_digest(&p), &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
+            .await
+        {
+            Ok(()) => {}
+            // Only a registry that says the manifest is invalid or unsupported gets the compat
+            // shape; any other failure (auth, network, 5xx) is reported as it is.
+            Err(e)
+                if choice == ShapeChoice::Auto
+                    && p.shape == Shape::Artifact
+                    && refuses_shape(&e) =>
+            {
                 tracing::warn!(
                     "registry refused the artifact manifest ({e}); pushing the compat shape"
                 );
                 p = p.reshape(Shape::Compat);
                 self.push_small_blobs(&tagged, &p).await?;
-                self.put_manifest(&tagged, &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
+                self.put_manifest(&by_digest(&p), &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
                     .await
-                    .map_err(|e| self.fail(format!("pushing the kit manifest to {tag}"), e))?;
+                    .map_err(|e| self.fail("pushing the kit manifest", e))?;
             }
-            (Err(e), _) => return Err(self.fail(format!("pushing the kit manifest to {tag}"), e)),
+            Err(e) => return Err(self.fail("pushing the kit manifest", e)),
         }
         let mut referrers = Vec::new();
         for (m, _) in &p.referrers {
@@ -339,6 +313,9 @@ impl Registry {
         if !p.referrers.is_empty() {
             self.update_fallback_index(r, &fallback_tag, &p).await?;
         }
+        self.put_manifest(&tagged, &p.manifest.bytes, MANIFEST_MEDIA_TYPE)
+            .await
+            .map_err(|e| self.fail(format!("tagging the kit manifest {tag}"), e))?;
         Ok(PushReport {
             reference: format!("oci://{}/{}:{tag}", self.registry, r.repository),
             manifest: p.manifest.digest,
@@ -421,9 +398,12 @@ impl Registry {
         Ok(false)
     }
 
+    /// Adds the referrers to the `sha256-<hex>` index (distribution-spec's referrers tag schema),
+    /// keeping entries other clients put there.
     async fn update_fallback_index(&self, r: &OciRef, tag: &str, p: &Publication) -> Result<()> {
-        let mut index = match self.get_manifest(r, tag, RegistryOperation::Push).await? {
-            Some((bytes, digest, _)) => parse_index(&bytes, &format!("{tag} ({digest})"))?,
+        let auth = self.authenticate(r, "pull,push").await?;
+        let mut index = match self.get_manifest(r, tag, &auth).await? {
+            Some((bytes, digest)) => parse_index(&bytes, &format!("{tag} ({digest})"))?,
             None => artifact::empty_index(),
         };
         for (m, _) in &p.referrers {
@@ -432,7 +412,7 @@ impl Registry {
                 .iter()
                 .any(|e| e.digest == m.digest.to_string())
             {
-                index.manifests.push(m.index_entry(None));
+                index.manifests.push(m.referrer_entry());
             }
         }
         self.put_manifest(
@@ -455,8 +435,8 @@ impl Registry {
         max_layer_bytes: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<PulledKit> {
-        self.rt
-            .block_on(self.pull_async(reference, dir, max_layer_bytes, progress))
+        let (manifest, artifact) = self.resolve(reference, max_layer_bytes)?;
+        self.download(reference, manifest, artifact, dir, progress)
     }
 
     /// Resolves a reference to its manifest digest and checked kit artifact, downloading nothing
@@ -466,38 +446,21 @@ impl Registry {
         reference: &OciRef,
         max_layer_bytes: u64,
     ) -> Result<(Digest, KitArtifact)> {
-        self.rt
-            .block_on(self.resolve_async(reference, max_layer_bytes))
-    }
-
-    async fn resolve_async(
-        &self,
-        r: &OciRef,
-        max_layer_bytes: u64,
-    ) -> Result<(Digest, KitArtifact)> {
-        let by = match (&r.digest, &r.tag) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(t)) => t.clone(),
-            (None, None) => "latest".to_owned(),
-        };
-        let (bytes, digest, _) = self
-            .get_manifest(r, &by, RegistryOperation::Pull)
-            .await?
-            .ok_or_else(|| self.refuse(format!("fetching manifest {by}"), "not found"))?;
-        let artifact = parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes)?;
-        Ok((digest, artifact))
-    }
-
-    async fn pull_async(
-        &self,
-        r: &OciRef,
-        dir: &Path,
-        max_layer_bytes: u64,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<PulledKit> {
-        let (manifest, artifact) = self.resolve_async(r, max_layer_bytes).await?;
-        self.download_resolved(r, manifest, artifact, dir, progress)
-            .await
+        self.rt.block_on(async {
+            let r = reference;
+            let by = match (&r.digest, &r.tag) {
+                (Some(d), _) => d.to_string(),
+                (None, Some(t)) => t.clone(),
+                (None, None) => "latest".to_owned(),
+            };
+            let auth = self.authenticate(r, "pull").await?;
+            let (bytes, digest) = self
+                .get_manifest(r, &by, &auth)
+                .await?
+                .ok_or_else(|| self.refuse(format!("fetching manifest {by}"), "not found"))?;
+            let artifact = parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes)?;
+            Ok((digest, artifact))
+        })
     }
 
     /// Downloads the kit layer of a manifest [`Registry::resolve`] returned (see
@@ -510,22 +473,21 @@ impl Registry {
         dir: &Path,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<PulledKit> {
-        self.rt
-            .block_on(self.download_resolved(reference, manifest, artifact, dir, progress))
-    }
-
-    async fn download_resolved(
-        &self,
-        r: &OciRef,
-        manifest: Digest,
-        artifact: KitArtifact,
-        dir: &Path,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<PulledKit> {
-        let image = r.with_digest(&manifest);
         let (path, resumed_from, resumes) = self
-            .fetch_layer(&image, &artifact.layer, dir, progress)
-            .await?;
+            .rt
+            .block_on(self.fetch_layer(reference, &artifact.layer, dir, progress))
+            .map_err(|e| match e {
+                Error::Registry {
+                    registry,
+                    operation,
+                    reason,
+                } if registry.is_empty() => Error::Registry {
+                    registry: self.registry.clone(),
+                    operation,
+                    reason,
+                },
+                e => e,
+            })?;
         Ok(PulledKit {
             path,
             manifest,
@@ -537,7 +499,7 @@ impl Registry {
 
     async fn fetch_layer(
         &self,
-        image: &Reference,
+        r: &OciRef,
         layer: &Blob,
         dir: &Path,
         progress: &mut dyn FnMut(u64, u64),
@@ -591,109 +553,67 @@ impl Registry {
                 left -= n as u64;
             }
         }
-        let resumed_from = offset;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io("seeking", &partial_path, e))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let digest = layer.digest.to_string();
-        let mut failures = 0u32;
-        let mut resumes = 0u32;
-        let mut last_error = String::new();
-        progress(offset, layer.size);
-        while offset < layer.size {
-            if failures > self.conn.retries {
-                out.flush()
-                    .map_err(|e| Error::io("writing", &partial_path, e))?;
-                return Err(Error::Interrupted {
-                    digest,
-                    offset,
-                    size: layer.size,
-                    reason: last_error,
-                });
-            }
-            if failures > 0 {
-                resumes += 1;
-                tokio::time::sleep(Duration::from_millis(250 << failures.min(5))).await;
-            }
-            // By digest string only: a descriptor's `urls` are never followed.
-            let response = self
-                .client
-                .pull_blob_stream_partial(image, digest.as_str(), offset, None)
-                .await;
-            let mut stream = match response {
-                Ok(BlobResponse::Partial(s)) => s,
-                Ok(BlobResponse::Full(s)) => {
-                    // The registry ignored the range: start over.
-                    out.flush()
-                        .map_err(|e| Error::io("writing", &partial_path, e))?;
-                    let f = out.get_mut();
-                    f.set_len(0)
-                        .map_err(|e| Error::io("truncating", &partial_path, e))?;
-                    f.seek(SeekFrom::Start(0))
-                        .map_err(|e| Error::io("seeking", &partial_path, e))?;
-                    hasher = ouk_format::digest::Hasher::new();
-                    offset = 0;
-                    s
+        let budget = Budget {
+            retries: self.conn.retries,
+            deadline: self.conn.deadline,
+            backoff: Duration::from_millis(250),
+        };
+        let auth = Mutex::new(self.authenticate(r, "pull").await?);
+        let got = download::run(
+            layer,
+            &partial_path,
+            file,
+            offset,
+            hasher,
+            budget,
+            |off| {
+                let auth = auth.lock().expect("not poisoned").clone();
+                async move {
+                    http::get_blob(
+                        &self.http,
+                        &self.base,
+                        &r.repository,
+                        &layer.digest,
+                        layer.size,
+                        off,
+                        &auth,
+                    )
+                    .await
                 }
-                Err(e) => {
-                    last_error = e.to_string();
-                    failures += 1;
-                    continue;
-                }
-            };
-            let started = offset;
-            while let Some(chunk) = stream.next().await {
-                match chunk {
-                    Ok(bytes) => {
-                        if offset + bytes.len() as u64 > layer.size {
-                            drop(out);
-                            let _ = fs::remove_file(&partial_path);
-                            return Err(Error::BlobMismatch {
-                                expected: digest,
-                                what: format!(
-                                    "the registry sent more than the {} bytes the manifest names",
-                                    layer.size
-                                ),
-                            });
-                        }
-                        out.write_all(&bytes)
-                            .map_err(|e| Error::io("writing", &partial_path, e))?;
-                        hasher.update(&bytes);
-                        offset += bytes.len() as u64;
-                        progress(offset, layer.size);
-                    }
-                    Err(e) => {
-                        last_error = e.to_string();
-                        break;
-                    }
-                }
-            }
-            if offset < layer.size {
-                // Progress resets the count: a long download may break many times.
-                failures = if offset > started { 1 } else { failures + 1 };
-                if last_error.is_empty() {
-                    last_error = "the connection closed early".to_owned();
-                }
-            }
-        }
-        let file = out
-            .into_inner()
-            .map_err(|e| Error::io("writing", &partial_path, e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| Error::io("syncing", &partial_path, e))?;
-        drop(file);
-        let (sha, size) = hasher.finish();
-        if Digest(sha) != layer.digest || size != layer.size {
-            let _ = fs::remove_file(&partial_path);
-            return Err(Error::BlobMismatch {
-                expected: digest,
-                what: format!(
-                    "downloaded {size} bytes of sha256:{} (the partial download was removed)",
-                    sha.to_hex()
-                ),
-            });
-        }
+            },
+            || async {
+                let fresh = http::authenticate(
+                    &self.http,
+                    &self.base,
+                    &r.repository,
+                    "pull",
+                    self.credentials(),
+                )
+                .await?;
+                *auth.lock().expect("not poisoned") = fresh;
+                Ok(())
+            },
+            progress,
+        )
+        .await?;
         fs::rename(&partial_path, &done).map_err(|e| Error::io("renaming into", &done, e))?;
-        Ok((done, resumed_from, resumes))
+        Ok((done, offset, got.resumes))
+    }
+}
+
+/// Whether a manifest PUT failed because the registry does not accept the manifest's shape (the
+/// only reason to fall back to the compat shape).
+fn refuses_shape(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|x| {
+            matches!(
+                x.code,
+                OciErrorCode::ManifestInvalid | OciErrorCode::Unsupported
+            )
+        }),
+        OciDistributionError::ServerError { code, .. } => matches!(code, 400 | 415),
+        _ => false,
     }
 }
