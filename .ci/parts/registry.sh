@@ -14,6 +14,9 @@
 #   - skopeo copies our artifact to an OCI layout and back: digest unchanged, and the importer
 #     imports skopeo's layout;
 #   - export-layout -> import --layout, and the compat shape round trip;
+#   - a hostile registry (ci/fake_registry.py): endless token, manifest and error bodies, ignored
+#     ranges with cut connections, a short blob, a trickle -- refused or completed, by name, with
+#     the importer's peak RSS under 64 MiB each time;
 #   - wrong password and missing CA fail with named errors.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,10 +32,16 @@ registry_install
 PROXY_PID=""
 cleanup() {
   [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null || true
+  [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null || true
   registry_stop "$W/registry"
 }
 trap cleanup EXIT
-registry_start "$W/registry" 5443
+# Ports: REG_PORT (registry), +1 (drop proxy), +7 (hostile fake registry); another base lets two
+# runs share a machine.
+REG_PORT="${REG_PORT:-5443}"
+PROXY_PORT=$((REG_PORT + 1))
+FAKE_PORT=$((REG_PORT + 7))
+registry_start "$W/registry" "$REG_PORT"
 R="$REGISTRY_HOST"
 
 # One at a time (see scripts/demo.sh: the importer alone links only the install half of ouk-trivy).
@@ -181,14 +190,14 @@ DB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifest"]
 start_proxy() { # start_proxy DROP_AFTER DROPS
   [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null || true
   rm -f "$W/proxy.pid"
-  python3 ci/drop_proxy.py --listen 127.0.0.1:5444 --target "$R" --drop-after "$1" --drops "$2" \
+  python3 ci/drop_proxy.py --listen 127.0.0.1:$PROXY_PORT --target "$R" --drop-after "$1" --drops "$2" \
     --pidfile "$W/proxy.pid" --log "$W/proxy.log" &
   PROXY_PID=$!
   for _ in $(seq 50); do [ -f "$W/proxy.pid" ] && break; sleep 0.1; done
 }
 start_proxy $((8 * 1024 * 1024)) 2
 S3="$W/store-3"
-"$I" pull "oci://127.0.0.1:5444/ouk/big@$DB" --trust-root "$ROOT" --store "$S3" "${AUTH[@]}" --json > "$W/pull-drop.json"
+"$I" pull "oci://127.0.0.1:$PROXY_PORT/ouk/big@$DB" --trust-root "$ROOT" --store "$S3" "${AUTH[@]}" --json > "$W/pull-drop.json"
 cat "$W/proxy.log"
 python3 - "$W/pull-drop.json" <<'PY'
 import json, sys
@@ -199,7 +208,7 @@ PY
 # Giving up: no retries, the partial download stays; the next run (no proxy) fetches the rest only.
 start_proxy $((20 * 1024 * 1024)) 1
 S4="$W/store-4"
-expect_fail oci_interrupted "$I" pull "oci://127.0.0.1:5444/ouk/big@$DB" --retries 0 --trust-root "$ROOT" --store "$S4" "${AUTH[@]}"
+expect_fail oci_interrupted "$I" pull "oci://127.0.0.1:$PROXY_PORT/ouk/big@$DB" --retries 0 --trust-root "$ROOT" --store "$S4" "${AUTH[@]}"
 kept=$(stat -c %s "$S4"/downloads/*.partial)
 echo "  kept $kept bytes in $(basename "$S4"/downloads/*.partial)"
 [ "$kept" -gt $((10 * 1024 * 1024)) ] || { echo "partial download not kept"; exit 1; }
@@ -324,6 +333,40 @@ print("compat shape as served: no artifactType, the kit type in config.mediaType
 PY
 "$I" pull "oci://$R/ouk/compat@$DC" --trust-root "$ROOT" --store "$W/store-compat" "${AUTH[@]}" --json > /dev/null
 echo "compat shape ($DC) pulled and imported"
+
+echo "== a hostile registry (ci/fake_registry.py): every body capped or unread, every loop bounded"
+FAKE_PID=""
+python3 ci/fake_registry.py --port "$FAKE_PORT" --cert "$W/registry/server.crt" --key "$W/registry/server.key" \
+  --manifest "$W/manifest-1.json" --layer "$W/day-1.ouk" --pidfile "$W/fake.pid" &
+FAKE_PID=$!
+for _ in $(seq 50); do [ -f "$W/fake.pid" ] && break; sleep 0.1; done
+hostile() { # hostile MODE EXPECTED_KIND|ok [ARGS...]: pull from the fake registry under rss_probe
+  local mode="$1" want="$2" rc=0
+  shift 2
+  "$PROBE" "$W/fake-$mode.rss" "$I" pull "oci://127.0.0.1:$FAKE_PORT/$mode@$D1" --trust-root "$ROOT" \
+    --store "$W/store-fake-$mode" --ca-cert "$REGISTRY_CA" --json "$@" > "$W/fake-$mode.json" 2>/dev/null || rc=$?
+  local kib
+  kib=$(cat "$W/fake-$mode.rss")
+  python3 - "$W/fake-$mode.json" "$want" "$mode" "$rc" "$kib" <<'PY'
+import json, sys
+r, want, mode, rc, kib = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+got = "ok" if rc == 0 else r["error"]["kind"]
+assert got == want, (mode, got, want, r)
+assert kib < 64 * 1024, (mode, kib)
+detail = r["error"]["message"][:110] if rc else f"imported, {r['resumes']} resumes"
+print(f"  {mode}: {got} (exit {rc}), peak RSS {kib // 1024} MiB: {detail}")
+PY
+}
+hostile honest ok
+hostile hugetoken oci_registry
+hostile hugemanifest oci_manifest_size
+hostile hugeerror oci_interrupted --retries 1
+hostile ignorerange ok
+hostile short oci_blob_digest
+hostile trickle oci_interrupted --deadline 3
+grep -q "larger than" "$W/fake-hugetoken.json" || { echo "hugetoken: not refused for its size"; exit 1; }
+grep -q "deadline" "$W/fake-trickle.json" || { echo "trickle: not stopped by the deadline"; exit 1; }
+kill "$FAKE_PID" 2>/dev/null || true
 
 echo "== credentials and TLS"
 echo wrong > "$W/wrong-password.txt"

@@ -175,7 +175,16 @@ where
         let before = offset;
         let mut ended = false;
         loop {
-            match stream.next().await {
+            // The deadline also cuts a response that trickles: each read waits at most for what
+            // is left of it.
+            let next = match budget.deadline.map(|d| d.saturating_sub(started.elapsed())) {
+                Some(left) => match tokio::time::timeout(left, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => Some(Err("the download's deadline passed mid-transfer".to_owned())),
+                },
+                None => stream.next().await,
+            };
+            match next {
                 Some(Ok(bytes)) => {
                     let mut b = &bytes[..];
                     if skip > 0 {
@@ -244,7 +253,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::Digest;
     use std::sync::{Arc, Mutex};
 
     const BLOB: usize = 1 << 20;
@@ -451,6 +459,52 @@ mod tests {
     }
 
     #[test]
+    fn the_deadline_cuts_a_response_that_never_ends() {
+        let data = blob();
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("x.partial");
+        let out = File::create(&partial).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let d = data.clone();
+        let r = rt.block_on(run(
+            &layer(&data),
+            &partial,
+            out,
+            0,
+            Hasher::new(),
+            Budget {
+                retries: 3,
+                deadline: Some(Duration::from_millis(300)),
+                backoff: Duration::from_millis(1),
+            },
+            move |_| {
+                let first = bytes::Bytes::from(d[..1000].to_vec());
+                async move {
+                    let stalled = futures_util::stream::once(async move { Ok(first) })
+                        .chain(futures_util::stream::pending());
+                    Ok(Answer::Range {
+                        start: 0,
+                        stream: Box::pin(stalled),
+                    })
+                }
+            },
+            || async { Ok(()) },
+            &mut |_, _| {},
+        ));
+        match r {
+            Err(Error::Interrupted {
+                offset: 1000,
+                reason,
+                ..
+            }) => assert!(reason.contains("deadline"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn transient_errors_are_retried_then_reported() {
         let data = blob();
         let d = data.clone();
@@ -471,6 +525,5 @@ mod tests {
         );
         assert!(matches!(r, Err(Error::Interrupted { .. })), "{r:?}");
         assert_eq!(asked.len(), 4);
-        let _ = Digest::of(b"");
     }
 }
