@@ -13,7 +13,7 @@ so each behaviour is one `oci://127.0.0.1:PORT/<mode>@<digest>` reference:
   short         the blob response says (and sends) 100 bytes less than the layer
   trickle       the blob arrives one small chunk per second
 
-Auth is distribution's token flow: /v2/ answers 401 with a Bearer challenge whose realm is this
+With --plain it serves plain HTTP (for `pull --plain-http`). Auth is distribution's token flow: /v2/ answers 401 with a Bearer challenge whose realm is this
 server's /token. Usage: fake_registry.py --port P --cert C --key K --manifest M --layer L [--pidfile F]
 """
 import argparse
@@ -62,7 +62,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         path = self.path.split("?")[0]
         if path == "/v2/":
-            realm = f"https://127.0.0.1:{srv.server_port}/token"
+            scheme = "http" if srv.plain else "https"
+            realm = f"{scheme}://127.0.0.1:{srv.server_port}/token"
             self.send_response(401)
             self.send_header("WWW-Authenticate", f'Bearer realm="{realm}",service="fake"')
             self.send_header("Content-Length", "0")
@@ -122,8 +123,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--plain", action="store_true", help="plain HTTP, no TLS")
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--layer", required=True)
     ap.add_argument("--pidfile")
@@ -134,9 +136,11 @@ def main():
     srv.manifest_digest = "sha256:" + hashlib.sha256(srv.manifest).hexdigest()
     srv.layer = open(a.layer, "rb").read()
     srv.cuts = 0
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(a.cert, a.key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.plain = a.plain
+    if not a.plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     signal.signal(signal.SIGTERM, lambda *_: (srv.server_close(), sys.exit(0)))
     if a.pidfile:
         with open(a.pidfile + ".tmp", "w") as f:

@@ -188,7 +188,10 @@ kit "$W/big.ouk" 3 --payload "$W/big-payload"
 "$B" push "$W/big.ouk" "oci://$R/ouk/big:3" --trust-root "$ROOT" "${AUTH[@]}" --json > "$W/push-big.json"
 DB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifest"])' "$W/push-big.json")
 start_proxy() { # start_proxy DROP_AFTER DROPS
-  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null || true
+  if [ -n "$PROXY_PID" ]; then # the old one must have let go of the port
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+  fi
   rm -f "$W/proxy.pid"
   python3 ci/drop_proxy.py --listen 127.0.0.1:$PROXY_PORT --target "$R" --drop-after "$1" --drops "$2" \
     --pidfile "$W/proxy.pid" --log "$W/proxy.log" &
@@ -344,7 +347,7 @@ hostile() { # hostile MODE EXPECTED_KIND|ok [ARGS...]: pull from the fake regist
   local mode="$1" want="$2" rc=0
   shift 2
   "$PROBE" "$W/fake-$mode.rss" "$I" pull "oci://127.0.0.1:$FAKE_PORT/$mode@$D1" --trust-root "$ROOT" \
-    --store "$W/store-fake-$mode" --ca-cert "$REGISTRY_CA" --json "$@" > "$W/fake-$mode.json" 2>/dev/null || rc=$?
+    --store "$W/store-fake-$mode" --json "$@" > "$W/fake-$mode.json" 2>/dev/null || rc=$?
   local kib
   kib=$(cat "$W/fake-$mode.rss")
   python3 - "$W/fake-$mode.json" "$want" "$mode" "$rc" "$kib" <<'PY'
@@ -357,15 +360,29 @@ detail = r["error"]["message"][:110] if rc else f"imported, {r['resumes']} resum
 print(f"  {mode}: {got} (exit {rc}), peak RSS {kib // 1024} MiB: {detail}")
 PY
 }
-hostile honest ok
-hostile hugetoken oci_registry
-hostile hugemanifest oci_manifest_size
-hostile hugeerror oci_interrupted --retries 1
-hostile ignorerange ok
-hostile short oci_blob_digest
-hostile trickle oci_interrupted --deadline 3
+hostile honest ok --ca-cert "$REGISTRY_CA"
+hostile hugetoken oci_registry --ca-cert "$REGISTRY_CA"
+hostile hugemanifest oci_manifest_size --ca-cert "$REGISTRY_CA"
+hostile hugeerror oci_interrupted --retries 1 --ca-cert "$REGISTRY_CA"
+hostile ignorerange ok --ca-cert "$REGISTRY_CA"
+hostile short oci_blob_digest --ca-cert "$REGISTRY_CA"
+hostile trickle oci_interrupted --deadline 3 --ca-cert "$REGISTRY_CA"
 grep -q "larger than" "$W/fake-hugetoken.json" || { echo "hugetoken: not refused for its size"; exit 1; }
 grep -q "deadline" "$W/fake-trickle.json" || { echo "trickle: not stopped by the deadline"; exit 1; }
+kill "$FAKE_PID" 2>/dev/null || true
+wait "$FAKE_PID" 2>/dev/null || true
+# A plain-HTTP registry: only with --plain-http, and never with credentials.
+rm -f "$W/fake.pid"
+python3 ci/fake_registry.py --plain --port "$FAKE_PORT" --manifest "$W/manifest-1.json" \
+  --layer "$W/day-1.ouk" --pidfile "$W/fake.pid" &
+FAKE_PID=$!
+for _ in $(seq 50); do [ -f "$W/fake.pid" ] && break; sleep 0.1; done
+rm -rf "$W/store-fake-honest"
+hostile honest ok --plain-http
+rm -rf "$W/store-fake-honest"
+hostile honest oci_registry
+expect_fail oci_reference "$I" pull "oci://127.0.0.1:$FAKE_PORT/honest@$D1" --plain-http --trust-root "$ROOT" \
+  --store "$W/store-plain" --username "$REGISTRY_USER" --password-file "$W/registry/password.txt"
 kill "$FAKE_PID" 2>/dev/null || true
 
 echo "== credentials and TLS"

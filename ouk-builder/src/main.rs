@@ -83,6 +83,9 @@ enum Command {
         /// Network read and connect timeout, seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         timeout: u64,
+        /// Talk plain HTTP to the registry (a test registry). Refused together with credentials.
+        #[arg(long)]
+        plain_http: bool,
     },
     /// Write a kit into an OCI image layout directory (for media; `ouk-importer import --layout`
     /// reads it), with the same manifests and referrers `push` would publish. An existing layout
@@ -397,6 +400,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
             username,
             password_file,
             timeout,
+            plain_http,
         } => {
             let r = ouk_oci::OciRef::parse(&reference)?;
             if r.digest.is_some() {
@@ -422,6 +426,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 timeout: Some(std::time::Duration::from_secs(timeout)),
                 retries: 0,
                 deadline: None,
+                plain_http,
             };
             let plan = publish.plan(&kit)?;
             let registry = ouk_oci::registry::Registry::connect(&r, &conn)?;

@@ -127,6 +127,10 @@ enum Command {
         /// the next pull resumes it.
         #[arg(long, value_name = "SECS", default_value_t = 43_200)]
         deadline: u64,
+        /// Talk plain HTTP to the registry (a test registry; the kit is still verified by its
+        /// signatures). Refused together with credentials.
+        #[arg(long, env = "OUK_REGISTRY_PLAIN_HTTP")]
+        plain_http: bool,
         /// Largest kit layer accepted, in bytes (checked before downloading).
         #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
         max_kit_size: u64,
@@ -781,6 +785,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             retries,
             timeout,
             deadline,
+            plain_http,
             max_kit_size,
             trust_root,
             store,
@@ -796,6 +801,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 timeout: Some(std::time::Duration::from_secs(timeout)),
                 retries,
                 deadline: (deadline > 0).then(|| std::time::Duration::from_secs(deadline)),
+                plain_http,
             };
             let mut bar = Bar::new(&out);
             let r =

@@ -78,7 +78,8 @@ pub(crate) async fn read_capped(
 
 /// The registry at `base` (`https://host:port`), for `repository` and `actions` (`pull` or
 /// `pull,push`): asks `/v2/` what it wants (distribution-spec's token auth), and returns how to
-/// authorize. Basic credentials are only ever sent over HTTPS.
+/// authorize. The token realm must be HTTPS (plain HTTP only when the registry itself was
+/// explicitly reached over plain HTTP, where no credentials are configured).
 pub(crate) async fn authenticate(
     http: &reqwest::Client,
     base: &str,
@@ -116,7 +117,10 @@ pub(crate) async fn authenticate(
                 .map(|(_, v)| v.to_unescaped())
         };
         let realm = param("realm").ok_or("bearer challenge without a realm")?;
-        if !realm.starts_with("https://") {
+        let plain_registry = base.starts_with("http://");
+        let acceptable =
+            realm.starts_with("https://") || (plain_registry && realm.starts_with("http://"));
+        if !acceptable {
             return Err(format!("token realm {realm:?} is not HTTPS; refused"));
         }
         let scope = format!("repository:{repository}:{actions}");

@@ -43,6 +43,10 @@ pub struct Connection {
     /// Wall-clock limit for one download (a registry trickling bytes must not hold a scheduled
     /// job for ever); what was fetched is kept for the next run.
     pub deadline: Option<Duration>,
+    /// Plain HTTP instead of HTTPS (a test registry, or one on a host-only network). Kits stay
+    /// authenticated by their signatures; credentials would travel in clear, so they are refused
+    /// with it.
+    pub plain_http: bool,
 }
 
 /// Which shape `push` writes.
@@ -106,9 +110,15 @@ fn install_crypto_provider() {
 }
 
 impl Registry {
-    /// Builds the clients for `reference`'s registry (HTTPS only).
+    /// Builds the clients for `reference`'s registry (HTTPS unless `plain_http`).
     pub fn connect(reference: &OciRef, conn: &Connection) -> Result<Registry> {
         install_crypto_provider();
+        if conn.plain_http && (conn.username.is_some() || conn.password.is_some()) {
+            return Err(Error::BadReference {
+                reference: reference.to_string(),
+                reason: "credentials are not sent over plain HTTP; use HTTPS (--ca-cert)".into(),
+            });
+        }
         let mut pems = Vec::new();
         for path in &conn.ca_certs {
             let data = fs::read(path).map_err(|e| Error::io("reading the site CA", path, e))?;
@@ -120,7 +130,11 @@ impl Registry {
             pems.push(data);
         }
         let config = ClientConfig {
-            protocol: ClientProtocol::Https,
+            protocol: if conn.plain_http {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
             extra_root_certificates: pems
                 .iter()
                 .map(|p| Certificate {
@@ -138,7 +152,7 @@ impl Registry {
             reason: e.to_string(),
         })?;
         // HTTPS only, redirects included (registries redirect blob GETs to their storage).
-        let mut http = reqwest::Client::builder().https_only(true);
+        let mut http = reqwest::Client::builder().https_only(!conn.plain_http);
         let certs = pems
             .iter()
             .map(|p| reqwest::Certificate::from_pem(p))
@@ -172,7 +186,11 @@ impl Registry {
             auth,
             conn: conn.clone(),
             registry: reference.registry.clone(),
-            base: format!("https://{}", reference.registry),
+            base: format!(
+                "{}://{}",
+                if conn.plain_http { "http" } else { "https" },
+                reference.registry
+            ),
         })
     }
 
