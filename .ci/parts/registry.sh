@@ -387,10 +387,10 @@ kill "$FAKE_PID" 2>/dev/null || true
 
 echo "== credentials and TLS"
 echo wrong > "$W/wrong-password.txt"
-expect_fail oci_registry "$I" pull "oci://$R/ouk/kits@$D1" --trust-root "$ROOT" --store "$W/store-auth" \
+expect_fail oci_auth "$I" pull "oci://$R/ouk/kits@$D1" --trust-root "$ROOT" --store "$W/store-auth" \
   --ca-cert "$REGISTRY_CA" --username "$REGISTRY_USER" --password-file "$W/wrong-password.txt"
 grep -q "401" "$W/fail.json" || { echo "wrong password: not refused as 401"; exit 1; }
-expect_fail oci_registry "$I" pull "oci://$R/ouk/kits@$D1" --trust-root "$ROOT" --store "$W/store-auth" \
+expect_fail oci_tls "$I" pull "oci://$R/ouk/kits@$D1" --trust-root "$ROOT" --store "$W/store-auth" \
   --username "$REGISTRY_USER" --password-file "$W/registry/password.txt"
 grep -q "UnknownIssuer" "$W/fail.json" || { echo "missing CA: not refused for the unknown issuer"; exit 1; }
 [ "$(generations "$W/store-auth")" -eq 0 ] || { echo "something imported without credentials"; exit 1; }

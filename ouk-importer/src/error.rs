@@ -593,9 +593,11 @@ impl Error {
                 | ouk_oci::Error::BadLayout { .. } => Class::Verification,
                 ouk_oci::Error::BadReference { .. }
                 | ouk_oci::Error::Config { .. }
+                | ouk_oci::Error::Auth { .. }
                 | ouk_oci::Error::LayoutChoice { .. } => Class::Usage,
                 ouk_oci::Error::Interrupted { .. }
                 | ouk_oci::Error::Registry { .. }
+                | ouk_oci::Error::Tls { .. }
                 | ouk_oci::Error::Io { .. } => Class::Io,
             },
             Error::Rollback { .. } | Error::Equivocation { .. } | Error::ChannelMismatch { .. } => {

@@ -70,6 +70,28 @@ pub enum Error {
         /// The registry's or the client's message.
         reason: String,
     },
+    /// The registry refused the credentials or the token (HTTP 401/403), or wants credentials
+    /// that were not given: a configuration problem, not a network one.
+    #[error("registry {registry}: {operation}: {reason}")]
+    Auth {
+        /// host[:port].
+        registry: String,
+        /// What we were doing.
+        operation: String,
+        /// The registry's answer.
+        reason: String,
+    },
+    /// The registry's TLS certificate was not accepted (unknown issuer — a missing `--ca-cert` —
+    /// wrong name, expired): possibly an interception, never retried silently.
+    #[error("registry {registry}: {operation}: {reason}")]
+    Tls {
+        /// host[:port].
+        registry: String,
+        /// What we were doing.
+        operation: String,
+        /// The TLS error.
+        reason: String,
+    },
     /// An OCI image layout on disk is not one we can read safely.
     #[error("OCI layout {path}: {reason}")]
     BadLayout {
@@ -146,6 +168,8 @@ impl Error {
             Error::LayerTooLarge { .. } => "oci_layer_size",
             Error::Interrupted { .. } => "oci_interrupted",
             Error::Registry { .. } => "oci_registry",
+            Error::Auth { .. } => "oci_auth",
+            Error::Tls { .. } => "oci_tls",
             Error::BadLayout { .. } => "oci_layout",
             Error::LayoutChoice { .. } => "oci_layout_choice",
             Error::Config { .. } => "oci_config",

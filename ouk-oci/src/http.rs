@@ -264,22 +264,64 @@ pub(crate) async fn get_blob(
     Ok(answer)
 }
 
-/// The error for a failed registry request.
+/// The error for a failed registry request, classified by its reason: refused credentials
+/// (`Auth`), a refused TLS certificate (`Tls`), or anything else (`Registry`). The reasons are our
+/// own texts (HTTP status lines) or rustls's error text in the cause chain ("invalid peer
+/// certificate"), which reqwest gives no typed access to.
 pub(crate) fn registry_error(
     registry: &str,
     operation: impl Into<String>,
     reason: impl Into<String>,
 ) -> Error {
-    Error::Registry {
-        registry: registry.to_owned(),
-        operation: operation.into(),
-        reason: reason.into(),
+    let (registry, operation, reason) = (registry.to_owned(), operation.into(), reason.into());
+    let auth = ["HTTP 401", "HTTP 403", "requires credentials"]
+        .iter()
+        .any(|m| reason.contains(m));
+    let tls = [
+        "invalid peer certificate",
+        "certificate verify failed",
+        "UnknownIssuer",
+        "NotValidForName",
+    ]
+    .iter()
+    .any(|m| reason.contains(m));
+    if tls {
+        Error::Tls {
+            registry,
+            operation,
+            reason,
+        }
+    } else if auth {
+        Error::Auth {
+            registry,
+            operation,
+            reason,
+        }
+    } else {
+        Error::Registry {
+            registry,
+            operation,
+            reason,
+        }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_errors_are_classified() {
+        let e = registry_error("r", "op", "HTTP 401 Unauthorized");
+        assert_eq!(e.kind(), "oci_auth");
+        let e = registry_error(
+            "r",
+            "op",
+            "client error (Connect): invalid peer certificate: UnknownIssuer",
+        );
+        assert_eq!(e.kind(), "oci_tls");
+        let e = registry_error("r", "op", "HTTP 503 Service Unavailable");
+        assert_eq!(e.kind(), "oci_registry");
+    }
 
     #[test]
     fn content_range() {

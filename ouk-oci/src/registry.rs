@@ -499,11 +499,7 @@ impl Registry {
                     registry,
                     operation,
                     reason,
-                } if registry.is_empty() => Error::Registry {
-                    registry: self.registry.clone(),
-                    operation,
-                    reason,
-                },
+                } if registry.is_empty() => http::registry_error(&self.registry, operation, reason),
                 e => e,
             })?;
         Ok(PulledKit {
