@@ -129,12 +129,4 @@ impl TrivyError {
             source,
         }
     }
-
-    #[cfg(feature = "export")]
-    pub(crate) fn bolt(path: impl Into<PathBuf>, err: bbolt_rs::Error) -> Self {
-        TrivyError::Bolt {
-            path: path.into(),
-            message: err.to_string(),
-        }
-    }
 }

@@ -5,7 +5,8 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use bbolt_rs::{BoltOptions, BucketRwApi, DbRwAPI, TxRwApi, TxRwRefApi};
+use crate::bolt_writer::{BoltWriter, TreeBuilder};
+use crate::external_sort::ExternalSort;
 
 use crate::limits::ExportLimits;
 use crate::mapping::{self, push_unique};
@@ -83,8 +84,6 @@ pub struct ExportSummary {
     pub db_bytes: u64,
 }
 
-type AdvisoryMap = BTreeMap<String, BTreeMap<String, BTreeMap<String, Advisory>>>;
-
 /// Builds `out_dir/db/trivy.db` and `out_dir/db/metadata.json` from a merged snapshot.
 ///
 /// Malformed records are skipped and reported in the summary, never fatal; an I/O error, a
@@ -117,10 +116,6 @@ pub fn export_trivy_db(
             return Err(e);
         }
     };
-    if let Err(e) = scrub_meta_slack(&partial, PAGE_SIZE) {
-        let _ = fs::remove_file(&partial);
-        return Err(TrivyError::io(&partial, e));
-    }
     // The importer refuses what the validator refuses: check here so a bad DB fails the build,
     // not every site that imports the kit.
     if let Err(e) = validate_bolt(&partial, &REQUIRED_BUCKETS, &DbLimits::default()) {
@@ -135,31 +130,12 @@ pub fn export_trivy_db(
     Ok(summary)
 }
 
-/// Zeroes the unused tail of both meta pages (bytes 80..page_size of pages 0 and 1).
-///
-/// Why: bbolt-rs 1.3.10 writes each meta page from an uninitialised bump-allocator buffer
-/// (`TxCell::write_meta`), so the rest of the page carries whatever the process heap held
-/// before — leftovers of our own keys and values, or anything else the process had freed. That
-/// makes the file non-deterministic and could leak process memory into a shipped artefact. Go
-/// bbolt never reads those bytes (the checksum covers only the 64-byte meta struct), so zeroing
-/// them changes nothing for readers. Data, branch and freelist pages come from zeroed buffers.
-fn scrub_meta_slack(path: &Path, page_size: usize) -> std::io::Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    // Page header (16 bytes) + meta struct (64 bytes).
-    const META_END: usize = 80;
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)?;
-    let zeros = vec![0u8; page_size - META_END];
-    for page in 0..2u64 {
-        f.seek(SeekFrom::Start(page * page_size as u64 + META_END as u64))?;
-        f.write_all(&zeros)?;
-    }
-    f.sync_all()
-}
+/// Memory budget of each external sort (advisory entries, vulnerability details).
+const SORT_BUDGET: usize = 12 << 20;
 
-/// Reads the snapshot and writes the DB at `db_path`.
+/// Reads the snapshot and writes the DB at `db_path`: advisory entries and vulnerability details
+/// go through external sorts (bounded memory), then the DB is written front to back in key
+/// order by [`BoltWriter`] — memory does not grow with the snapshot.
 fn write_db(
     input: &Path,
     db_path: &Path,
@@ -167,16 +143,14 @@ fn write_db(
 ) -> Result<ExportSummary, TrivyError> {
     let file = fs::File::open(input).map_err(|e| TrivyError::io(input, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut db = BoltOptions::builder()
-        .page_size(PAGE_SIZE)
-        .build()
-        .open(db_path)
-        .map_err(|e| TrivyError::bolt(db_path, e))?;
-    let bolt_err = |e| TrivyError::bolt(db_path, e);
+    let spill_err = |e| TrivyError::io(input, e);
 
     let mut summary = ExportSummary::default();
-    let mut advisories: AdvisoryMap = BTreeMap::new();
-    let mut vulns: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut entries = Entries {
+        advisories: ExternalSort::new(SORT_BUDGET),
+        vulns: ExternalSort::new(SORT_BUDGET),
+        seq: 0,
+    };
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     let limit = opts.limits.max_record_bytes;
@@ -227,16 +201,77 @@ fn write_db(
             summary.records_withdrawn += 1;
             continue;
         }
-        if let Some(detail) = add_record(&record, line_no, &mut advisories, &mut summary, opts) {
+        if add_record(&record, line_no, &mut entries, &mut summary, opts).map_err(spill_err)? {
             summary.records_used += 1;
-            // The first record for an id wins (ids are unique after the merge).
-            for key in detail.0 {
-                vulns.entry(key).or_insert_with(|| detail.1.clone());
-            }
         }
     }
-    write_all(&mut db, &advisories, &vulns, &mut summary).map_err(bolt_err)?;
-    Ok(summary)
+    write_all(db_path, entries, &mut summary)
+}
+
+/// The sorted inputs of the DB, filled record by record.
+struct Entries {
+    /// (bucket, package, vulnerability id) → one record's advisory contribution.
+    advisories: ExternalSort,
+    /// Vulnerability id → detail JSON (the first record for an id wins).
+    vulns: ExternalSort,
+    /// Order of insertion: equal keys come out in this (snapshot) order.
+    seq: u64,
+}
+
+impl Entries {
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+}
+
+/// Sort key of an advisory entry: bucket and package escaped (`\0` → `\0\x01`) and separated by
+/// `\0\0`, so byte order of keys is the order of (bucket, package, id) tuples whatever bytes the
+/// names hold.
+fn entry_key(bucket: &str, pkg: &str, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(bucket.len() + pkg.len() + id.len() + 4);
+    for part in [bucket, pkg] {
+        for &b in part.as_bytes() {
+            k.push(b);
+            if b == 0 {
+                k.push(1);
+            }
+        }
+        k.extend_from_slice(&[0, 0]);
+    }
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// The inverse of [`entry_key`].
+fn split_entry_key(key: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let mut parts = Vec::with_capacity(2);
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while parts.len() < 2 {
+        let b = *key.get(i)?;
+        if b == 0 {
+            match key.get(i + 1)? {
+                0 => {
+                    parts.push(std::mem::take(&mut cur));
+                    i += 2;
+                    continue;
+                }
+                1 => {
+                    cur.push(0);
+                    i += 2;
+                    continue;
+                }
+                _ => return None,
+            }
+        }
+        cur.push(b);
+        i += 1;
+    }
+    let id = key[i..].to_vec();
+    let pkg = parts.pop()?;
+    let bucket = parts.pop()?;
+    Some((bucket, pkg, id))
 }
 
 fn skip(
@@ -273,15 +308,15 @@ fn is_withdrawn(rec: &Record, now: u64) -> bool {
 fn add_record(
     rec: &Record,
     line: u64,
-    advisories: &mut AdvisoryMap,
+    entries: &mut Entries,
     summary: &mut ExportSummary,
     opts: &ExportOptions,
-) -> Option<(Vec<String>, Vec<u8>)> {
+) -> std::io::Result<bool> {
     let (keys, vendor_ids) = match mapping::vuln_keys(rec) {
         Ok(k) => k,
         Err(reason) => {
             skip(summary, opts, line, Some(&rec.id), reason.to_string());
-            return None;
+            return Ok(false);
         }
     };
     // (bucket, package) → versions, merged over this record's affected entries.
@@ -333,92 +368,169 @@ fn add_record(
         }
     }
     if per_pkg.is_empty() {
-        return None;
+        return Ok(false);
     }
     for ((bucket, pkg), adv) in per_pkg {
-        let pkgs = advisories.entry(bucket).or_default();
-        let ids = pkgs.entry(pkg).or_default();
         for key in &keys {
             let vendor: Vec<String> = vendor_ids.iter().filter(|v| *v != key).cloned().collect();
-            match ids.get_mut(key) {
-                // Two records share a CVE: keep both sets of ranges.
-                Some(existing) => {
-                    for v in vendor {
-                        push_unique(&mut existing.vendor_ids, v);
-                    }
-                    for v in &adv.vulnerable_versions {
-                        push_unique(&mut existing.vulnerable_versions, v.clone());
-                    }
-                    for v in &adv.patched_versions {
-                        push_unique(&mut existing.patched_versions, v.clone());
-                    }
-                }
-                None => {
-                    ids.insert(
-                        key.clone(),
-                        Advisory {
-                            vendor_ids: vendor,
-                            vulnerable_versions: adv.vulnerable_versions.clone(),
-                            patched_versions: adv.patched_versions.clone(),
-                        },
-                    );
-                }
-            }
+            let contribution =
+                serde_json::to_vec(&(vendor, &adv.vulnerable_versions, &adv.patched_versions))
+                    .unwrap_or_default();
+            let seq = entries.next_seq();
+            entries
+                .advisories
+                .push(entry_key(&bucket, &pkg, key), seq, contribution)?;
         }
     }
     let detail = serde_json::to_vec(&mapping::vulnerability(rec)).unwrap_or_default();
-    Some((keys, detail))
+    for key in keys {
+        let seq = entries.next_seq();
+        entries.vulns.push(key.into_bytes(), seq, detail.clone())?;
+    }
+    Ok(true)
 }
 
-/// Writes everything in ONE write transaction.
-///
-/// Why one: bbolt-rs keeps its free-page list in a `HashMap`, so once a later transaction
-/// reuses pages freed by an earlier one, page placement depends on hash order and two runs give
-/// different files. A single transaction on a fresh file never reuses a page, and the output is
-/// byte-identical for identical input (tested). The cost is that all dirty pages are held in
-/// memory until the commit (about the size of the DB).
+/// One advisory entry's contribution: vendor ids, vulnerable and patched versions.
+type Contribution = (Vec<String>, Vec<String>, Vec<String>);
+
+/// Writes the DB from the sorted entries: each advisory bucket (package sub-buckets of merged
+/// entries), `data-source`, `vulnerability`, then the root bucket, front to back.
 fn write_all(
-    db: &mut bbolt_rs::Bolt,
-    advisories: &AdvisoryMap,
-    vulns: &BTreeMap<String, Vec<u8>>,
+    db_path: &Path,
+    entries: Entries,
     summary: &mut ExportSummary,
-) -> bbolt_rs::Result<()> {
-    let mut tx = db.begin_rw()?;
-    let mut sources: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (bucket, pkgs) in advisories {
-        let mut root = tx.create_bucket_if_not_exists(bucket.as_bytes())?;
-        for (pkg, ids) in pkgs {
-            let mut pb = root.create_bucket_if_not_exists(pkg.as_bytes())?;
-            for (id, adv) in ids {
-                let v = serde_json::to_vec(adv).unwrap_or_default();
-                pb.put(id.as_bytes(), v)?;
-                summary.advisories += 1;
-            }
+) -> Result<ExportSummary, TrivyError> {
+    let io = |e| TrivyError::io(db_path, e);
+    let mut w = BoltWriter::create(db_path, PAGE_SIZE).map_err(io)?;
+    let mut roots: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut sources: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    // The bucket, package and id being assembled, with the advisory merged so far.
+    let mut bucket: Option<(Vec<u8>, TreeBuilder, u64)> = None;
+    let mut pkg: Option<(Vec<u8>, TreeBuilder)> = None;
+    let mut current: Option<(Vec<u8>, Advisory)> = None;
+
+    fn close_entry(
+        w: &mut BoltWriter,
+        pkg: &mut Option<(Vec<u8>, TreeBuilder)>,
+        current: &mut Option<(Vec<u8>, Advisory)>,
+        summary: &mut ExportSummary,
+    ) -> std::io::Result<()> {
+        if let (Some((id, adv)), Some((_, tree))) = (current.take(), pkg.as_mut()) {
+            tree.push(w, id, serde_json::to_vec(&adv).unwrap_or_default(), false)?;
+            summary.advisories += 1;
         }
-        summary
-            .packages_per_bucket
-            .insert(bucket.clone(), pkgs.len() as u64);
-        let name = bucket.split_once("::").map(|(_, n)| n).unwrap_or(bucket);
-        let ds = DataSource {
-            id: DATA_SOURCE_ID,
-            name: name.to_string(),
-            url: "",
+        Ok(())
+    }
+    fn close_pkg(
+        w: &mut BoltWriter,
+        bucket: &mut Option<(Vec<u8>, TreeBuilder, u64)>,
+        pkg: &mut Option<(Vec<u8>, TreeBuilder)>,
+    ) -> std::io::Result<()> {
+        if let (Some((name, tree)), Some((_, btree, count))) = (pkg.take(), bucket.as_mut()) {
+            let value = tree.finish(w)?;
+            btree.push(w, name, value, true)?;
+            *count += 1;
+        }
+        Ok(())
+    }
+    let mut close_bucket = |w: &mut BoltWriter,
+                            bucket: &mut Option<(Vec<u8>, TreeBuilder, u64)>,
+                            summary: &mut ExportSummary|
+     -> std::io::Result<()> {
+        if let Some((name, tree, count)) = bucket.take() {
+            let value = tree.finish(w)?;
+            let text = String::from_utf8_lossy(&name).into_owned();
+            summary.packages_per_bucket.insert(text.clone(), count);
+            let short = text.split_once("::").map(|(_, n)| n).unwrap_or(&text);
+            let ds = DataSource {
+                id: DATA_SOURCE_ID,
+                name: short.to_string(),
+                url: "",
+            };
+            sources.push((name.clone(), serde_json::to_vec(&ds).unwrap_or_default()));
+            roots.push((name, value));
+        }
+        Ok(())
+    };
+
+    for item in entries.advisories.finish().map_err(io)? {
+        let (key, _, value) = item.map_err(io)?;
+        let Some((b, p, id)) = split_entry_key(&key) else {
+            continue;
         };
-        sources.insert(bucket.clone(), serde_json::to_vec(&ds).unwrap_or_default());
-    }
-    {
-        let mut b = tx.create_bucket_if_not_exists(DATA_SOURCE_BUCKET)?;
-        for (k, v) in &sources {
-            b.put(k.as_bytes(), v)?;
+        let (vendor, vulnerable, patched): Contribution =
+            serde_json::from_slice(&value).unwrap_or_default();
+        let same_bucket = bucket.as_ref().is_some_and(|(n, _, _)| *n == b);
+        let same_pkg = same_bucket && pkg.as_ref().is_some_and(|(n, _)| *n == p);
+        let same_id = same_pkg && current.as_ref().is_some_and(|(n, _)| *n == id);
+        if same_id {
+            // Two records share a CVE: keep both sets of ranges.
+            let adv = &mut current.as_mut().expect("same id").1;
+            for v in vendor {
+                push_unique(&mut adv.vendor_ids, v);
+            }
+            for v in vulnerable {
+                push_unique(&mut adv.vulnerable_versions, v);
+            }
+            for v in patched {
+                push_unique(&mut adv.patched_versions, v);
+            }
+            continue;
         }
-    }
-    {
-        // Created even when empty: Trivy panics on a DB without it.
-        let mut b = tx.create_bucket_if_not_exists(VULNERABILITY_BUCKET)?;
-        for (k, v) in vulns {
-            b.put(k.as_bytes(), v)?;
-            summary.vulnerabilities += 1;
+        close_entry(&mut w, &mut pkg, &mut current, summary).map_err(io)?;
+        if !same_pkg {
+            close_pkg(&mut w, &mut bucket, &mut pkg).map_err(io)?;
+            if !same_bucket {
+                close_bucket(&mut w, &mut bucket, summary).map_err(io)?;
+                bucket = Some((b, TreeBuilder::new(PAGE_SIZE), 0));
+            }
+            pkg = Some((p, TreeBuilder::new(PAGE_SIZE)));
         }
+        current = Some((
+            id,
+            Advisory {
+                vendor_ids: vendor,
+                vulnerable_versions: vulnerable,
+                patched_versions: patched,
+            },
+        ));
     }
-    tx.commit()
+    close_entry(&mut w, &mut pkg, &mut current, summary).map_err(io)?;
+    close_pkg(&mut w, &mut bucket, &mut pkg).map_err(io)?;
+    close_bucket(&mut w, &mut bucket, summary).map_err(io)?;
+
+    let mut ds_tree = TreeBuilder::new(PAGE_SIZE);
+    for (k, v) in sources {
+        ds_tree.push(&mut w, k, v, false).map_err(io)?;
+    }
+    roots.push((
+        DATA_SOURCE_BUCKET.as_bytes().to_vec(),
+        ds_tree.finish(&mut w).map_err(io)?,
+    ));
+    // Created even when empty: Trivy panics on a DB without it. First record for an id wins.
+    let mut vuln_tree = TreeBuilder::new(PAGE_SIZE);
+    let mut last: Option<Vec<u8>> = None;
+    for item in entries.vulns.finish().map_err(io)? {
+        let (key, _, value) = item.map_err(io)?;
+        if last.as_ref() == Some(&key) {
+            continue;
+        }
+        vuln_tree
+            .push(&mut w, key.clone(), value, false)
+            .map_err(io)?;
+        summary.vulnerabilities += 1;
+        last = Some(key);
+    }
+    roots.push((
+        VULNERABILITY_BUCKET.as_bytes().to_vec(),
+        vuln_tree.finish(&mut w).map_err(io)?,
+    ));
+    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut root = TreeBuilder::new(PAGE_SIZE);
+    for (k, v) in roots {
+        root.push(&mut w, k, v, true).map_err(io)?;
+    }
+    let value = root.finish_root(&mut w).map_err(io)?;
+    w.finish(&value).map_err(io)?;
+    Ok(std::mem::take(summary))
 }

@@ -13,7 +13,8 @@
 //!   needs neither mmap nor bbolt-rs.
 //! * feature `export` (default): [`export_trivy_db`] (merged `advisories.ndjson` → `db/`),
 //!   [`pack_db_tar_gz`] (deterministic `db.tar.gz`) and [`validate_upstream_db_tar_gz`]; these
-//!   bring in bbolt-rs, cvss and tempfile. The importer depends on this crate with
+//!   bring in cvss and tempfile (the DB is written by our streaming Bolt writer, in bounded
+//!   memory). The importer depends on this crate with
 //!   `default-features = false`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -29,7 +30,11 @@ mod limits;
 mod metadata;
 
 #[cfg(feature = "export")]
+mod bolt_writer;
+#[cfg(feature = "export")]
 mod export;
+#[cfg(feature = "export")]
+mod external_sort;
 #[cfg(feature = "export")]
 mod mapping;
 #[cfg(feature = "export")]

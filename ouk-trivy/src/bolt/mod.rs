@@ -19,7 +19,7 @@
 //! bucket depth, bounded element count and page size, every bucket walked (inline ones too), and
 //! the freelist page (ids in range, sorted, none of them in use).
 
-mod layout;
+pub(crate) mod layout;
 mod meta;
 mod pages;
 pub(crate) mod problem;
