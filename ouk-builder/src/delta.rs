@@ -75,14 +75,14 @@ pub struct DeltaBase {
 
 /// Test hook: sees the delta files and the annotation before they are packed and signed (tests
 /// build deliberately broken deltas with it).
-pub type DeltaHook = dyn Fn(&DeltaFiles, &mut DeltaAnnotation) + Sync;
+pub type DeltaHook<'a> = dyn Fn(&DeltaFiles, &mut DeltaAnnotation) + Sync + 'a;
 
 /// What `delta` builds against.
 pub struct DeltaRequest<'a> {
     /// The base.
     pub base: DeltaBase,
     /// Test hook, `None` in production.
-    pub hook: Option<&'a DeltaHook>,
+    pub hook: Option<&'a DeltaHook<'a>>,
 }
 
 /// Counts of one delta.

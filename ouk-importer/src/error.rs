@@ -283,6 +283,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A delta kit was refused (no base generation, or its members do not rebuild the signed
+    /// snapshot).
+    #[error(transparent)]
+    Delta(#[from] crate::delta::DeltaError),
     /// A local file operation failed.
     #[error("I/O error while {during} {}: {source}", path.display())]
     Io {
@@ -459,6 +463,7 @@ impl Error {
             Error::StoreDamaged { .. } => "store_damaged",
             Error::AuditBroken { .. } => "audit_broken",
             Error::Io { .. } => "io",
+            Error::Delta(e) => e.kind(),
             Error::Internal(_) => "internal",
             Error::StoreSymlink { .. } => "store_symlink",
             Error::StoreEntryType { .. } => "store_entry_type",
@@ -517,6 +522,7 @@ impl Error {
             | Error::ResetFloorRefused { .. } => Class::Usage,
             Error::StoreDamaged { .. } | Error::Io { .. } => Class::Io,
             Error::Internal(_) => Class::Internal,
+            Error::Delta(e) => e.class(),
             // An unsafe store is a store problem the operator fixes locally, like a damaged one.
             Error::StoreSymlink { .. }
             | Error::StoreEntryType { .. }
