@@ -378,7 +378,13 @@ pub fn build_variant(
             ("feeds/snapshot.json", &feeds.snapshot_file),
             ("feeds/merge-report.json", &feeds.report),
         ] {
-            artefacts.push(payload_artefact(path, "application/json", file.clone())?);
+            let mut art = payload_artefact(path, "application/json", file.clone())?;
+            if variant.delta.is_some() {
+                // The merge report grows with the record count (~380 bytes per merged record):
+                // in a delta kit it is most of the bytes, so it gets the delta members' level.
+                art.level = crate::delta::DELTA_ZSTD_LEVEL;
+            }
+            artefacts.push(art);
         }
 
         // 2. Trivy DB from the merged feeds.
