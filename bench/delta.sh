@@ -38,7 +38,10 @@ if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && apt-get install -y -qq time >/dev/null
 fi
 cargo build --release -q -p ouk-builder --examples
-cargo build --release -q -p ouk-importer --bin ouk-importer --examples
+cargo build --release -q -p ouk-importer --examples
+# The binary on its own: built together with the examples it would get the tests' `failpoints`
+# feature (the self dev-dependency).
+cargo build --release -q -p ouk-importer --bin ouk-importer
 KIT="$TGT/release/examples/bench_kit"
 MERGEJ="$TGT/release/examples/delta_merge"
 IMPORTER="$TGT/release/ouk-importer"
