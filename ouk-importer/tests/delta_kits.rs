@@ -151,6 +151,17 @@ const COMPARED: [&str; 5] = [
     "trivy/db/metadata.json",
 ];
 
+trait MkDir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl MkDir for PathBuf {
+    fn tap_mkdir(self) -> Self {
+        std::fs::create_dir_all(&self).unwrap();
+        self
+    }
+}
+
 struct Day {
     dir: tempfile::TempDir,
     full1: PathBuf,
@@ -181,6 +192,16 @@ fn days() -> Day {
     assert!(paths.contains(&"feeds/snapshot.json"), "{paths:?}");
     assert!(!paths.contains(&"trivy/db.tar.gz"), "{paths:?}");
     assert!(!paths.contains(&"feeds/advisories.ndjson"), "{paths:?}");
+    // Reproducible: the same inputs and created_at give the same delta kit, byte for byte.
+    let again = dir.path().join("delta12-again.ouk");
+    let base = base_from_kit(&full1, &dir.path().join("again-base").tap_mkdir()).unwrap();
+    build_delta(
+        &request(&again, 2, true, created2),
+        &DeltaRequest { base, hook: None },
+        &Silent,
+    )
+    .unwrap();
+    assert!(std::fs::read(&delta).unwrap() == std::fs::read(&again).unwrap());
     Day {
         dir,
         full1,
