@@ -171,6 +171,8 @@ struct Artefact {
     role: MemberRole,
     file: PathBuf,
     sbom: Option<MemberPath>,
+    /// zstd level ([`CompressionOptions::level`]).
+    level: i32,
 }
 
 /// An artefact after compression.
@@ -180,8 +182,36 @@ struct Packed {
     sha1: Sha1Hex,
 }
 
+/// Where a build's feed snapshot comes from, and whether the kit carries it whole or as a delta
+/// against a base kit ([`crate::delta`]).
+#[derive(Default)]
+pub struct BuildVariant<'a> {
+    /// A directory holding an already merged `advisories.ndjson`, `snapshot.json` and
+    /// `merge-report.json`, used instead of merging `req.sources` (benchmarks, re-packing).
+    pub merged: Option<PathBuf>,
+    /// Build a delta kit against this base.
+    pub delta: Option<&'a crate::delta::DeltaRequest<'a>>,
+}
+
+/// The merged snapshot a build packs.
+struct Feeds {
+    advisories: PathBuf,
+    snapshot_file: PathBuf,
+    report: PathBuf,
+    snapshot: ouk_feeds::Snapshot,
+}
+
 /// Run a build.
 pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary, BuildError> {
+    build_variant(req, &BuildVariant::default(), progress)
+}
+
+/// Run a build of a [`BuildVariant`]: a full kit from pre-merged feeds, or a delta kit.
+pub fn build_variant(
+    req: &BuildRequest,
+    variant: &BuildVariant<'_>,
+    progress: &dyn Progress,
+) -> Result<BuildSummary, BuildError> {
     if req.kit_signers.is_empty() {
         return Err(BuildError::Config(
             "at least one kit signing key (--key) is required".into(),
@@ -219,14 +249,40 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
     let mut partial = false;
 
     // 1. Feeds.
-    if !req.sources.is_empty() {
+    let feeds = if let Some(dir) = &variant.merged {
+        let snapshot_file = dir.join("snapshot.json");
+        let bytes = read_capped(&snapshot_file, 64 << 20)?;
+        let snapshot: ouk_feeds::Snapshot = serde_json::from_slice(&bytes)
+            .map_err(|e| BuildError::Config(format!("{}: {e}", snapshot_file.display())))?;
+        Some(Feeds {
+            advisories: dir.join("advisories.ndjson"),
+            snapshot_file,
+            report: dir.join("merge-report.json"),
+            snapshot,
+        })
+    } else if !req.sources.is_empty() {
         progress.stage("merging feeds");
         let merged = ouk_feeds::merge_sources(&req.sources, &req.merge)?;
         let feeds_dir = work.path().join("feeds");
         fs::create_dir_all(&feeds_dir).map_err(BuildError::io(&feeds_dir))?;
         let written = merged.write_to(&feeds_dir)?;
-        partial = merged.is_partial();
-        let snapshot = merged.snapshot();
+        Some(Feeds {
+            advisories: written.advisories.path,
+            snapshot_file: written.snapshot.path,
+            report: written.report.path,
+            snapshot: merged.snapshot().clone(),
+        })
+    } else {
+        None
+    };
+    if variant.delta.is_some() && feeds.is_none() {
+        return Err(BuildError::Delta(
+            "a delta kit needs feed sources (--source)".into(),
+        ));
+    }
+    if let Some(feeds) = feeds {
+        partial = feeds.snapshot.partial;
+        let snapshot = &feeds.snapshot;
         annotations.insert(
             "ouk.snapshot".to_owned(),
             serde_json::to_value(snapshot).map_err(|e| BuildError::Config(e.to_string()))?,
@@ -263,33 +319,81 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
                 });
             }
         }
-        for (path, media_type, file) in [
-            (
+        if let Some(delta) = variant.delta {
+            // The snapshot travels as the records that changed since the base; the importer
+            // rebuilds it and, when the full kit would carry one, the Trivy DB from it.
+            progress.stage("computing the delta");
+            let trivy_db = match &req.trivy {
+                TrivySource::Export => true,
+                TrivySource::None => false,
+                TrivySource::Upstream(_) => {
+                    return Err(BuildError::Delta(
+                        "a delta kit cannot carry an upstream Trivy DB (--trivy-db)".into(),
+                    ))
+                }
+            };
+            let dir = work.path().join("delta");
+            fs::create_dir_all(&dir).map_err(BuildError::io(&dir))?;
+            let files = crate::delta::compute(&delta.base.advisories, &feeds.advisories, &dir)?;
+            let mut annotation = crate::delta::DeltaAnnotation {
+                base_kit_sha256: delta.base.kit_sha256.to_hex(),
+                base_sequence: delta.base.sequence,
+                result_advisories_sha256: files.result_sha256.to_hex(),
+                result_advisories_size: files.result_size,
+                trivy_db,
+                upserts: files.counts.added + files.counts.changed,
+                removed: files.counts.removed,
+            };
+            if let Some(hook) = delta.hook {
+                hook(&files, &mut annotation);
+            }
+            annotations.insert(
+                crate::delta::ANNOTATION.to_owned(),
+                serde_json::to_value(&annotation).map_err(|e| BuildError::Config(e.to_string()))?,
+            );
+            for (path, media_type, file) in [
+                (
+                    crate::delta::UPSERTS_PATH,
+                    mt::OSV_NDJSON_MEDIA_TYPE,
+                    &files.upserts,
+                ),
+                (
+                    crate::delta::REMOVED_PATH,
+                    "application/x-ndjson",
+                    &files.removed,
+                ),
+            ] {
+                let mut art = payload_artefact(path, media_type, file.clone())?;
+                art.level = crate::delta::DELTA_ZSTD_LEVEL;
+                artefacts.push(art);
+            }
+        } else {
+            artefacts.push(payload_artefact(
                 "feeds/advisories.ndjson",
                 mt::OSV_NDJSON_MEDIA_TYPE,
-                &written.advisories.path,
-            ),
-            (
-                "feeds/snapshot.json",
-                "application/json",
-                &written.snapshot.path,
-            ),
-            (
-                "feeds/merge-report.json",
-                "application/json",
-                &written.report.path,
-            ),
+                feeds.advisories.clone(),
+            )?);
+        }
+        for (path, file) in [
+            ("feeds/snapshot.json", &feeds.snapshot_file),
+            ("feeds/merge-report.json", &feeds.report),
         ] {
-            artefacts.push(payload_artefact(path, media_type, file.clone())?);
+            let mut art = payload_artefact(path, "application/json", file.clone())?;
+            if variant.delta.is_some() {
+                // The merge report grows with the record count (~380 bytes per merged record):
+                // in a delta kit it is most of the bytes, so it gets the delta members' level.
+                art.level = crate::delta::DELTA_ZSTD_LEVEL;
+            }
+            artefacts.push(art);
         }
 
         // 2. Trivy DB from the merged feeds.
-        if req.trivy == TrivySource::Export {
+        if req.trivy == TrivySource::Export && variant.delta.is_none() {
             progress.stage("exporting the Trivy DB");
             let trivy_dir = work.path().join("trivy");
             let when = req.created_at.unix().max(0) as u64;
             ouk_trivy::export_trivy_db(
-                &written.advisories.path,
+                &feeds.advisories,
                 &trivy_dir,
                 &ouk_trivy::ExportOptions::new(when),
             )?;
@@ -356,6 +460,7 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
             role: MemberRole::Sbom,
             file: arg.path.clone(),
             sbom: None,
+            level: CompressionOptions::default().level,
         });
     }
 
@@ -406,6 +511,7 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
             role: MemberRole::Sbom,
             file: spdx_file,
             sbom: None,
+            level: CompressionOptions::default().level,
         },
         &blobs.join("kit-sbom.zst"),
         req.chunk_size,
@@ -489,6 +595,7 @@ pub fn build(req: &BuildRequest, progress: &dyn Progress) -> Result<BuildSummary
             role: MemberRole::Attestation,
             file: att_file,
             sbom: None,
+            level: CompressionOptions::default().level,
         },
         &blobs.join("attestation.zst"),
         req.chunk_size,
@@ -657,6 +764,7 @@ fn payload_artefact(path: &str, media_type: &str, file: PathBuf) -> Result<Artef
         role: MemberRole::Payload,
         file,
         sbom: None,
+        level: CompressionOptions::default().level,
     })
 }
 
@@ -756,6 +864,10 @@ fn pack_all(
                     };
                     progress.stage(&format!("compressing {}", art.path));
                     let blob = blobs.join(format!("{i}.zst"));
+                    let options = CompressionOptions {
+                        level: art.level,
+                        ..options
+                    };
                     let result = pack(art, &blob, chunk_size, options, progress);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
@@ -883,6 +995,7 @@ mod tests {
             role: MemberRole::Payload,
             file,
             sbom: None,
+            level: CompressionOptions::default().level,
         }
     }
 

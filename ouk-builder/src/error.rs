@@ -51,6 +51,9 @@ pub enum BuildError {
     /// Provenance generation failed.
     #[error(transparent)]
     Provenance(#[from] ouk_provenance::ProvenanceError),
+    /// A delta kit cannot be built (bad base, unsorted snapshot, unsupported option).
+    #[error("delta: {0}")]
+    Delta(String),
     /// Trivy DB export or validation failed.
     #[error(transparent)]
     Trivy(#[from] ouk_trivy::TrivyError),

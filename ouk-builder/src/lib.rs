@@ -8,6 +8,7 @@
 pub mod build;
 pub mod config;
 pub mod cosign_key;
+pub mod delta;
 pub mod error;
 pub mod keyfile;
 pub mod progress;

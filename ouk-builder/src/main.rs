@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ouk_builder::build::{build, BuildRequest, SbomArg, TrivySource};
 use ouk_builder::config::{parse_duration_secs, KitConfig};
+use ouk_builder::delta::{build_delta, DeltaBase, DeltaRequest};
 use ouk_builder::keyfile::{keygen, load_public, load_signer, Passwords};
 use ouk_builder::progress::{Progress, Silent};
 use ouk_builder::{trust, BuildError};
@@ -101,6 +102,9 @@ enum Command {
         #[command(flatten)]
         publish: PublishArgs,
     },
+    /// Build and sign a delta kit: only the records that changed since a base kit (same flags
+    /// as `build`; no Trivy DB member, the importer rebuilds it).
+    Delta(Box<DeltaArgs>),
 }
 
 /// What `push` and `export-layout` share.
@@ -148,6 +152,25 @@ impl PublishArgs {
             shape,
         )
     }
+}
+
+#[derive(Args)]
+struct DeltaArgs {
+    /// The base kit (the one importers hold as their active generation).
+    #[arg(long, required_unless_present = "base_snapshot")]
+    base: Option<PathBuf>,
+    /// Instead of --base: the base kit's feeds/advisories.ndjson (with --base-kit-sha256 and
+    /// --base-sequence).
+    #[arg(long, conflicts_with = "base", requires_all = ["base_kit_sha256", "base_sequence"])]
+    base_snapshot: Option<PathBuf>,
+    /// sha256 of the base kit file (with --base-snapshot).
+    #[arg(long)]
+    base_kit_sha256: Option<String>,
+    /// Sequence of the base kit (with --base-snapshot).
+    #[arg(long)]
+    base_sequence: Option<u64>,
+    #[command(flatten)]
+    build: BuildArgs,
 }
 
 #[derive(Subcommand)]
@@ -670,7 +693,29 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 );
             }
         }
-        Command::Build(args) => run_build(*args, &pw)?,
+        Command::Build(args) => run_build(*args, &pw, None)?,
+        Command::Delta(args) => {
+            let DeltaArgs {
+                base,
+                base_snapshot,
+                base_kit_sha256,
+                base_sequence,
+                build,
+            } = *args;
+            let scratch = tempfile::tempdir().map_err(BuildError::io(std::env::temp_dir()))?;
+            let base = match (base, base_snapshot, base_kit_sha256, base_sequence) {
+                (Some(kit), _, _, _) => ouk_builder::delta::base_from_kit(&kit, scratch.path())?,
+                (None, Some(advisories), Some(sha), Some(sequence)) => DeltaBase {
+                    kit_sha256: ouk_format::digest::Sha256::from_hex(&sha).ok_or_else(|| {
+                        BuildError::Config(format!("--base-kit-sha256 {sha:?} is not a sha256"))
+                    })?,
+                    sequence,
+                    advisories,
+                },
+                _ => return Err(BuildError::Config("give --base KIT or --base-snapshot FILE --base-kit-sha256 HEX --base-sequence N".into())),
+            };
+            run_build(build, &pw, Some(base))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -712,7 +757,7 @@ fn print_trust_status(status: &trust::SigningStatus, json: bool) {
     }
 }
 
-fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
+fn run_build(args: BuildArgs, pw: &Passwords, base: Option<DeltaBase>) -> Result<(), BuildError> {
     let cfg = match &args.config {
         Some(p) => KitConfig::load(p)?,
         None => KitConfig::default(),
@@ -793,6 +838,11 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
                 .collect::<Result<Vec<_>, _>>()?,
         )?,
     };
+    let delta = base.map(|base| DeltaRequest { base, hook: None });
+    let run = |p: &dyn Progress| match &delta {
+        Some(d) => build_delta(&req, d, p),
+        None => build(&req, p),
+    };
     let summary = if !args.quiet && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -800,11 +850,11 @@ fn run_build(args: BuildArgs, pw: &Passwords) -> Result<(), BuildError> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         let bar = Bar(bar);
-        let s = build(&req, &bar);
+        let s = run(&bar);
         bar.0.finish_and_clear();
         s?
     } else {
-        build(&req, &Silent)?
+        run(&Silent)?
     };
     let split = match split_size {
         Some(size) => {

@@ -310,6 +310,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A delta kit was refused (no base generation, or its members do not rebuild the signed
+    /// snapshot).
+    #[error(transparent)]
+    Delta(#[from] crate::delta::DeltaError),
     /// A local file operation failed.
     #[error("I/O error while {during} {}: {source}", path.display())]
     Io {
@@ -539,6 +543,7 @@ impl Error {
             Error::PartSize { .. } => "part_size",
             Error::PartDigest { .. } => "part_digest",
             Error::PartsIndex { .. } | Error::PartsMismatch { .. } => "parts_index",
+            Error::Delta(e) => e.kind(),
             Error::Internal(_) => "internal",
             Error::StoreSymlink { .. } => "store_symlink",
             Error::StoreEntryType { .. } => "store_entry_type",
@@ -623,6 +628,7 @@ impl Error {
                 Class::Verification
             }
             Error::Internal(_) => Class::Internal,
+            Error::Delta(e) => e.class(),
             // An unsafe store is a store problem the operator fixes locally, like a damaged one.
             Error::StoreSymlink { .. }
             | Error::StoreEntryType { .. }

@@ -457,6 +457,8 @@ impl Session {
         progress: &mut dyn Progress,
         attempt: &mut Attempt,
     ) -> Result<ImportReport> {
+        // A delta kit names the generation it applies to: refused before any member streams.
+        let delta = crate::delta::prepare(&self.store, &opened.header.manifest)?;
         // The signed envelope goes to disk first and leaves memory before the members stream.
         let meta = staging.join(".ouk");
         fsx::create_dir_new(&meta)?;
@@ -508,7 +510,11 @@ impl Session {
         }
         // Trivy DB: installed only now that the whole kit verified, before activation.
         failpoint!("import::trivy", staging);
-        let trivy_db = install_trivy(staging, m)?;
+        let trivy_db = match &delta {
+            // A delta: rebuild feeds/advisories.ndjson from the base, then the Trivy DB from it.
+            Some(d) => crate::delta::apply(d, staging, m)?,
+            None => install_trivy(staging, m)?,
+        };
         let name = generation_name(m.sequence, &facts.kit_sha256);
         attempt.generation = Some(name.clone());
         let info = GenerationInfo {

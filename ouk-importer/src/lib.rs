@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod changes;
+pub mod delta;
 pub mod error;
 #[doc(hidden)]
 pub mod failpoint;

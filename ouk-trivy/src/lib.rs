@@ -7,15 +7,15 @@
 //!
 //! The bucket layout and the OSV → Trivy mapping are specified in `spec/trivy-db.md`.
 //!
-//! Two halves, so the air-gapped importer links only what it runs:
+//! Two halves, so a consumer that only installs DBs links only what it runs:
 //! * always: [`install_db_tar_gz`] (the verified member → `<cache>/db/{trivy.db,metadata.json}`),
 //!   [`db_tar_gz_expanded_size`] and [`validate_bolt`], a bounds-checked Bolt validator that
 //!   needs neither mmap nor bbolt-rs.
 //! * feature `export` (default): [`export_trivy_db`] (merged `advisories.ndjson` → `db/`),
 //!   [`pack_db_tar_gz`] (deterministic `db.tar.gz`) and [`validate_upstream_db_tar_gz`]; these
 //!   bring in cvss and tempfile (the DB is written by our streaming Bolt writer, in bounded
-//!   memory). The importer depends on this crate with
-//!   `default-features = false`.
+//!   memory). The importer enables it too: a delta kit carries no Trivy DB, and the importer
+//!   exports one from the rebuilt snapshot with the builder's code.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -150,7 +150,7 @@ fn pip_trivy(name: &str) -> String {
 /// PEP 503: runs of `-`, `_`, `.` become one `-`, lower case.
 ///
 /// The same function as `ouk_feeds::normalize::pep503`, kept as a copy on purpose: the importer
-/// links this crate to install Trivy DBs, and depending on `ouk-feeds` would put every feed parser
+/// links this crate to install (and, for delta kits, export) Trivy DBs, and depending on `ouk-feeds` would put every feed parser
 /// (zip, XML, YAML) into the air-gapped binary. If a third user appears, move it to a tiny shared
 /// crate instead of copying again.
 fn pep503(name: &str) -> String {

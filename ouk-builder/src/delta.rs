@@ -1,0 +1,492 @@
+//! `ouk-builder delta`: a kit that carries only what changed in the merged feed snapshot since a
+//! base kit (spec/OUK-FORMAT.md §4.7).
+//!
+//! The new snapshot is merged exactly as for a full kit; then one merge-join pass over the base
+//! kit's `feeds/advisories.ndjson` and the new one (both sorted by id, byte order; one line of
+//! each in memory) writes
+//! * `delta/upserts.ndjson`: the full new line of every added or changed record, in id order;
+//! * `delta/removed.ndjson`: the id (a JSON string) of every record gone from the new snapshot,
+//!   in id order;
+//!
+//! and the digest and size of the new snapshot, which the signed `ouk.delta` annotation binds
+//! together with the base kit's sha256 and sequence. The importer rebuilds the snapshot from its
+//! copy of the base and refuses any other result. Unchanged records are not carried; a withdrawn
+//! record is a changed one (its new line carries `withdrawn`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ouk_format::archive::members::member_entry_name;
+use ouk_format::archive::reader::read_manifest_unverified;
+use ouk_format::digest::{Hasher, Sha256};
+use ouk_format::member_path::MemberPath;
+use serde::{Deserialize, Serialize};
+
+use crate::build::{BuildRequest, BuildSummary};
+use crate::error::BuildError;
+use crate::progress::Progress;
+
+/// Annotation key of a delta kit.
+pub const ANNOTATION: &str = "ouk.delta";
+/// Member carrying the added and changed records.
+pub const UPSERTS_PATH: &str = "delta/upserts.ndjson";
+/// Member carrying the ids of removed records.
+pub const REMOVED_PATH: &str = "delta/removed.ndjson";
+/// The snapshot member of a full kit, rebuilt by the importer from a delta.
+pub const SNAPSHOT_PATH: &str = "feeds/advisories.ndjson";
+/// zstd level of the delta members (small, built once, read at many sites).
+pub const DELTA_ZSTD_LEVEL: i32 = 19;
+/// Longest snapshot line accepted (the importer's change report uses the same cap).
+pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The signed `ouk.delta` annotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeltaAnnotation {
+    /// sha256 (hex) of the base kit file.
+    pub base_kit_sha256: String,
+    /// Sequence of the base kit.
+    pub base_sequence: u64,
+    /// sha256 (hex) of the rebuilt `feeds/advisories.ndjson`.
+    pub result_advisories_sha256: String,
+    /// Size in bytes of the rebuilt `feeds/advisories.ndjson`.
+    pub result_advisories_size: u64,
+    /// Whether the importer exports a Trivy DB from the rebuilt snapshot (what the full kit of
+    /// the same build would carry as `trivy/db.tar.gz`), with `UpdatedAt` = the kit's
+    /// `created_at`.
+    pub trivy_db: bool,
+    /// Lines of `delta/upserts.ndjson`.
+    pub upserts: u64,
+    /// Lines of `delta/removed.ndjson`.
+    pub removed: u64,
+}
+
+/// The kit a delta applies to.
+#[derive(Debug, Clone)]
+pub struct DeltaBase {
+    /// sha256 of the base kit file.
+    pub kit_sha256: Sha256,
+    /// Sequence of the base kit.
+    pub sequence: u64,
+    /// The base kit's `feeds/advisories.ndjson`.
+    pub advisories: PathBuf,
+}
+
+/// Test hook: sees the delta files and the annotation before they are packed and signed (tests
+/// build deliberately broken deltas with it).
+pub type DeltaHook<'a> = dyn Fn(&DeltaFiles, &mut DeltaAnnotation) + Sync + 'a;
+
+/// What `delta` builds against.
+pub struct DeltaRequest<'a> {
+    /// The base.
+    pub base: DeltaBase,
+    /// Test hook, `None` in production.
+    pub hook: Option<&'a DeltaHook<'a>>,
+}
+
+/// Counts of one delta.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeltaCounts {
+    /// Ids only in the new snapshot.
+    pub added: u64,
+    /// Ids in both with different lines.
+    pub changed: u64,
+    /// Ids only in the base.
+    pub removed: u64,
+    /// Ids in both with identical lines (not carried).
+    pub unchanged: u64,
+}
+
+/// The delta files written by [`compute`].
+#[derive(Debug, Clone)]
+pub struct DeltaFiles {
+    /// `delta/upserts.ndjson`.
+    pub upserts: PathBuf,
+    /// `delta/removed.ndjson`.
+    pub removed: PathBuf,
+    /// sha256 of the new snapshot.
+    pub result_sha256: Sha256,
+    /// Size of the new snapshot.
+    pub result_size: u64,
+    /// Counts.
+    pub counts: DeltaCounts,
+}
+
+/// The base of a delta from a base kit file: its sha256, its sequence (from its manifest) and
+/// its `feeds/advisories.ndjson` member, decompressed into `work` and checked against the digest
+/// and size the manifest gives. The kit's signatures are not checked here: it is the builder's
+/// own earlier output, and importers only apply the delta on top of a generation made from a
+/// kit with exactly this sha256.
+pub fn base_from_kit(kit: &Path, work: &Path) -> Result<DeltaBase, BuildError> {
+    let kit_sha256 = Sha256::of_reader(File::open(kit).map_err(BuildError::io(kit))?)
+        .map_err(BuildError::io(kit))?
+        .0;
+    let limits = ouk_format::Limits::default();
+    let (_, manifest) = read_manifest_unverified(
+        BufReader::new(File::open(kit).map_err(BuildError::io(kit))?),
+        &limits,
+    )?;
+    let manifest = manifest.0;
+    let path = MemberPath::new(SNAPSHOT_PATH)?;
+    let member = manifest.member(&path).ok_or_else(|| {
+        BuildError::Delta(format!(
+            "base kit {} has no {SNAPSHOT_PATH} member (a delta needs a full or delta kit built from feeds)",
+            kit.display()
+        ))
+    })?;
+    let want = member_entry_name(&path);
+    let out = work.join("base-advisories.ndjson");
+    let mut archive = tar::Archive::new(BufReader::new(
+        File::open(kit).map_err(BuildError::io(kit))?,
+    ));
+    for entry in archive.entries().map_err(BuildError::io(kit))? {
+        let entry = entry.map_err(BuildError::io(kit))?;
+        if entry.path_bytes().as_ref() != want.as_bytes() {
+            continue;
+        }
+        let mut decoder = zstd::stream::read::Decoder::new(entry).map_err(BuildError::io(kit))?;
+        decoder
+            .window_log_max(limits.max_zstd_window_log)
+            .map_err(BuildError::io(kit))?;
+        let mut hasher = HashingWriter::new(BufWriter::new(
+            File::create(&out).map_err(BuildError::io(&out))?,
+        ));
+        io::copy(&mut decoder.take(member.uncompressed.size + 1), &mut hasher)
+            .map_err(BuildError::io(&out))?;
+        let (w, sha, size) = hasher.finish();
+        w.into_inner()
+            .map_err(|e| BuildError::io(&out)(e.into_error()))?;
+        if sha != member.uncompressed.sha256 || size != member.uncompressed.size {
+            return Err(BuildError::Delta(format!(
+                "base kit {}: {SNAPSHOT_PATH} does not match its manifest digest",
+                kit.display()
+            )));
+        }
+        return Ok(DeltaBase {
+            kit_sha256,
+            sequence: manifest.sequence,
+            advisories: out,
+        });
+    }
+    Err(BuildError::Delta(format!(
+        "base kit {}: member {SNAPSHOT_PATH} is missing from the container",
+        kit.display()
+    )))
+}
+
+/// Build a delta kit: `req` as for [`crate::build::build`] (same sources, keys, times; its
+/// `trivy` choice decides the annotation's `trivy_db`; an upstream Trivy DB cannot be carried by
+/// a delta), against `delta.base`.
+pub fn build_delta(
+    req: &BuildRequest,
+    delta: &DeltaRequest<'_>,
+    progress: &dyn Progress,
+) -> Result<BuildSummary, BuildError> {
+    crate::build::build_variant(
+        req,
+        &crate::build::BuildVariant {
+            merged: None,
+            delta: Some(delta),
+        },
+        progress,
+    )
+}
+
+/// Writes a [`DeltaFiles`] pair into `dir` from two sorted snapshots, hashing the new one on the
+/// way. Refuses input that is not strictly sorted by id.
+pub fn compute(base: &Path, new: &Path, dir: &Path) -> Result<DeltaFiles, BuildError> {
+    let upserts = dir.join("upserts.ndjson");
+    let removed = dir.join("removed.ndjson");
+    let mut up = BufWriter::new(File::create(&upserts).map_err(BuildError::io(&upserts))?);
+    let mut rm = BufWriter::new(File::create(&removed).map_err(BuildError::io(&removed))?);
+    let mut a = Lines::open(base)?;
+    let mut b = Lines::open(new)?;
+    let mut hasher = Hasher::new();
+    let mut size = 0u64;
+    let mut counts = DeltaCounts::default();
+    let mut la = a.next()?;
+    let mut lb = b.next()?;
+    let werr = |p: &Path| BuildError::io(p.to_path_buf());
+    loop {
+        let order = match (&la, &lb) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => x.id.as_bytes().cmp(y.id.as_bytes()),
+        };
+        if let (std::cmp::Ordering::Greater | std::cmp::Ordering::Equal, Some(y)) = (order, &lb) {
+            hasher.update(&y.raw);
+            hasher.update(b"\n");
+            size += y.raw.len() as u64 + 1;
+        }
+        match order {
+            std::cmp::Ordering::Less => {
+                let x = la.take().ok_or(BuildError::Delta("internal".into()))?;
+                serde_json::to_writer(&mut rm, &x.id)
+                    .map_err(|e| BuildError::Delta(e.to_string()))?;
+                rm.write_all(b"\n").map_err(werr(&removed))?;
+                counts.removed += 1;
+                la = a.next()?;
+            }
+            std::cmp::Ordering::Greater => {
+                let y = lb.take().ok_or(BuildError::Delta("internal".into()))?;
+                up.write_all(&y.raw).map_err(werr(&upserts))?;
+                up.write_all(b"\n").map_err(werr(&upserts))?;
+                counts.added += 1;
+                lb = b.next()?;
+            }
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (la.take(), lb.take());
+                if let (Some(x), Some(y)) = (x, y) {
+                    if x.raw == y.raw {
+                        counts.unchanged += 1;
+                    } else {
+                        up.write_all(&y.raw).map_err(werr(&upserts))?;
+                        up.write_all(b"\n").map_err(werr(&upserts))?;
+                        counts.changed += 1;
+                    }
+                }
+                la = a.next()?;
+                lb = b.next()?;
+            }
+        }
+    }
+    for (w, p) in [(up, &upserts), (rm, &removed)] {
+        w.into_inner()
+            .map_err(|e| BuildError::io(p.clone())(e.into_error()))?
+            .sync_all()
+            .map_err(werr(p))?;
+    }
+    let (result_sha256, hashed) = hasher.finish();
+    debug_assert_eq!(hashed, size);
+    Ok(DeltaFiles {
+        upserts,
+        removed,
+        result_sha256,
+        result_size: size,
+        counts,
+    })
+}
+
+/// The id of a snapshot line: only the top-level `id` is kept (everything else is skipped by
+/// the parser, no JSON tree is built).
+pub fn line_id(line: &[u8]) -> Result<String, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    serde_json::from_slice::<IdOnly>(line).map(|r| r.id)
+}
+
+struct Line {
+    id: String,
+    raw: Vec<u8>,
+}
+
+/// One sorted snapshot, a line at a time.
+struct Lines {
+    path: PathBuf,
+    reader: BufReader<File>,
+    line_no: u64,
+    last: Option<String>,
+}
+
+impl Lines {
+    fn open(path: &Path) -> Result<Lines, BuildError> {
+        Ok(Lines {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(
+                1 << 16,
+                File::open(path).map_err(BuildError::io(path))?,
+            ),
+            line_no: 0,
+            last: None,
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<Line>, BuildError> {
+        let mut raw = Vec::new();
+        self.line_no += 1;
+        let cap = MAX_LINE_BYTES as u64 + 1;
+        let n = (&mut self.reader)
+            .take(cap)
+            .read_until(b'\n', &mut raw)
+            .map_err(BuildError::io(&self.path))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let bad = |why: String| {
+            BuildError::Delta(format!(
+                "{} line {}: {why}",
+                self.path.display(),
+                self.line_no
+            ))
+        };
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+        } else if n as u64 == cap {
+            return Err(bad(format!("longer than {MAX_LINE_BYTES} bytes")));
+        }
+        let id = line_id(&raw).map_err(|e| bad(format!("no readable id ({e})")))?;
+        if let Some(last) = &self.last {
+            if id.as_bytes() <= last.as_bytes() {
+                return Err(bad(format!(
+                    "id {id:?} is not above the previous id {last:?} (snapshot not sorted)"
+                )));
+            }
+        }
+        self.last = Some(id.clone());
+        Ok(Some(Line { id, raw }))
+    }
+}
+
+/// A writer that hashes and counts what passes through.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Hasher::new(),
+        }
+    }
+    fn finish(self) -> (W, Sha256, u64) {
+        let (sha, size) = self.hasher.finish();
+        (self.inner, sha, size)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, extra: &str) -> String {
+        format!(r#"{{"id":"{id}","modified":"2026-01-01T00:00:00Z"{extra}}}"#)
+    }
+
+    fn write(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+        let p = dir.join(name);
+        let mut s = String::new();
+        for l in lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        std::fs::write(&p, s).unwrap();
+        p
+    }
+
+    fn lines(p: &Path) -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn carries_added_changed_withdrawn_and_removed_but_not_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(
+            dir.path(),
+            "a",
+            &[
+                rec("A-1", ""),
+                rec("A-2", r#","summary":"old""#),
+                rec("A-3", ""),
+                rec("A-5", ""),
+                rec("A-6", ""),
+            ],
+        );
+        let new_lines = [
+            rec("A-1", ""),                                       // unchanged
+            rec("A-2", r#","summary":"new""#),                    // changed
+            rec("A-3", r#","withdrawn":"2026-01-02T00:00:00Z""#), // withdrawn
+            rec("A-4", ""),                                       // added
+            rec("A-6", ""),                                       // unchanged; A-5 removed
+            rec("B-1", ""),                                       // added after the base's end
+        ];
+        let new = write(dir.path(), "b", &new_lines);
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let d = compute(&base, &new, &out).unwrap();
+        assert_eq!(
+            lines(&d.upserts),
+            vec![
+                new_lines[1].clone(),
+                new_lines[2].clone(),
+                new_lines[3].clone(),
+                new_lines[5].clone()
+            ]
+        );
+        assert_eq!(lines(&d.removed), vec![r#""A-5""#.to_owned()]);
+        assert_eq!(
+            d.counts,
+            DeltaCounts {
+                added: 2,
+                changed: 2,
+                removed: 1,
+                unchanged: 2
+            }
+        );
+        let bytes = std::fs::read(&new).unwrap();
+        assert_eq!(d.result_sha256, Sha256::of(&bytes));
+        assert_eq!(d.result_size, bytes.len() as u64);
+
+        // Deterministic: the same inputs give the same bytes.
+        let out2 = dir.path().join("out2");
+        std::fs::create_dir(&out2).unwrap();
+        let d2 = compute(&base, &new, &out2).unwrap();
+        assert_eq!(
+            std::fs::read(&d.upserts).unwrap(),
+            std::fs::read(&d2.upserts).unwrap()
+        );
+        assert_eq!(
+            std::fs::read(&d.removed).unwrap(),
+            std::fs::read(&d2.removed).unwrap()
+        );
+        assert_eq!(d.result_sha256, d2.result_sha256);
+    }
+
+    #[test]
+    fn identical_snapshots_give_an_empty_delta_and_everything_removed_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", &[rec("X", ""), rec("Y", "")]);
+        let empty = write(dir.path(), "e", &[]);
+        let d = compute(&a, &a, dir.path()).unwrap();
+        assert!(lines(&d.upserts).is_empty());
+        assert!(lines(&d.removed).is_empty());
+        assert_eq!(d.counts.unchanged, 2);
+        let sub = dir.path().join("s");
+        std::fs::create_dir(&sub).unwrap();
+        let d = compute(&a, &empty, &sub).unwrap();
+        assert_eq!(lines(&d.removed), vec![r#""X""#, r#""Y""#]);
+        assert_eq!(d.result_size, 0);
+    }
+
+    #[test]
+    fn unsorted_or_duplicate_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", &[rec("X", "")]);
+        let unsorted = write(dir.path(), "u", &[rec("B", ""), rec("A", "")]);
+        let dup = write(dir.path(), "d", &[rec("B", ""), rec("B", "")]);
+        for bad in [&unsorted, &dup] {
+            let err = compute(&a, bad, dir.path()).unwrap_err();
+            assert!(err.to_string().contains("not sorted"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Daily deltas end to end, on real data: day 1 is the real feeds of `../shared/feeds`, day 2 the
+//! same plus one real advisory (`testdata/changes/next-day`). Kits are built by the builder
+//! library with the dev keys (full kits with an exported Trivy DB, and a delta day 1 → day 2
+//! with the same `created_at` as the full day-2 kit); everything after that is the real
+//! `ouk-importer` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ouk_builder::build::{build, build_variant, BuildRequest, BuildVariant, TrivySource};
+use ouk_builder::delta::{base_from_kit, build_delta, DeltaAnnotation, DeltaFiles, DeltaRequest};
+use ouk_builder::keyfile::{load_signer, Passwords};
+use ouk_builder::progress::Silent;
+use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
+use ouk_format::time::Timestamp;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared_feeds() -> PathBuf {
+    let p = root().join("../shared/feeds");
+    assert!(
+        p.join("ghsa").is_dir(),
+        "../shared/feeds is missing beside the checkout ({})",
+        p.display()
+    );
+    p
+}
+
+fn sources(next_day: bool) -> Vec<SourceSpec> {
+    let feeds = shared_feeds();
+    let mut sources = vec![
+        SourceSpec::new(SourceKind::Ghsa, feeds.join("ghsa")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("go")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("pysec")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("rustsec")),
+        SourceSpec::new(SourceKind::Nvd, feeds.join("nvd")),
+    ];
+    if next_day {
+        sources.push(SourceSpec::new(
+            SourceKind::Ghsa,
+            root().join("testdata/changes/next-day"),
+        ));
+    }
+    sources
+}
+
+/// Creation time of day `day` (1 or 2) by the real clock (the importer checks both times);
+/// `shift` seconds more give another kit of the same day.
+fn created(day: i64, shift: i64) -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // Whole hours, so both kits of one day agree even when built a second apart.
+    let now = now - now % 3600;
+    Timestamp::from_unix(now - 86_400 * (3 - day) + shift)
+}
+
+fn request(out: &Path, sequence: u64, next_day: bool, created: Timestamp) -> BuildRequest {
+    let keys = root().join("keys/dev");
+    let pw = Passwords::default();
+    BuildRequest {
+        payload_dirs: Vec::new(),
+        sources: sources(next_day),
+        merge: MergeOptions {
+            fallback_modified_unix: Some(created.unix()),
+            ..MergeOptions::default()
+        },
+        sboms: Vec::new(),
+        trivy: TrivySource::Export,
+        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
+        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
+        sequence,
+        channel: "stable".into(),
+        kit_id: None,
+        created_at: created,
+        expires_at: created.plus_secs(300 * 86_400),
+        builder_id: "https://ouk.dev/builders/dev".into(),
+        previous_kit: None,
+        out: out.to_path_buf(),
+        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
+        blob_signature: false,
+        trust_chain: Vec::new(),
+    }
+}
+
+fn importer(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
+        .env_remove("FAILPOINTS")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn import(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+    let trust = root().join("keys/dev/trust-root.json");
+    let o = importer(&[
+        "import".as_ref(),
+        kit.as_os_str(),
+        "--trust-root".as_ref(),
+        trust.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code(), v)
+}
+
+fn import_ok(kit: &Path, store: &Path) -> serde_json::Value {
+    let (code, v) = import(kit, store);
+    assert_eq!(code, Some(0), "{v}");
+    v
+}
+
+/// The error kind of a refused import, after checking its exit code.
+fn refused(kit: &Path, store: &Path, exit: i32) -> String {
+    let (code, v) = import(kit, store);
+    assert_eq!(code, Some(exit), "{v}");
+    v["error"]["kind"].as_str().unwrap().to_owned()
+}
+
+/// What must not change when an import is refused: the active generation, the generation list
+/// and state.json.
+fn snapshot_of_store(store: &Path) -> (PathBuf, Vec<String>, Vec<u8>) {
+    let mut gens: Vec<String> = std::fs::read_dir(store.join("generations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    gens.sort();
+    (
+        std::fs::read_link(store.join("current")).unwrap(),
+        gens,
+        std::fs::read(store.join("state.json")).unwrap(),
+    )
+}
+
+const COMPARED: [&str; 5] = [
+    "feeds/advisories.ndjson",
+    "feeds/snapshot.json",
+    "feeds/merge-report.json",
+    "trivy/db/trivy.db",
+    "trivy/db/metadata.json",
+];
+
+trait MkDir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl MkDir for PathBuf {
+    fn tap_mkdir(self) -> Self {
+        std::fs::create_dir_all(&self).unwrap();
+        self
+    }
+}
+
+struct Day {
+    dir: tempfile::TempDir,
+    full1: PathBuf,
+    full2: PathBuf,
+    delta: PathBuf,
+    created2: Timestamp,
+}
+
+fn days() -> Day {
+    let dir = tempfile::tempdir().unwrap();
+    let full1 = dir.path().join("full1.ouk");
+    let full2 = dir.path().join("full2.ouk");
+    let delta = dir.path().join("delta12.ouk");
+    let created2 = created(2, 0);
+    build(&request(&full1, 1, false, created(1, 0)), &Silent).unwrap();
+    build(&request(&full2, 2, true, created2), &Silent).unwrap();
+    let base = base_from_kit(&full1, dir.path()).unwrap();
+    let summary = build_delta(
+        &request(&delta, 2, true, created2),
+        &DeltaRequest { base, hook: None },
+        &Silent,
+    )
+    .unwrap();
+    // No Trivy DB member, no snapshot member: the two delta members and the small files.
+    let paths: Vec<&str> = summary.members.iter().map(|m| m.path.as_str()).collect();
+    assert!(paths.contains(&"delta/upserts.ndjson"), "{paths:?}");
+    assert!(paths.contains(&"delta/removed.ndjson"), "{paths:?}");
+    assert!(paths.contains(&"feeds/snapshot.json"), "{paths:?}");
+    assert!(!paths.contains(&"trivy/db.tar.gz"), "{paths:?}");
+    assert!(!paths.contains(&"feeds/advisories.ndjson"), "{paths:?}");
+    // Reproducible: the same inputs and created_at give the same delta kit, byte for byte.
+    let again = dir.path().join("delta12-again.ouk");
+    let base = base_from_kit(&full1, &dir.path().join("again-base").tap_mkdir()).unwrap();
+    build_delta(
+        &request(&again, 2, true, created2),
+        &DeltaRequest { base, hook: None },
+        &Silent,
+    )
+    .unwrap();
+    assert!(std::fs::read(&delta).unwrap() == std::fs::read(&again).unwrap());
+    Day {
+        dir,
+        full1,
+        full2,
+        delta,
+        created2,
+    }
+}
+
+#[test]
+fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas_are_refused() {
+    let d = days();
+    let (a, b) = (d.dir.path().join("a"), d.dir.path().join("b"));
+    import_ok(&d.full1, &a);
+    import_ok(&d.full1, &b);
+    let ra = import_ok(&d.delta, &a);
+    import_ok(&d.full2, &b);
+    assert_eq!(ra["outcome"], "imported", "{ra}");
+    assert_eq!(ra["trivy_db"], "trivy/db/trivy.db", "{ra}");
+    // The change report sees the one advisory added on day 2, like after the full kit.
+    assert_eq!(
+        ra["changes"]["advisories"]["totals"],
+        serde_json::json!({"added":1,"changed":0,"withdrawn":0,"removed":0}),
+        "{ra}"
+    );
+    for f in COMPARED {
+        let x = std::fs::read(a.join("current").join(f)).unwrap();
+        let y = std::fs::read(b.join("current").join(f)).unwrap();
+        assert!(x == y, "{f} differs between the delta and the full import");
+    }
+    // The verified delta members stay in the generation under delta/.
+    assert!(a.join("current/delta/upserts.ndjson").is_file());
+
+    // Wrong base: a store whose active generation is another day-1 kit (other created_at).
+    let other1 = d.dir.path().join("other1.ouk");
+    build(&request(&other1, 1, false, created(1, 60)), &Silent).unwrap();
+    let c = d.dir.path().join("c");
+    import_ok(&other1, &c);
+    let before = snapshot_of_store(&c);
+    assert_eq!(refused(&d.delta, &c, 20), "delta_base_missing");
+    assert_eq!(snapshot_of_store(&c), before);
+    // An empty store has no base either.
+    let e = d.dir.path().join("e");
+    assert_eq!(refused(&d.delta, &e, 20), "delta_base_missing");
+
+    // Validly signed but broken deltas, built by the builder with a hook that rewrites the delta
+    // files (or the annotation) before they are packed and signed.
+    let merged = d.dir.path().join("merged2");
+    let m = ouk_feeds::merge_sources(
+        &sources(true),
+        &MergeOptions {
+            fallback_modified_unix: Some(d.created2.unix()),
+            ..MergeOptions::default()
+        },
+    )
+    .unwrap();
+    m.write_to(&merged).unwrap();
+    let bad = |name: &str, hook: &ouk_builder::delta::DeltaHook| -> PathBuf {
+        let out = d.dir.path().join(format!("{name}.ouk"));
+        let scratch = d.dir.path().join(format!("{name}-base"));
+        std::fs::create_dir(&scratch).unwrap();
+        let base = base_from_kit(&d.full1, &scratch).unwrap();
+        build_variant(
+            &request(&out, 2, true, d.created2),
+            &BuildVariant {
+                merged: Some(merged.clone()),
+                delta: Some(&DeltaRequest {
+                    base,
+                    hook: Some(hook),
+                }),
+            },
+            &Silent,
+        )
+        .unwrap();
+        out
+    };
+    let rewrite = |p: &Path, f: &dyn Fn(&mut Vec<String>)| {
+        let mut lines: Vec<String> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        f(&mut lines);
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(p, text).unwrap();
+    };
+    // A repeated line (the signed result digest is the honest one).
+    let duplicated = bad("dup", &|f: &DeltaFiles, _: &mut DeltaAnnotation| {
+        rewrite(&f.upserts, &|l| l.insert(1, l[0].clone()))
+    });
+    // Unsorted: the base's first record (the lowest id) re-upserted after the added one.
+    let base_lines: Vec<String> = std::fs::read_to_string(
+        a.join("generations")
+            .read_dir()
+            .unwrap()
+            .find_map(|e| {
+                let p = e.unwrap().path();
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("1-")
+                    .then(|| p.join("feeds/advisories.ndjson"))
+            })
+            .unwrap(),
+    )
+    .unwrap()
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    let first = base_lines[0].clone();
+    let unsorted = bad(
+        "unsorted",
+        &move |f: &DeltaFiles, _: &mut DeltaAnnotation| {
+            let first = first.clone();
+            rewrite(&f.upserts, &move |l| l.push(first.clone()))
+        },
+    );
+    let unknown = bad("unknown", &|f: &DeltaFiles, _: &mut DeltaAnnotation| {
+        rewrite(&f.removed, &|l| {
+            l.push("\"ZZZZ-not-in-the-base\"".to_owned())
+        })
+    });
+    let digest = bad("digest", &|_: &DeltaFiles, a: &mut DeltaAnnotation| {
+        a.result_advisories_sha256 = "00".repeat(32);
+    });
+    let size = bad("size", &|_: &DeltaFiles, a: &mut DeltaAnnotation| {
+        a.result_advisories_size -= 1;
+    });
+    let before = snapshot_of_store(&a);
+    // `a` holds day 2 (sequence 2) now: import the bad deltas into a fresh day-1 store.
+    let f = d.dir.path().join("f");
+    import_ok(&d.full1, &f);
+    let before_f = snapshot_of_store(&f);
+    for (kit, kind) in [
+        (&duplicated, "delta_unsorted"),
+        (&unsorted, "delta_unsorted"),
+        (&unknown, "delta_remove_unknown"),
+        (&digest, "delta_result_mismatch"),
+        (&size, "delta_result_mismatch"),
+    ] {
+        assert_eq!(refused(kit, &f, 10), kind, "{}", kit.display());
+        assert_eq!(snapshot_of_store(&f), before_f);
+        assert!(
+            std::fs::read_dir(f.join("staging")).map_or(true, |mut d| d.next().is_none()),
+            "staging left behind"
+        );
+    }
+    assert_eq!(snapshot_of_store(&a), before);
+    // The good delta still applies to that store afterwards.
+    import_ok(&d.delta, &f);
+}
