@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use ouk_format::archive::members::member_entry_name;
 use ouk_format::archive::reader::read_manifest_unverified;
-use ouk_format::digest::{Hasher, Sha256};
+use ouk_format::digest::{Hasher, HashingWriter, Sha256};
 use ouk_format::member_path::MemberPath;
 use serde::{Deserialize, Serialize};
 
@@ -338,36 +338,6 @@ impl Lines {
         }
         self.last = Some(id.clone());
         Ok(Some(Line { id, raw }))
-    }
-}
-
-/// A writer that hashes and counts what passes through.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Hasher,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Hasher::new(),
-        }
-    }
-    fn finish(self) -> (W, Sha256, u64) {
-        let (sha, size) = self.hasher.finish();
-        (self.inner, sha, size)
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 

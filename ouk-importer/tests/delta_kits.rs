@@ -4,8 +4,11 @@
 //! with the same `created_at` as the full day-2 kit); everything after that is the real
 //! `ouk-importer` binary.
 
+mod devkit;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use devkit::{import_json as import, root};
 
 use ouk_builder::build::{build, build_variant, BuildRequest, BuildVariant, TrivySource};
 use ouk_builder::delta::{base_from_kit, build_delta, DeltaAnnotation, DeltaFiles, DeltaRequest};
@@ -13,10 +16,6 @@ use ouk_builder::keyfile::{load_signer, Passwords};
 use ouk_builder::progress::Silent;
 use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
 use ouk_format::time::Timestamp;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn shared_feeds() -> PathBuf {
     let p = root().join("../shared/feeds");
@@ -84,35 +83,6 @@ fn request(out: &Path, sequence: u64, next_day: bool, created: Timestamp) -> Bui
         blob_signature: false,
         trust_chain: Vec::new(),
     }
-}
-
-fn importer(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ouk-importer"))
-        .env_remove("FAILPOINTS")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn import(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
-    let trust = root().join("keys/dev/trust-root.json");
-    let o = importer(&[
-        "import".as_ref(),
-        kit.as_os_str(),
-        "--trust-root".as_ref(),
-        trust.as_os_str(),
-        "--store".as_ref(),
-        store.as_os_str(),
-        "--json".as_ref(),
-    ]);
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code(), v)
 }
 
 fn import_ok(kit: &Path, store: &Path) -> serde_json::Value {

@@ -9,25 +9,11 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
-use devkit::{dev_request, importer, now_unix, root};
+use devkit::{dev_request, importer, noise, now_unix, root};
 use ouk_builder::build::{build, BuildSummary};
 use ouk_builder::progress::Silent;
 use ouk_format::time::Timestamp;
 use ouk_oci::artifact::Shape;
-
-/// Incompressible, deterministic bytes (so two kits of equal payload size have equal sizes).
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 fn kit(dir: &Path, name: &str, seed: u64, sequence: u64) -> BuildSummary {
     let payload = dir.join(format!("payload-{name}"));

@@ -8,7 +8,7 @@ mod devkit;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use devkit::{dev_request, importer, now_unix, root};
+use devkit::{dev_request, import_json as import, importer, noise, now_unix, root};
 use ouk_builder::build::{build, BuildSummary};
 use ouk_builder::keyfile::{load_signer, Passwords};
 use ouk_builder::progress::Silent;
@@ -16,20 +16,6 @@ use ouk_builder::split::split_kit;
 use ouk_format::keys::{Ed25519Signer, Signer};
 use ouk_format::parts::PartsIndex;
 use ouk_format::time::Timestamp;
-
-/// Incompressible but deterministic bytes (xorshift64*).
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// Build a kit with ~3.5 MiB of payload and split it at 1 MiB (the whole kit is kept).
 fn split(dir: &Path, name: &str, seed: u64, sequence: u64) -> (BuildSummary, PathBuf) {
@@ -53,27 +39,6 @@ fn split(dir: &Path, name: &str, seed: u64, sequence: u64) -> (BuildSummary, Pat
     let s = split_kit(&summary, 1 << 20, &signers, true).unwrap();
     assert_eq!(s.parts.len(), 4, "a 3.5 MiB kit is 4 parts of 1 MiB");
     (summary, s.index)
-}
-
-fn import(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
-    let trust = root().join("keys/dev/trust-root.json");
-    let o = importer(&[
-        "import".as_ref(),
-        kit.as_os_str(),
-        "--trust-root".as_ref(),
-        trust.as_os_str(),
-        "--store".as_ref(),
-        store.as_os_str(),
-        "--json".as_ref(),
-    ]);
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code(), v)
 }
 
 fn names(v: &serde_json::Value) -> Vec<String> {

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use oci_client::manifest::ImageIndexEntry;
@@ -95,21 +95,9 @@ fn copy_kit_blob(blobs: &Path, kit_path: &Path, kit: &Blob) -> Result<()> {
     let dest = blobs.join(kit.digest.hex());
     let tmp = blobs.join(format!(".{}.tmp", kit.digest.hex()));
     let mut src = File::open(kit_path).map_err(|e| Error::io("opening", kit_path, e))?;
-    let mut out = create_temp(&tmp)?;
-    let mut hasher = ouk_format::digest::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = src
-            .read(&mut buf)
-            .map_err(|e| Error::io("reading", kit_path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| Error::io("writing", &tmp, e))?;
-    }
-    let (sha, size) = hasher.finish();
+    let mut out = ouk_format::digest::HashingWriter::new(create_temp(&tmp)?);
+    std::io::copy(&mut src, &mut out).map_err(|e| Error::io("copying the kit into", &tmp, e))?;
+    let (out, sha, size) = out.finish();
     if Digest(sha) != kit.digest || size != kit.size {
         let _ = fs::remove_file(&tmp);
         return Err(Error::BlobMismatch {
@@ -408,6 +396,7 @@ mod tests {
     use super::*;
     use crate::artifact::Shape;
     use crate::publish::Attachment;
+    use std::io::Read;
 
     fn publication(dir: &Path, name: &str, content: &[u8]) -> Publication {
         let kit = dir.join(name);

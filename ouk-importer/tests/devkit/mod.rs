@@ -25,6 +25,43 @@ pub fn importer(args: &[&OsStr]) -> Output {
         .unwrap()
 }
 
+/// Incompressible but deterministic bytes (xorshift64*): payloads of predictable compressed size.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// `import KIT --trust-root <dev root> --store STORE --json` with the real binary: exit code and
+/// the JSON report.
+pub fn import_json(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+    let trust = root().join("keys/dev/trust-root.json");
+    let o = importer(&[
+        "import".as_ref(),
+        kit.as_os_str(),
+        "--trust-root".as_ref(),
+        trust.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code(), v)
+}
+
 /// Seconds since the epoch by the real clock (the importer checks kit times against it).
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
