@@ -319,6 +319,8 @@ pub fn build_variant(
                 });
             }
         }
+        // Members of the full kit a delta carries as line patches instead.
+        let mut patched_paths: Vec<String> = Vec::new();
         if let Some(delta) = variant.delta {
             // The snapshot travels as the records that changed since the base; the importer
             // rebuilds it and, when the full kit would carry one, the Trivy DB from it.
@@ -343,7 +345,27 @@ pub fn build_variant(
                 trivy_db,
                 upserts: files.counts.added + files.counts.changed,
                 removed: files.counts.removed,
+                patched: Vec::new(),
             };
+            if let Some(base_report) = &delta.base.report {
+                let patch = dir.join("merge-report.json.patch");
+                if let Some(p) = crate::delta::patch_member(
+                    crate::delta::REPORT_PATH,
+                    base_report,
+                    &feeds.report,
+                    &patch,
+                )? {
+                    let mut art = payload_artefact(
+                        &p.patch,
+                        crate::delta::LINE_PATCH_MEDIA_TYPE,
+                        patch.clone(),
+                    )?;
+                    art.level = crate::delta::DELTA_ZSTD_LEVEL;
+                    artefacts.push(art);
+                    patched_paths.push(p.path.clone());
+                    annotation.patched.push(p);
+                }
+            }
             if let Some(hook) = delta.hook {
                 hook(&files, &mut annotation);
             }
@@ -378,6 +400,9 @@ pub fn build_variant(
             ("feeds/snapshot.json", &feeds.snapshot_file),
             ("feeds/merge-report.json", &feeds.report),
         ] {
+            if patched_paths.iter().any(|p| p == path) {
+                continue;
+            }
             let mut art = payload_artefact(path, "application/json", file.clone())?;
             if variant.delta.is_some() {
                 // The merge report grows with the record count (~380 bytes per merged record):

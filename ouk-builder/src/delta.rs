@@ -35,6 +35,12 @@ pub const UPSERTS_PATH: &str = "delta/upserts.ndjson";
 pub const REMOVED_PATH: &str = "delta/removed.ndjson";
 /// The snapshot member of a full kit, rebuilt by the importer from a delta.
 pub const SNAPSHOT_PATH: &str = "feeds/advisories.ndjson";
+/// The merge report of a full kit, carried by a delta as a line patch against the base's.
+pub const REPORT_PATH: &str = "feeds/merge-report.json";
+/// Where a delta carries the line patch of a member: this prefix, then the member's path.
+pub const PATCH_DIR: &str = "delta/patch/";
+/// Media type of a line patch (spec §4.8).
+pub const LINE_PATCH_MEDIA_TYPE: &str = "application/vnd.ouk.line-patch.v1";
 /// zstd level of the delta members (small, built once, read at many sites).
 pub const DELTA_ZSTD_LEVEL: i32 = 19;
 /// Longest snapshot line accepted (the importer's change report uses the same cap).
@@ -60,6 +66,23 @@ pub struct DeltaAnnotation {
     pub upserts: u64,
     /// Lines of `delta/removed.ndjson`.
     pub removed: u64,
+    /// Members of the full kit that travel as a line patch against the base generation's copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patched: Vec<PatchedMember>,
+}
+
+/// One member rebuilt by the importer from the base generation's copy and a line patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchedMember {
+    /// The member of the full kit (and of the generation) that is rebuilt.
+    pub path: String,
+    /// The member of this kit holding the patch.
+    pub patch: String,
+    /// sha256 (hex) of the rebuilt file.
+    pub result_sha256: String,
+    /// Its size in bytes.
+    pub result_size: u64,
 }
 
 /// The kit a delta applies to.
@@ -71,6 +94,9 @@ pub struct DeltaBase {
     pub sequence: u64,
     /// The base kit's `feeds/advisories.ndjson`.
     pub advisories: PathBuf,
+    /// The base kit's `feeds/merge-report.json`, when known: the new one then travels as a line
+    /// patch against it.
+    pub report: Option<PathBuf>,
 }
 
 /// Test hook: sees the delta files and the annotation before they are packed and signed (tests
@@ -113,11 +139,12 @@ pub struct DeltaFiles {
     pub counts: DeltaCounts,
 }
 
-/// The base of a delta from a base kit file: its sha256, its sequence (from its manifest) and
-/// its `feeds/advisories.ndjson` member, decompressed into `work` and checked against the digest
-/// and size the manifest gives. The kit's signatures are not checked here: it is the builder's
-/// own earlier output, and importers only apply the delta on top of a generation made from a
-/// kit with exactly this sha256.
+/// The base of a delta from a base kit file: its sha256, its sequence (from its manifest), its
+/// `feeds/advisories.ndjson` member and (when it has one) its `feeds/merge-report.json`, both
+/// decompressed into `work` in one pass over the kit and checked against the digests and sizes
+/// the manifest gives. The kit's signatures are not checked here: it is the builder's own
+/// earlier output, and importers only apply the delta on top of a generation made from a kit
+/// with exactly this sha256 (and check every rebuilt file against a signed digest).
 pub fn base_from_kit(kit: &Path, work: &Path) -> Result<DeltaBase, BuildError> {
     let kit_sha256 = Sha256::of_reader(File::open(kit).map_err(BuildError::io(kit))?)
         .map_err(BuildError::io(kit))?
@@ -128,51 +155,115 @@ pub fn base_from_kit(kit: &Path, work: &Path) -> Result<DeltaBase, BuildError> {
         &limits,
     )?;
     let manifest = manifest.0;
-    let path = MemberPath::new(SNAPSHOT_PATH)?;
-    let member = manifest.member(&path).ok_or_else(|| {
-        BuildError::Delta(format!(
-            "base kit {} has no {SNAPSHOT_PATH} member (a delta needs a full or delta kit built from feeds)",
+    let snapshot = MemberPath::new(SNAPSHOT_PATH)?;
+    if manifest.member(&snapshot).is_none() {
+        return Err(BuildError::Delta(format!(
+            "base kit {} has no {SNAPSHOT_PATH} member (a delta needs a full kit built from feeds as its base)",
             kit.display()
-        ))
-    })?;
-    let want = member_entry_name(&path);
-    let out = work.join("base-advisories.ndjson");
+        )));
+    }
+    let mut wanted = vec![(snapshot, work.join("base-advisories.ndjson"))];
+    let report = MemberPath::new(REPORT_PATH)?;
+    if manifest.member(&report).is_some() {
+        wanted.push((report, work.join("base-merge-report.json")));
+    }
+    let mut found = vec![false; wanted.len()];
     let mut archive = tar::Archive::new(BufReader::new(
         File::open(kit).map_err(BuildError::io(kit))?,
     ));
     for entry in archive.entries().map_err(BuildError::io(kit))? {
         let entry = entry.map_err(BuildError::io(kit))?;
-        if entry.path_bytes().as_ref() != want.as_bytes() {
+        let Some(i) = wanted
+            .iter()
+            .position(|(p, _)| entry.path_bytes().as_ref() == member_entry_name(p).as_bytes())
+        else {
             continue;
-        }
+        };
+        let (path, out) = &wanted[i];
+        let member = manifest
+            .member(path)
+            .ok_or(BuildError::Delta("internal: member vanished".into()))?;
         let mut decoder = zstd::stream::read::Decoder::new(entry).map_err(BuildError::io(kit))?;
         decoder
             .window_log_max(limits.max_zstd_window_log)
             .map_err(BuildError::io(kit))?;
         let mut hasher = HashingWriter::new(BufWriter::new(
-            File::create(&out).map_err(BuildError::io(&out))?,
+            File::create(out).map_err(BuildError::io(out))?,
         ));
         io::copy(&mut decoder.take(member.uncompressed.size + 1), &mut hasher)
-            .map_err(BuildError::io(&out))?;
+            .map_err(BuildError::io(out))?;
         let (w, sha, size) = hasher.finish();
         w.into_inner()
-            .map_err(|e| BuildError::io(&out)(e.into_error()))?;
+            .map_err(|e| BuildError::io(out)(e.into_error()))?;
         if sha != member.uncompressed.sha256 || size != member.uncompressed.size {
             return Err(BuildError::Delta(format!(
-                "base kit {}: {SNAPSHOT_PATH} does not match its manifest digest",
+                "base kit {}: {path} does not match its manifest digest",
                 kit.display()
             )));
         }
-        return Ok(DeltaBase {
-            kit_sha256,
-            sequence: manifest.sequence,
-            advisories: out,
-        });
+        found[i] = true;
     }
-    Err(BuildError::Delta(format!(
-        "base kit {}: member {SNAPSHOT_PATH} is missing from the container",
-        kit.display()
-    )))
+    if let Some(i) = found.iter().position(|f| !f) {
+        return Err(BuildError::Delta(format!(
+            "base kit {}: member {} is missing from the container",
+            kit.display(),
+            wanted[i].0
+        )));
+    }
+    let mut files = wanted.into_iter().map(|(_, f)| f);
+    Ok(DeltaBase {
+        kit_sha256,
+        sequence: manifest.sequence,
+        advisories: files.next().ok_or(BuildError::Delta("internal".into()))?,
+        report: files.next(),
+    })
+}
+
+/// The patch that turns the base's `base_file` into `new_file`, written to `out` and checked by
+/// applying it (a delta the importers would refuse is never signed). `None` when the patch is
+/// not smaller than the new file, which then travels whole.
+pub fn patch_member(
+    member: &str,
+    base_file: &Path,
+    new_file: &Path,
+    out: &Path,
+) -> Result<Option<PatchedMember>, BuildError> {
+    let open = |p: &Path| -> Result<BufReader<File>, BuildError> {
+        Ok(BufReader::with_capacity(
+            1 << 16,
+            File::open(p).map_err(BuildError::io(p))?,
+        ))
+    };
+    let mut w = BufWriter::new(File::create(out).map_err(BuildError::io(out))?);
+    ouk_format::line_patch::diff(open(base_file)?, open(new_file)?, &mut w)
+        .map_err(BuildError::io(out))?;
+    w.into_inner()
+        .map_err(|e| BuildError::io(out)(e.into_error()))?
+        .sync_all()
+        .map_err(BuildError::io(out))?;
+    let (want, want_size) = Sha256::of_reader(open(new_file)?).map_err(BuildError::io(new_file))?;
+    let (got, got_size, _) =
+        ouk_format::line_patch::apply(open(base_file)?, open(out)?, io::sink(), want_size)
+            .map_err(|e| {
+                BuildError::Delta(format!(
+                    "internal: the patch of {member} does not apply: {e}"
+                ))
+            })?;
+    if (got, got_size) != (want, want_size) {
+        return Err(BuildError::Delta(format!(
+            "internal: the patch of {member} does not rebuild it"
+        )));
+    }
+    let patch_size = std::fs::metadata(out).map_err(BuildError::io(out))?.len();
+    if patch_size >= want_size {
+        return Ok(None);
+    }
+    Ok(Some(PatchedMember {
+        path: member.to_owned(),
+        patch: format!("{PATCH_DIR}{member}"),
+        result_sha256: want.to_hex(),
+        result_size: want_size,
+    }))
 }
 
 /// Build a delta kit: `req` as for [`crate::build::build`] (same sources, keys, times; its

@@ -169,6 +169,10 @@ struct DeltaArgs {
     /// Sequence of the base kit (with --base-snapshot).
     #[arg(long)]
     base_sequence: Option<u64>,
+    /// The base kit's feeds/merge-report.json (with --base-snapshot): the new report then
+    /// travels as a line patch against it instead of whole.
+    #[arg(long, requires = "base_snapshot")]
+    base_report: Option<PathBuf>,
     #[command(flatten)]
     build: BuildArgs,
 }
@@ -700,6 +704,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 base_snapshot,
                 base_kit_sha256,
                 base_sequence,
+                base_report,
                 build,
             } = *args;
             let scratch = tempfile::tempdir().map_err(BuildError::io(std::env::temp_dir()))?;
@@ -711,6 +716,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                     })?,
                     sequence,
                     advisories,
+                    report: base_report,
                 },
                 _ => return Err(BuildError::Config("give --base KIT or --base-snapshot FILE --base-kit-sha256 HEX --base-sequence N".into())),
             };

@@ -19,6 +19,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod keys;
 pub mod limits;
+pub mod line_patch;
 pub mod manifest;
 pub mod media_types;
 pub mod member_path;

@@ -61,7 +61,29 @@ pub struct DeltaSpec {
     pub upserts: u64,
     /// Lines of `delta/removed.ndjson` (informational).
     pub removed: u64,
+    /// Members rebuilt from the base generation's copy and a line patch (§4.8).
+    #[serde(default)]
+    pub patched: Vec<PatchedSpec>,
 }
+
+/// One member of the full kit that a delta carries as a line patch (spec §4.8).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchedSpec {
+    /// The member rebuilt (in the base generation and in the new one).
+    pub path: String,
+    /// The member of the delta kit holding the patch: `delta/patch/` then `path`.
+    pub patch: String,
+    /// sha256 (hex) of the rebuilt file.
+    pub result_sha256: String,
+    /// Its size.
+    pub result_size: u64,
+}
+
+/// Where a delta carries the line patch of a member: this prefix, then the member's path.
+pub const PATCH_DIR: &str = "delta/patch/";
+/// Most members one delta may patch.
+pub const MAX_PATCHED: usize = 16;
 
 /// Why a delta kit was refused.
 #[derive(Debug, thiserror::Error)]
@@ -114,9 +136,22 @@ pub enum DeltaError {
         /// The id.
         id: String,
     },
-    /// The rebuilt snapshot is not the one the signed annotation names.
-    #[error("rebuilt {SNAPSHOT_PATH} is {actual_size} bytes with sha256 {actual}, the signed delta says {expected_size} bytes with sha256 {expected}")]
+    /// A line patch does not apply to the base generation's copy of its member.
+    #[error("patch {patch} for {member}: {source}")]
+    Patch {
+        /// The member rebuilt.
+        member: String,
+        /// The patch member.
+        patch: String,
+        /// Why.
+        #[source]
+        source: ouk_format::line_patch::LinePatchError,
+    },
+    /// The rebuilt snapshot (or patched member) is not the one the signed annotation names.
+    #[error("rebuilt {member} is {actual_size} bytes with sha256 {actual}, the signed delta says {expected_size} bytes with sha256 {expected}")]
     ResultMismatch {
+        /// The member rebuilt.
+        member: String,
         /// Signed digest.
         expected: String,
         /// Signed size.
@@ -138,6 +173,7 @@ impl DeltaError {
             DeltaError::BadLine { .. } => "delta_bad_line",
             DeltaError::Conflict { .. } => "delta_conflict",
             DeltaError::RemoveUnknown { .. } => "delta_remove_unknown",
+            DeltaError::Patch { .. } => "delta_patch",
             DeltaError::ResultMismatch { .. } => "delta_result_mismatch",
         }
     }
@@ -161,6 +197,8 @@ pub struct Prepared {
     pub base_generation: String,
     /// The base generation's snapshot.
     pub base_snapshot: PathBuf,
+    /// Each patched member with the base generation's copy of it.
+    pub patched: Vec<(PatchedSpec, PathBuf)>,
 }
 
 /// The delta annotation of a manifest, checked against the member set; `None` for a full kit.
@@ -190,6 +228,7 @@ pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
             return Err(invalid(format!("a delta kit must not carry {p}")));
         }
     }
+    check_patched(&spec, &has)?;
     if spec.base_sequence >= m.sequence {
         return Err(invalid(format!(
             "base sequence {} is not below the kit's sequence {}",
@@ -197,6 +236,49 @@ pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
         )));
     }
     Ok(Some(spec))
+}
+
+/// §4.8's rules for `patched`: a few distinct members, each a valid path outside `delta/` that
+/// the delta neither carries nor rebuilds otherwise, patched by the member `delta/patch/<path>`.
+fn check_patched(spec: &DeltaSpec, has: &dyn Fn(&str) -> bool) -> Result<()> {
+    let invalid = |s: String| Error::from(DeltaError::Invalid(s));
+    if spec.patched.len() > MAX_PATCHED {
+        return Err(invalid(format!(
+            "{} patched members (at most {MAX_PATCHED})",
+            spec.patched.len()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &spec.patched {
+        ouk_format::member_path::MemberPath::new(&p.path)
+            .map_err(|e| invalid(format!("patched path {:?}: {e}", p.path)))?;
+        if p.path.starts_with("delta/")
+            || p.path == SNAPSHOT_PATH
+            || p.path == crate::sink::TRIVY_MEMBER_PATH
+            || p.path.starts_with(".ouk")
+        {
+            return Err(invalid(format!("{} cannot be patched", p.path)));
+        }
+        if !seen.insert(p.path.as_str()) {
+            return Err(invalid(format!("{} is patched twice", p.path)));
+        }
+        if has(&p.path) {
+            return Err(invalid(format!("{} is both carried and patched", p.path)));
+        }
+        if p.patch != format!("{PATCH_DIR}{}", p.path) || !has(&p.patch) {
+            return Err(invalid(format!(
+                "the patch of {} must be the member {PATCH_DIR}{}",
+                p.path, p.path
+            )));
+        }
+        if Sha256::from_hex(&p.result_sha256).is_none() {
+            return Err(invalid(format!(
+                "result_sha256 of {} is not a sha256",
+                p.path
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Before anything streams: for a delta kit, the local generation made from its base kit (the
@@ -246,14 +328,29 @@ pub fn prepare(store: &Store, m: &Manifest) -> Result<Option<Prepared>> {
             g.name
         )));
     }
-    // The rebuilt snapshot (and the Trivy DB, about the base's) come on top of the members the
-    // free-space check counted.
+    let mut patched = Vec::new();
+    for p in &spec.patched {
+        let file = store.generation_dir(&g.name).join(&p.path);
+        if fsx::open_store_file(&file, Access::Read)?.is_none() {
+            return Err(missing(format!(
+                " (generation {} has no {}, which the delta patches)",
+                g.name, p.path
+            )));
+        }
+        patched.push((p.clone(), file));
+    }
+    // The rebuilt snapshot and patched members (and the Trivy DB, about the base's) come on top
+    // of the members the free-space check counted.
     let trivy = store
         .generation_dir(&g.name)
         .join("trivy/db")
         .join(ouk_trivy::DB_FILE);
     let needed = spec
-        .result_advisories_size
+        .patched
+        .iter()
+        .fold(spec.result_advisories_size, |n, p| {
+            n.saturating_add(p.result_size)
+        })
         .saturating_add(if spec.trivy_db {
             std::fs::symlink_metadata(&trivy).map_or(0, |m| m.len())
         } else {
@@ -273,6 +370,7 @@ pub fn prepare(store: &Store, m: &Manifest) -> Result<Option<Prepared>> {
         spec,
         base_generation: g.name,
         base_snapshot,
+        patched,
     }))
 }
 
@@ -304,6 +402,9 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
     })?;
     out.into_inner()
         .map_err(|e| Error::io("writing", &out_path, e.into_error()))?;
+    for (patched, base_file) in &p.patched {
+        apply_patch(patched, base_file, staging)?;
+    }
     if !p.spec.trivy_db {
         return Ok(None);
     }
@@ -316,6 +417,57 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
     )
     .map_err(Error::Trivy)?;
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
+}
+
+/// Rebuilds `<staging>/<path>` from the base generation's copy and the verified patch member,
+/// writing nothing past the signed size, and checks the signed digest.
+fn apply_patch(spec: &PatchedSpec, base_file: &Path, staging: &Path) -> Result<()> {
+    let open = |path: &Path| -> Result<BufReader<File>> {
+        fsx::open_store_file(path, Access::Read)?
+            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
+    };
+    let out_path = staging.join(&spec.path);
+    if let Some(parent) = out_path.parent() {
+        // Below the staging directory, from a checked member path: created one level at a
+        // time, never through a link.
+        let mut dir = staging.to_path_buf();
+        for part in parent.strip_prefix(staging).unwrap_or(parent).components() {
+            dir.push(part);
+            fsx::ensure_dir(&dir)?;
+        }
+    }
+    let out = BufWriter::with_capacity(1 << 16, fsx::create_file_new(&out_path)?);
+    let patch = staging.join(&spec.patch);
+    let (sha, size, _) =
+        ouk_format::line_patch::apply(open(base_file)?, open(&patch)?, out, spec.result_size)
+            .map_err(|e| match e {
+                ouk_format::line_patch::LinePatchError::Write(e) => {
+                    Error::io("writing", &out_path, e)
+                }
+                ouk_format::line_patch::LinePatchError::ReadBase(e) => {
+                    Error::io("reading", base_file, e)
+                }
+                ouk_format::line_patch::LinePatchError::ReadPatch(e) => {
+                    Error::io("reading", &patch, e)
+                }
+                source => Error::from(DeltaError::Patch {
+                    member: spec.path.clone(),
+                    patch: spec.patch.clone(),
+                    source,
+                }),
+            })?;
+    if sha.to_hex() != spec.result_sha256 || size != spec.result_size {
+        return Err(DeltaError::ResultMismatch {
+            member: spec.path.clone(),
+            expected: spec.result_sha256.clone(),
+            expected_size: spec.result_size,
+            actual: sha.to_hex(),
+            actual_size: size,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Why [`merge`] stopped.
@@ -355,6 +507,7 @@ pub fn merge(
         let (expected, actual_size) = (spec.result_advisories_size, written + raw.len() as u64 + 1);
         if actual_size > expected {
             return Err(DeltaError::ResultMismatch {
+                member: SNAPSHOT_PATH.to_owned(),
                 expected: spec.result_advisories_sha256.clone(),
                 expected_size: expected,
                 actual: hasher.clone().finish().0.to_hex(),
@@ -429,6 +582,7 @@ pub fn merge(
     let (sha, size) = hasher.finish();
     if sha.to_hex() != spec.result_advisories_sha256 || size != spec.result_advisories_size {
         return Err(DeltaError::ResultMismatch {
+            member: SNAPSHOT_PATH.to_owned(),
             expected: spec.result_advisories_sha256.clone(),
             expected_size: spec.result_advisories_size,
             actual: sha.to_hex(),
@@ -576,6 +730,7 @@ mod tests {
             result_advisories_size: result.len() as u64,
             trivy_db: false,
             upserts: 0,
+            patched: Vec::new(),
             removed: 0,
         }
     }

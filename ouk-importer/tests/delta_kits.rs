@@ -162,6 +162,33 @@ fn days() -> Day {
     assert!(paths.contains(&"feeds/snapshot.json"), "{paths:?}");
     assert!(!paths.contains(&"trivy/db.tar.gz"), "{paths:?}");
     assert!(!paths.contains(&"feeds/advisories.ndjson"), "{paths:?}");
+    // The merge report travels as a line patch against the base kit's, much smaller than it.
+    assert!(!paths.contains(&"feeds/merge-report.json"), "{paths:?}");
+    let size_of = |p: &str| {
+        summary
+            .members
+            .iter()
+            .find(|m| m.path.as_str() == p)
+            .map(|m| m.size)
+    };
+    let patch = size_of("delta/patch/feeds/merge-report.json").expect("the report's patch");
+    let full_report = ouk_format::archive::reader::read_manifest_unverified(
+        std::io::BufReader::new(std::fs::File::open(&full2).unwrap()),
+        &ouk_format::Limits::default(),
+    )
+    .unwrap()
+    .1
+     .0
+    .members
+    .iter()
+    .find(|m| m.path.as_str() == "feeds/merge-report.json")
+    .unwrap()
+    .uncompressed
+    .size;
+    assert!(
+        patch * 10 < full_report,
+        "patch {patch} bytes, report {full_report} bytes"
+    );
     // Reproducible: the same inputs and created_at give the same delta kit, byte for byte.
     let again = dir.path().join("delta12-again.ouk");
     let base = base_from_kit(&full1, &dir.path().join("again-base").tap_mkdir()).unwrap();
@@ -300,6 +327,31 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
     let size = bad("size", &|_: &DeltaFiles, a: &mut DeltaAnnotation| {
         a.result_advisories_size -= 1;
     });
+    // The merge report's patch: a wrong signed digest, a patch that runs past the base, one
+    // that stops before the base's end, and a patched member that is also carried.
+    let patch_of = |f: &DeltaFiles| f.upserts.with_file_name("merge-report.json.patch");
+    let report_digest = bad(
+        "report-digest",
+        &|_: &DeltaFiles, a: &mut DeltaAnnotation| {
+            a.patched[0].result_sha256 = "00".repeat(32);
+        },
+    );
+    let past_end = bad(
+        "past-end",
+        &move |f: &DeltaFiles, _: &mut DeltaAnnotation| {
+            let p = patch_of(f);
+            let mut bytes = std::fs::read(&p).unwrap();
+            bytes.extend_from_slice(b"=1\n");
+            std::fs::write(&p, bytes).unwrap();
+        },
+    );
+    let short = bad("short", &move |f: &DeltaFiles, _: &mut DeltaAnnotation| {
+        std::fs::write(patch_of(f), ouk_format::line_patch::HEADER).unwrap();
+    });
+    let both = bad("both", &|_: &DeltaFiles, a: &mut DeltaAnnotation| {
+        a.patched[0].path = "feeds/snapshot.json".into();
+        a.patched[0].patch = "delta/patch/feeds/snapshot.json".into();
+    });
     let before = snapshot_of_store(&a);
     // `a` holds day 2 (sequence 2) now: import the bad deltas into a fresh day-1 store.
     let f = d.dir.path().join("f");
@@ -311,6 +363,10 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
         (&unknown, "delta_remove_unknown"),
         (&digest, "delta_result_mismatch"),
         (&size, "delta_result_mismatch"),
+        (&report_digest, "delta_result_mismatch"),
+        (&past_end, "delta_patch"),
+        (&short, "delta_patch"),
+        (&both, "delta_invalid"),
     ] {
         assert_eq!(refused(kit, &f, 10), kind, "{}", kit.display());
         assert_eq!(snapshot_of_store(&f), before_f);
