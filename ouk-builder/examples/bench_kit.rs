@@ -57,6 +57,7 @@ fn main() {
             let base = args.get(5).expect(usage);
             Some(DeltaRequest {
                 base: base_from_kit(Path::new(base), scratch.path()).expect("base kit"),
+                twin: None,
                 hook: None,
             })
         }

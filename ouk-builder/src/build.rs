@@ -280,6 +280,8 @@ pub fn build_variant(
             "a delta kit needs feed sources (--source)".into(),
         ));
     }
+    // Members of the full kit a delta carries as line patches instead.
+    let mut patched_paths: Vec<String> = Vec::new();
     if let Some(feeds) = feeds {
         partial = feeds.snapshot.partial;
         let snapshot = &feeds.snapshot;
@@ -319,8 +321,6 @@ pub fn build_variant(
                 });
             }
         }
-        // Members of the full kit a delta carries as line patches instead.
-        let mut patched_paths: Vec<String> = Vec::new();
         if let Some(delta) = variant.delta {
             // The snapshot travels as the records that changed since the base; the importer
             // rebuilds it and, when the full kit would carry one, the Trivy DB from it.
@@ -346,6 +346,7 @@ pub fn build_variant(
                 upserts: files.counts.added + files.counts.changed,
                 removed: files.counts.removed,
                 patched: Vec::new(),
+                twin_manifest_sha256: None,
             };
             if let Some(base_report) = &delta.base.report {
                 let patch = dir.join("merge-report.json.patch");
@@ -365,6 +366,10 @@ pub fn build_variant(
                     patched_paths.push(p.path.clone());
                     annotation.patched.push(p);
                 }
+            }
+            if let Some(twin) = &delta.twin {
+                check_twin_content(twin, req, &annotation, &feeds.advisories, work.path())?;
+                annotation.twin_manifest_sha256 = Some(twin.manifest_sha256.to_hex());
             }
             if let Some(hook) = delta.hook {
                 hook(&files, &mut annotation);
@@ -449,6 +454,10 @@ pub fn build_variant(
         return Err(BuildError::Config(
             "nothing to pack: give --source, --payload or --trivy-db".into(),
         ));
+    }
+
+    if let Some(twin) = variant.delta.and_then(|d| d.twin.as_ref()) {
+        check_twin_members(twin, &artefacts, &patched_paths)?;
     }
 
     // 4. User SBOMs, validated on input.
@@ -779,6 +788,111 @@ fn make_readable(file: &File, path: &Path) -> Result<(), BuildError> {
     }
     #[cfg(not(unix))]
     let _ = (file, path);
+    Ok(())
+}
+
+/// The twin's header and rebuilt content are this delta's: same channel, sequence and times, its
+/// snapshot and patched members have the delta's result digests, and its Trivy DB (present
+/// exactly when the delta exports one) is this build's export of the same snapshot.
+fn check_twin_content(
+    twin: &crate::delta::Twin,
+    req: &BuildRequest,
+    annotation: &crate::delta::DeltaAnnotation,
+    advisories: &Path,
+    work: &Path,
+) -> Result<(), BuildError> {
+    let m = &twin.manifest;
+    if m.channel != req.channel
+        || m.sequence != req.sequence
+        || m.created_at != req.created_at
+        || m.expires_at != req.expires_at
+    {
+        return Err(twin.mismatch(format!(
+            "channel/sequence/created_at/expires_at {}/{}/{}/{} against this build's {}/{}/{}/{}",
+            m.channel,
+            m.sequence,
+            m.created_at,
+            m.expires_at,
+            req.channel,
+            req.sequence,
+            req.created_at,
+            req.expires_at
+        )));
+    }
+    let mut rebuilt = vec![(
+        crate::delta::SNAPSHOT_PATH,
+        annotation.result_advisories_sha256.clone(),
+    )];
+    rebuilt.extend(
+        annotation
+            .patched
+            .iter()
+            .map(|p| (p.path.as_str(), p.result_sha256.clone())),
+    );
+    for (path, want) in rebuilt {
+        if twin.member_sha256(path).map(|h| h.to_hex()) != Some(want) {
+            return Err(twin.mismatch(format!("its {path} is not this build's")));
+        }
+    }
+    let twin_db = twin.member_sha256(TRIVY_DB_PATH);
+    match (annotation.trivy_db, twin_db) {
+        (false, None) => {}
+        (true, Some(want)) => {
+            let when = req.created_at.unix().max(0) as u64;
+            let dir = work.join("twin-trivy");
+            ouk_trivy::export_trivy_db(advisories, &dir, &ouk_trivy::ExportOptions::new(when))?;
+            let tarball = work.join("twin-trivy-db.tar.gz");
+            ouk_trivy::pack_db_tar_gz(&dir.join("db"), &tarball, when)?;
+            let got = Sha256::of_reader(File::open(&tarball).map_err(BuildError::io(&tarball))?)
+                .map_err(BuildError::io(&tarball))?
+                .0;
+            if got != want {
+                return Err(twin.mismatch(format!(
+                    "its {TRIVY_DB_PATH} is not this build's export of the snapshot"
+                )));
+            }
+        }
+        (ours, _) => {
+            return Err(twin.mismatch(format!(
+                "{} a Trivy DB where this delta {} one",
+                if ours { "it lacks" } else { "it carries" },
+                if ours { "exports" } else { "exports none" }
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Every payload member this delta carries outside `delta/` is in the twin with the same bytes,
+/// and the twin carries no payload but those, the snapshot, the patched members and the DB.
+fn check_twin_members(
+    twin: &crate::delta::Twin,
+    artefacts: &[Artefact],
+    patched: &[String],
+) -> Result<(), BuildError> {
+    let carried: Vec<&Artefact> = artefacts
+        .iter()
+        .filter(|a| a.role == MemberRole::Payload && !a.path.as_str().starts_with("delta/"))
+        .collect();
+    for a in &carried {
+        let ours = Sha256::of_reader(File::open(&a.file).map_err(BuildError::io(&a.file))?)
+            .map_err(BuildError::io(&a.file))?
+            .0;
+        if twin.member_sha256(a.path.as_str()) != Some(ours) {
+            return Err(twin.mismatch(format!("its {} is not this build's", a.path)));
+        }
+    }
+    for m in &twin.manifest.members {
+        let p = m.path.as_str();
+        let known = m.role != MemberRole::Payload
+            || p == crate::delta::SNAPSHOT_PATH
+            || p == TRIVY_DB_PATH
+            || patched.iter().any(|q| q == p)
+            || carried.iter().any(|a| a.path.as_str() == p);
+        if !known {
+            return Err(twin.mismatch(format!("it carries {p}, which this delta does not")));
+        }
+    }
     Ok(())
 }
 

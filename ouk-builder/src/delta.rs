@@ -69,6 +69,9 @@ pub struct DeltaAnnotation {
     /// Members of the full kit that travel as a line patch against the base generation's copy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patched: Vec<PatchedMember>,
+    /// Manifest digest (hex) of the full kit of the same build (`--twin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_manifest_sha256: Option<String>,
 }
 
 /// One member rebuilt by the importer from the base generation's copy and a line patch.
@@ -107,8 +110,59 @@ pub type DeltaHook<'a> = dyn Fn(&DeltaFiles, &mut DeltaAnnotation) + Sync + 'a;
 pub struct DeltaRequest<'a> {
     /// The base.
     pub base: DeltaBase,
+    /// The full kit of the same build, named in the annotation after the builder checked it is
+    /// one (spec §4.7, twins): stores then take either kit as already imported once they hold the
+    /// other, and a medium may carry both.
+    pub twin: Option<Twin>,
     /// Test hook, `None` in production.
     pub hook: Option<&'a DeltaHook<'a>>,
+}
+
+/// The full kit of the same build as a delta.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    /// Its manifest (read without verification: the builder's own output).
+    pub manifest: ouk_format::manifest::Manifest,
+    /// sha256 of its manifest payload, as importers compute it.
+    pub manifest_sha256: Sha256,
+}
+
+/// The [`Twin`] of a full kit file.
+pub fn twin_from_kit(kit: &Path) -> Result<Twin, BuildError> {
+    let (_, manifest) = read_manifest_unverified(
+        BufReader::new(File::open(kit).map_err(BuildError::io(kit))?),
+        &ouk_format::Limits::default(),
+    )?;
+    let manifest = manifest.0;
+    if manifest.annotations.contains_key(ANNOTATION) {
+        return Err(BuildError::Delta(format!(
+            "--twin {} is a delta kit; name the full kit of this build",
+            kit.display()
+        )));
+    }
+    Ok(Twin {
+        manifest_sha256: Sha256::of(&manifest.to_payload()),
+        manifest,
+    })
+}
+
+impl Twin {
+    /// The uncompressed sha256 of the twin's member `path`.
+    pub fn member_sha256(&self, path: &str) -> Option<Sha256> {
+        self.manifest
+            .members
+            .iter()
+            .find(|m| m.path.as_str() == path)
+            .map(|m| m.uncompressed.sha256)
+    }
+
+    /// Refuses a twin that is not the full kit of this build: `what` names the mismatch.
+    pub fn mismatch(&self, what: impl std::fmt::Display) -> BuildError {
+        BuildError::Delta(format!(
+            "the twin kit (manifest sha256 {}) is not the full kit of this build: {what}",
+            self.manifest_sha256
+        ))
+    }
 }
 
 /// Counts of one delta.

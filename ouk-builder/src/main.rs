@@ -173,6 +173,12 @@ struct DeltaArgs {
     /// travels as a line patch against it instead of whole.
     #[arg(long, requires = "base_snapshot")]
     base_report: Option<PathBuf>,
+    /// The full kit of this same build (same sources, sequence and times), checked and named
+    /// in the delta: a store that holds either kit then takes the other as already imported,
+    /// and one stick may carry both (scan-media applies the delta where it can, else the full
+    /// kit).
+    #[arg(long)]
+    twin: Option<PathBuf>,
     #[command(flatten)]
     build: BuildArgs,
 }
@@ -705,6 +711,7 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 base_kit_sha256,
                 base_sequence,
                 base_report,
+                twin,
                 build,
             } = *args;
             let scratch = tempfile::tempdir().map_err(BuildError::io(std::env::temp_dir()))?;
@@ -720,7 +727,10 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                 },
                 _ => return Err(BuildError::Config("give --base KIT or --base-snapshot FILE --base-kit-sha256 HEX --base-sequence N".into())),
             };
-            run_build(build, &pw, Some(base))?
+            let twin = twin
+                .map(|t| ouk_builder::delta::twin_from_kit(&t))
+                .transpose()?;
+            run_build(build, &pw, Some((base, twin)))?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -763,7 +773,11 @@ fn print_trust_status(status: &trust::SigningStatus, json: bool) {
     }
 }
 
-fn run_build(args: BuildArgs, pw: &Passwords, base: Option<DeltaBase>) -> Result<(), BuildError> {
+fn run_build(
+    args: BuildArgs,
+    pw: &Passwords,
+    base: Option<(DeltaBase, Option<ouk_builder::delta::Twin>)>,
+) -> Result<(), BuildError> {
     let cfg = match &args.config {
         Some(p) => KitConfig::load(p)?,
         None => KitConfig::default(),
@@ -844,7 +858,11 @@ fn run_build(args: BuildArgs, pw: &Passwords, base: Option<DeltaBase>) -> Result
                 .collect::<Result<Vec<_>, _>>()?,
         )?,
     };
-    let delta = base.map(|base| DeltaRequest { base, hook: None });
+    let delta = base.map(|(base, twin)| DeltaRequest {
+        base,
+        twin,
+        hook: None,
+    });
     let run = |p: &dyn Progress| match &delta {
         Some(d) => build_delta(&req, d, p),
         None => build(&req, p),

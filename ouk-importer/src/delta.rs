@@ -64,6 +64,10 @@ pub struct DeltaSpec {
     /// Members rebuilt from the base generation's copy and a line patch (§4.8).
     #[serde(default)]
     pub patched: Vec<PatchedSpec>,
+    /// Manifest digest (hex) of the full kit of the same build (§4.7, twins): a store holding
+    /// either one takes the other as already imported instead of as an equivocation.
+    #[serde(default)]
+    pub twin_manifest_sha256: Option<String>,
 }
 
 /// One member of the full kit that a delta carries as a line patch (spec §4.8).
@@ -217,6 +221,11 @@ pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
             return Err(invalid(format!("{what} is not a sha256")));
         }
     }
+    if let Some(hex) = &spec.twin_manifest_sha256 {
+        if Sha256::from_hex(hex).is_none() {
+            return Err(invalid("twin_manifest_sha256 is not a sha256".to_owned()));
+        }
+    }
     let has = |p: &str| m.members.iter().any(|x| x.path.as_str() == p);
     for p in [UPSERTS_PATH, REMOVED_PATH] {
         if !has(p) {
@@ -236,6 +245,92 @@ pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
         )));
     }
     Ok(Some(spec))
+}
+
+/// Whether two kits of one sequence are *twins* (spec §4.7): a delta and the full kit of the
+/// same build, which give byte-identical generations. Decided from the two signed manifests
+/// alone: the delta names the full kit's manifest digest, and the full kit's members are what
+/// the delta carries or rebuilds (same channel, times, payload digests; the full kit's snapshot
+/// and patched members have the delta's signed result digests; a Trivy DB member exactly when
+/// the delta exports one). A twin claim that does not hold is an equivocation like any other.
+pub fn twins(a: &Manifest, a_digest: &Sha256, b: &Manifest, b_digest: &Sha256) -> bool {
+    match (spec(a), spec(b)) {
+        (Ok(Some(d)), Ok(None)) => delta_twin_of(a, &d, b, b_digest),
+        (Ok(None), Ok(Some(d))) => delta_twin_of(b, &d, a, a_digest),
+        _ => false,
+    }
+}
+
+fn delta_twin_of(
+    delta_m: &Manifest,
+    delta: &DeltaSpec,
+    full: &Manifest,
+    full_digest: &Sha256,
+) -> bool {
+    if delta.twin_manifest_sha256.as_deref() != Some(full_digest.to_hex().as_str())
+        || delta_m.channel != full.channel
+        || delta_m.sequence != full.sequence
+        || delta_m.created_at != full.created_at
+        || delta_m.expires_at != full.expires_at
+    {
+        return false;
+    }
+    let digest_in_full = |path: &str| {
+        full.members
+            .iter()
+            .find(|x| x.path.as_str() == path)
+            .map(|x| x.uncompressed.sha256.to_hex())
+    };
+    let payload =
+        |x: &&ouk_format::manifest::Member| x.role == ouk_format::manifest::MemberRole::Payload;
+    // Every payload member the delta carries (outside delta/) is in the full kit, identical.
+    let carried_match = delta_m
+        .members
+        .iter()
+        .filter(payload)
+        .filter(|x| !x.path.as_str().starts_with("delta/"))
+        .all(|x| digest_in_full(x.path.as_str()) == Some(x.uncompressed.sha256.to_hex()));
+    let rebuilt_match = digest_in_full(SNAPSHOT_PATH).as_deref()
+        == Some(delta.result_advisories_sha256.as_str())
+        && delta
+            .patched
+            .iter()
+            .all(|p| digest_in_full(&p.path).as_deref() == Some(p.result_sha256.as_str()));
+    // ... and the full kit carries nothing else but the snapshot, the patched members and the
+    // Trivy DB the delta exports.
+    let nothing_else = full.members.iter().filter(payload).all(|x| {
+        let p = x.path.as_str();
+        p == SNAPSHOT_PATH
+            || (p == crate::sink::TRIVY_MEMBER_PATH && delta.trivy_db)
+            || delta.patched.iter().any(|q| q.path == p)
+            || delta_m.members.iter().any(|y| y.path.as_str() == p)
+    });
+    let trivy_match = delta.trivy_db
+        == full
+            .members
+            .iter()
+            .any(|x| x.path.as_str() == crate::sink::TRIVY_MEMBER_PATH);
+    carried_match && rebuilt_match && nothing_else && trivy_match
+}
+
+/// The manifest a generation was made from (`.ouk/manifest.json`, read capped); `None` when it
+/// is missing or unreadable (a twin is then simply not recognised).
+pub fn generation_manifest(
+    store: &Store,
+    generation: &str,
+    limits: &ouk_format::Limits,
+) -> Result<Option<Manifest>> {
+    let path = store
+        .generation_dir(generation)
+        .join(".ouk")
+        .join("manifest.json");
+    let Some(bytes) = fsx::read_capped(&path, limits.max_envelope_bytes)? else {
+        return Ok(None);
+    };
+    // The store's own copy, verified when the generation was imported (the store is private).
+    Ok(ouk_format::manifest::Unverified::parse(&bytes, limits)
+        .ok()
+        .map(|m| m.0))
 }
 
 /// §4.8's rules for `patched`: a few distinct members, each a valid path outside `delta/` that
@@ -731,6 +826,7 @@ mod tests {
             trivy_db: false,
             upserts: 0,
             patched: Vec::new(),
+            twin_manifest_sha256: None,
             removed: 0,
         }
     }

@@ -376,11 +376,28 @@ impl Session {
                         return Ok(already_imported(&opened.path, m, s, current, attempt));
                     }
                     Some(d) => {
+                        // A delta and the full kit of the same build give the same generation.
+                        if twin_of_state(
+                            &self.store,
+                            s,
+                            d,
+                            m,
+                            &opened.header.manifest_sha256,
+                            opts,
+                        )? {
+                            attempt.notes.push(format!(
+                                "the twin of this kit (the {} of the same build, manifest sha256 {}) is already imported",
+                                if crate::delta::spec(m)?.is_some() { "full kit" } else { "delta kit" },
+                                d.to_hex()
+                            ));
+                            let current = self.store.current()?;
+                            return Ok(already_imported(&opened.path, m, s, current, attempt));
+                        }
                         return Err(Error::Equivocation {
                             sequence: m.sequence,
                             imported: d.to_hex(),
                             found: opened.header.manifest_sha256.to_hex(),
-                        })
+                        });
                     }
                     // A store written before manifest digests were recorded: decided after the
                     // full pass, by the kit file digest.
@@ -1006,7 +1023,9 @@ pub fn import_from_dir(
     let state_channel = session.state.as_ref().map(|s| s.channel.clone());
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut seen_files = std::collections::BTreeMap::new();
-    let mut by_sequence: BTreeMap<u64, (Sha256, usize)> = BTreeMap::new();
+    let mut by_sequence: BTreeMap<u64, (Sha256, usize, Box<Manifest>)> = BTreeMap::new();
+    // Delta kits among the candidates: tried before their full twin (spec §4.7).
+    let mut deltas = std::collections::BTreeSet::new();
     let mut equivocation: Option<Error> = None;
     let mut pending: Vec<(u64, usize, Pending)> = Vec::new();
     let mut newest: Option<usize> = None;
@@ -1086,6 +1105,21 @@ pub fn import_from_dir(
                     c.status = "below_floor".into();
                 } else if floor == Some(m.sequence) && state_manifest == Some(digest) {
                     c.status = "already_imported".into();
+                } else if let (true, Some(s), Some(held)) = (
+                    floor == Some(m.sequence),
+                    session.state.as_ref(),
+                    state_manifest,
+                ) {
+                    if twin_of_state(&session.store, s, held, m, &digest, opts)? {
+                        c.status = "already_imported".into();
+                    } else {
+                        c.status = "equivocation".into();
+                        equivocation.get_or_insert(Error::Equivocation {
+                            sequence: m.sequence,
+                            imported: held.to_hex(),
+                            found: digest.to_hex(),
+                        });
+                    }
                 } else if floor == Some(m.sequence) && state_manifest.is_some() {
                     c.status = "equivocation".into();
                     equivocation.get_or_insert(Error::Equivocation {
@@ -1093,7 +1127,13 @@ pub fn import_from_dir(
                         imported: state_manifest.map(|d| d.to_hex()).unwrap_or_default(),
                         found: digest.to_hex(),
                     });
-                } else if let Some((other, other_index)) = by_sequence.get(&m.sequence).copied() {
+                } else if let Some((other, other_index)) = by_sequence
+                    .get(&m.sequence)
+                    .filter(|(other, _, other_m)| {
+                        *other == digest || !crate::delta::twins(other_m, other, m, &digest)
+                    })
+                    .map(|(d, i, _)| (*d, *i))
+                {
                     if other == digest {
                         c.status = "duplicate".into();
                     } else {
@@ -1106,7 +1146,14 @@ pub fn import_from_dir(
                         });
                     }
                 } else {
-                    by_sequence.insert(m.sequence, (digest, index));
+                    if crate::delta::spec(m).ok().flatten().is_some() {
+                        deltas.insert(index);
+                    }
+                    // (A twin does not replace the first kit of its sequence: a third kit is
+                    // compared with that one.)
+                    by_sequence
+                        .entry(m.sequence)
+                        .or_insert_with(|| (digest, index, Box::new((**m).clone())));
                     c.status = "pending".into();
                     let sequence = m.sequence;
                     let is_newest = newest.is_none_or(|n| sequence > pending[n].0);
@@ -1144,7 +1191,11 @@ pub fn import_from_dir(
         session.audit.append(session.now, entry)?;
         error = Some(e);
     } else if !pending.is_empty() {
-        pending.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        pending.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(deltas.contains(&b.1).cmp(&deltas.contains(&a.1)))
+                .then(a.1.cmp(&b.1))
+        });
         for (_, index, slot) in pending {
             if imported.is_some() {
                 candidates[index].status = "not_newest".into();
@@ -1541,6 +1592,25 @@ pub fn audit_verify(store: &Path) -> Result<AuditReport> {
 
 /// The report for a kit that is already the store's highest one: nothing changes. It names the
 /// generation that holds the kit and, separately, the active one (they differ after `rollback`).
+/// Whether `m` (manifest digest `digest`) is the twin (spec §4.7) of the kit the store's highest
+/// generation was made from (manifest digest `state_digest`).
+fn twin_of_state(
+    store: &Store,
+    s: &State,
+    state_digest: Sha256,
+    m: &Manifest,
+    digest: &Sha256,
+    opts: &TrustOptions,
+) -> Result<bool> {
+    let Some(held) = crate::delta::generation_manifest(store, &s.generation, &opts.limits)? else {
+        return Ok(false);
+    };
+    if Sha256::of(&held.to_payload()) != state_digest {
+        return Ok(false);
+    }
+    Ok(crate::delta::twins(&held, &state_digest, m, digest))
+}
+
 fn already_imported(
     kit: &Path,
     m: &Manifest,

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use devkit::{import_json as import, root};
 
 use ouk_builder::build::{build, build_variant, BuildRequest, BuildVariant, TrivySource};
-use ouk_builder::delta::{base_from_kit, build_delta, DeltaAnnotation, DeltaFiles, DeltaRequest};
+use ouk_builder::delta::{
+    base_from_kit, build_delta, twin_from_kit, DeltaAnnotation, DeltaFiles, DeltaRequest,
+};
 use ouk_builder::keyfile::{load_signer, Passwords};
 use ouk_builder::progress::Silent;
 use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
@@ -151,7 +153,11 @@ fn days() -> Day {
     let base = base_from_kit(&full1, dir.path()).unwrap();
     let summary = build_delta(
         &request(&delta, 2, true, created2),
-        &DeltaRequest { base, hook: None },
+        &DeltaRequest {
+            base,
+            twin: None,
+            hook: None,
+        },
         &Silent,
     )
     .unwrap();
@@ -194,7 +200,11 @@ fn days() -> Day {
     let base = base_from_kit(&full1, &dir.path().join("again-base").tap_mkdir()).unwrap();
     build_delta(
         &request(&again, 2, true, created2),
-        &DeltaRequest { base, hook: None },
+        &DeltaRequest {
+            base,
+            twin: None,
+            hook: None,
+        },
         &Silent,
     )
     .unwrap();
@@ -267,6 +277,7 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
                 merged: Some(merged.clone()),
                 delta: Some(&DeltaRequest {
                     base,
+                    twin: None,
                     hook: Some(hook),
                 }),
             },
@@ -378,4 +389,108 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
     assert_eq!(snapshot_of_store(&a), before);
     // The good delta still applies to that store afterwards.
     import_ok(&d.delta, &f);
+}
+
+/// `import --from DIR --json`: exit code and report.
+fn import_from(dir: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+    let trust = root().join("keys/dev/trust-root.json");
+    let o = devkit::importer(&[
+        "import".as_ref(),
+        "--from".as_ref(),
+        dir.as_os_str(),
+        "--trust-root".as_ref(),
+        trust.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code(), v)
+}
+
+#[test]
+fn a_delta_and_its_full_twin_are_one_import_and_may_share_a_stick() {
+    let d = days();
+    let twin_delta = d.dir.path().join("delta12-twin.ouk");
+    let base = base_from_kit(&d.full1, &d.dir.path().join("twin-base").tap_mkdir()).unwrap();
+    build_delta(
+        &request(&twin_delta, 2, true, d.created2),
+        &DeltaRequest {
+            base,
+            twin: Some(twin_from_kit(&d.full2).unwrap()),
+            hook: None,
+        },
+        &Silent,
+    )
+    .unwrap();
+    // The builder checks the claim: day 1's kit is not the full kit of this build, and a delta
+    // cannot be a twin.
+    for wrong in [&d.full1, &d.delta] {
+        let base = base_from_kit(&d.full1, &d.dir.path().join("wrong-base").tap_mkdir()).unwrap();
+        let err = twin_from_kit(wrong).and_then(|twin| {
+            build_delta(
+                &request(&d.dir.path().join("wrong.ouk"), 2, true, d.created2),
+                &DeltaRequest {
+                    base,
+                    twin: Some(twin),
+                    hook: None,
+                },
+                &Silent,
+            )
+        });
+        let err = err.unwrap_err().to_string();
+        assert!(
+            err.contains("not the full kit of this build") || err.contains("is a delta kit"),
+            "{err}"
+        );
+    }
+
+    // Full kit then its twin delta, and the other way round: the second is already imported.
+    let (a, b) = (d.dir.path().join("a"), d.dir.path().join("b"));
+    import_ok(&d.full1, &a);
+    import_ok(&d.full2, &a);
+    let before = snapshot_of_store(&a);
+    let v = import_ok(&twin_delta, &a);
+    assert_eq!(v["outcome"], "already_imported", "{v}");
+    assert_eq!(snapshot_of_store(&a), before);
+    import_ok(&d.full1, &b);
+    import_ok(&twin_delta, &b);
+    let v = import_ok(&d.full2, &b);
+    assert_eq!(v["outcome"], "already_imported", "{v}");
+    // A delta that does not name the full kit is still an equivocation next to it.
+    assert_eq!(refused(&d.delta, &a, 20), "equivocation");
+
+    // One stick with both twins: a store at day 1 takes the delta, an empty store the full kit;
+    // a stick with the untwinned delta and the full kit is refused as an equivocation.
+    let stick = d.dir.path().join("stick").tap_mkdir();
+    std::fs::copy(&d.full2, stick.join("day2-full.ouk")).unwrap();
+    std::fs::copy(&twin_delta, stick.join("day2-delta.ouk")).unwrap();
+    let c = d.dir.path().join("c");
+    import_ok(&d.full1, &c);
+    let (code, v) = import_from(&stick, &c);
+    assert_eq!(code, Some(0), "{v}");
+    assert!(c.join("current/delta/upserts.ndjson").is_file(), "{v}");
+    let e = d.dir.path().join("e");
+    let (code, v) = import_from(&stick, &e);
+    assert_eq!(code, Some(0), "{v}");
+    assert!(e.join("current/feeds/advisories.ndjson").is_file(), "{v}");
+    assert!(!e.join("current/delta").exists(), "{v}");
+    for f in COMPARED {
+        let x = std::fs::read(c.join("current").join(f)).unwrap();
+        let y = std::fs::read(e.join("current").join(f)).unwrap();
+        assert!(x == y, "{f} differs between the twins");
+    }
+    let untwinned = d.dir.path().join("stick2").tap_mkdir();
+    std::fs::copy(&d.full2, untwinned.join("day2-full.ouk")).unwrap();
+    std::fs::copy(&d.delta, untwinned.join("day2-delta.ouk")).unwrap();
+    let f = d.dir.path().join("f");
+    import_ok(&d.full1, &f);
+    let (code, v) = import_from(&untwinned, &f);
+    assert_eq!(code, Some(20), "{v}");
 }
