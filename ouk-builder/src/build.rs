@@ -509,8 +509,11 @@ pub fn build_variant(
         .clone()
         .unwrap_or_else(|| format!("{}-{}", req.channel, req.sequence));
     let sbom_input = KitSbomInput {
-        kit_name: kit_id.clone(),
-        kit_version: req.sequence.to_string(),
+        // Named after the channel, versioned by the kit id: the same package from kit to kit, so
+        // an importer's SBOM delta shows one version change, not a package removed and another
+        // added on every import.
+        kit_name: format!("ouk-kit-{}", req.channel),
+        kit_version: kit_id.clone(),
         files: packed
             .iter()
             .map(|p| SbomFile {

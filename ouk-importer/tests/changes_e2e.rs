@@ -160,6 +160,28 @@ fn a_real_advisory_added_the_next_day_is_reported_by_diff_rescan_and_the_page() 
         String::from_utf8_lossy(&o.stderr)
     );
     let d = json(&o);
+    // The kit's own SBOM package is one version change from kit to kit, not a removal and an
+    // addition.
+    let kit_rows = |side: &str| -> Vec<serde_json::Value> {
+        d["sboms"][side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["sbom"] == "sbom/kit.spdx.json" && r["component"] == "ouk-kit-stable")
+            .cloned()
+            .collect()
+    };
+    assert!(kit_rows("added").is_empty(), "{}", d["sboms"]);
+    assert!(kit_rows("removed").is_empty(), "{}", d["sboms"]);
+    let changed = kit_rows("changed");
+    assert_eq!(changed.len(), 1, "{}", d["sboms"]);
+    assert_eq!(
+        (&changed[0]["from"], &changed[0]["to"]),
+        (
+            &serde_json::json!("stable-1"),
+            &serde_json::json!("stable-2")
+        )
+    );
     let entries = d["advisories"]["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{d}");
     let e = &entries[0];
