@@ -24,6 +24,8 @@ pub const EXIT_VERIFICATION: i32 = 10;
 pub const EXIT_TRUST: i32 = 11;
 /// Importer exit code: policy refused.
 pub const EXIT_POLICY: i32 = 20;
+/// Importer exit code for local conditions (disk full, store unsafe).
+pub const EXIT_IO: i32 = 30;
 
 /// Which attack surface a case belongs to (the issue's grouping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,6 +45,8 @@ pub enum Category {
     Trivy,
     /// Issue 11: inputs that once crashed, exhausted or bricked the importer.
     Boundary,
+    /// Delta kits (spec §4.7, §4.8) that must not apply (importer only).
+    Delta,
 }
 
 impl Category {
@@ -56,6 +60,7 @@ impl Category {
             Category::Provenance => "provenance",
             Category::Trivy => "trivy",
             Category::Boundary => "boundary",
+            Category::Delta => "delta",
         }
     }
 }
@@ -104,6 +109,7 @@ pub fn cases() -> Vec<HostileCase> {
     all.extend(cases::provenance::cases(&ctx));
     all.extend(cases::trivy::cases(&ctx));
     all.extend(cases::boundary::cases(&ctx));
+    all.extend(cases::delta::cases(&ctx));
     all
 }
 

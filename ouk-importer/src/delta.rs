@@ -480,7 +480,8 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
             .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
     };
     let out_path = staging.join(SNAPSHOT_PATH);
-    let out = fsx::create_file_new(&out_path)?;
+    // A delta need not carry any other `feeds/` member (it may patch them all).
+    let out = create_staged(staging, SNAPSHOT_PATH)?;
     let mut out = BufWriter::with_capacity(1 << 16, out);
     merge(
         open(&p.base_snapshot)?,
@@ -514,6 +515,20 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
 }
 
+/// Creates the new file `<staging>/<rel>` (`rel` a checked member path), its directories created
+/// one level at a time below the staging directory, never through a link.
+fn create_staged(staging: &Path, rel: &str) -> Result<File> {
+    let path = staging.join(rel);
+    if let Some(parent) = Path::new(rel).parent() {
+        let mut dir = staging.to_path_buf();
+        for part in parent.components() {
+            dir.push(part);
+            fsx::ensure_dir(&dir)?;
+        }
+    }
+    fsx::create_file_new(&path)
+}
+
 /// Rebuilds `<staging>/<path>` from the base generation's copy and the verified patch member,
 /// writing nothing past the signed size, and checks the signed digest.
 fn apply_patch(spec: &PatchedSpec, base_file: &Path, staging: &Path) -> Result<()> {
@@ -523,16 +538,7 @@ fn apply_patch(spec: &PatchedSpec, base_file: &Path, staging: &Path) -> Result<(
             .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
     };
     let out_path = staging.join(&spec.path);
-    if let Some(parent) = out_path.parent() {
-        // Below the staging directory, from a checked member path: created one level at a
-        // time, never through a link.
-        let mut dir = staging.to_path_buf();
-        for part in parent.strip_prefix(staging).unwrap_or(parent).components() {
-            dir.push(part);
-            fsx::ensure_dir(&dir)?;
-        }
-    }
-    let out = BufWriter::with_capacity(1 << 16, fsx::create_file_new(&out_path)?);
+    let out = BufWriter::with_capacity(1 << 16, create_staged(staging, &spec.path)?);
     let patch = staging.join(&spec.patch);
     let (sha, size, _) =
         ouk_format::line_patch::apply(open(base_file)?, open(&patch)?, out, spec.result_size)

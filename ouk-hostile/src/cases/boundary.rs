@@ -11,10 +11,7 @@ use ouk_format::Limits;
 
 use super::{format_case, Ctx};
 use crate::fixture::{self, KeyName, Kit, KitOptions, ATTESTATION_PATH, SBOM_PATH};
-use crate::{Category, HostileCase, Layer, EXIT_VERIFICATION};
-
-/// Importer exit code for local conditions (disk full, store unsafe).
-const EXIT_IO: i32 = 30;
+use crate::{Category, HostileCase, Layer, EXIT_IO, EXIT_VERIFICATION};
 
 fn importer_case(
     ctx: &Ctx,

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod boundary;
+pub mod delta;
 pub mod manifest;
 pub mod provenance;
 pub mod size;
