@@ -939,6 +939,28 @@ impl Default for ScanBudget {
     }
 }
 
+/// Most OCI image layouts one scan of a medium reads.
+const MAX_LAYOUTS: usize = 8;
+
+/// What a scan of a medium looks at.
+enum MediumItem {
+    /// A `*.ouk` kit or a split kit's `*.parts.json`.
+    File(PathBuf),
+    /// A kit listed in an OCI image layout, its blob open.
+    Layout(ouk_oci::layout::LayoutKit),
+    /// A layout that could not be read (reported as an unreadable candidate).
+    LayoutError(PathBuf, Error),
+}
+
+impl MediumItem {
+    fn path(&self) -> &Path {
+        match self {
+            MediumItem::File(p) | MediumItem::LayoutError(p, _) => p,
+            MediumItem::Layout(k) => &k.path,
+        }
+    }
+}
+
 /// A kit on the medium that may be imported: the newest one stays open and authenticated (it is
 /// imported without reading its envelope again); the others are kept as descriptors only, so
 /// memory does not grow with the number of kits, and are re-authenticated from the same
@@ -1000,6 +1022,7 @@ pub fn import_from_dir(
     // List names only (no stat, no open): d_type is a hint we do not trust; the open below
     // decides what a file is.
     let mut files = Vec::new();
+    let mut layouts = Vec::new();
     let mut entries_seen = 0u64;
     let mut exhausted: Option<&'static str> = None;
     let listing = fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
@@ -1013,10 +1036,27 @@ pub fn import_from_dir(
         let path = entry.path();
         // Kits, and the signed indexes of split kits (never their parts, `*.ouk.001`).
         if path.extension().is_some_and(|x| x == "ouk") || crate::parts::is_index_path(&path) {
-            files.push(path);
+            files.push(MediumItem::File(path));
+        } else if entry.file_name() == "oci-layout" {
+            layouts.push(dir.to_path_buf());
+        } else if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
+            && fs::symlink_metadata(path.join("oci-layout")).is_ok_and(|m| m.is_file())
+        {
+            // An OCI image layout written by `ouk-builder export-layout` (or skopeo) one level
+            // down: `import --from` reads the kits it lists, as `import --layout` does.
+            layouts.push(path);
         }
     }
-    files.sort();
+    layouts.sort();
+    layouts.truncate(MAX_LAYOUTS);
+    for layout in layouts {
+        let room = budget.max_candidates.saturating_sub(files.len());
+        match ouk_oci::layout::list_kits(&layout, crate::oci::DEFAULT_MAX_KIT_BYTES, room) {
+            Ok(kits) => files.extend(kits.into_iter().map(MediumItem::Layout)),
+            Err(e) => files.push(MediumItem::LayoutError(layout, Error::from(e))),
+        }
+    }
+    files.sort_by(|a, b| a.path().cmp(b.path()));
 
     let floor = session.floor();
     let state_manifest = session.state.as_ref().and_then(|s| s.manifest_sha256);
@@ -1030,7 +1070,8 @@ pub fn import_from_dir(
     let mut pending: Vec<(u64, usize, Pending)> = Vec::new();
     let mut newest: Option<usize> = None;
     let mut envelope_bytes = 0u64;
-    for path in files {
+    for item in files {
+        let path = item.path().to_path_buf();
         let mut c = Candidate {
             path: path.display().to_string(),
             sequence: None,
@@ -1056,7 +1097,18 @@ pub fn import_from_dir(
         let index = candidates.len();
         // One open per file: O_NOFOLLOW|O_NONBLOCK, fstat, then the envelope from that same
         // descriptor; hard links to a file already examined are not read again.
-        let opened = if crate::parts::is_index_path(&path) {
+        let opened = if let MediumItem::LayoutError(_, e) = item {
+            Err(e)
+        } else if let MediumItem::Layout(lk) = item {
+            // A layout's kit blob, opened through the layout without following links.
+            kit::file_id(&lk.path, &lk.file).and_then(|id| {
+                if let Some(first) = seen_files.get(&id) {
+                    return Ok(Err(*first));
+                }
+                seen_files.insert(id, index);
+                kit::open_from(&lk.path, lk.file, id, &trust, &vopts).map(Ok)
+            })
+        } else if crate::parts::is_index_path(&path) {
             // The index is authenticated first (nothing else opened before), then the envelope
             // through the parts, so the candidate's sequence and identity are the signed ones.
             kit::open_parts(

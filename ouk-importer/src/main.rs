@@ -73,8 +73,10 @@ enum Command {
         /// With --layout: largest kit blob accepted, in bytes.
         #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
         max_kit_size: u64,
-        /// Scan this directory (a mounted stick) for `*.ouk` kits and `*.parts.json` split-kit
-        /// indexes and import the newest valid one.
+        /// Scan this directory (a mounted stick) for `*.ouk` kits, `*.parts.json` split-kit
+        /// indexes and the kits of OCI image layouts (the directory itself or its
+        /// subdirectories, as `ouk-builder export-layout` writes them) and import the newest
+        /// valid one.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
         /// With --from: seconds allowed for listing and authenticating the kits on the medium

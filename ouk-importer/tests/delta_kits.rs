@@ -8,7 +8,7 @@ mod devkit;
 
 use std::path::{Path, PathBuf};
 
-use devkit::{import_json as import, root};
+use devkit::{import_json as import, root, scan_json};
 
 use ouk_builder::build::{build, build_variant, BuildRequest, BuildVariant, TrivySource};
 use ouk_builder::delta::{
@@ -391,29 +391,6 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
     import_ok(&d.delta, &f);
 }
 
-/// `import --from DIR --json`: exit code and report.
-fn import_from(dir: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
-    let trust = root().join("keys/dev/trust-root.json");
-    let o = devkit::importer(&[
-        "import".as_ref(),
-        "--from".as_ref(),
-        dir.as_os_str(),
-        "--trust-root".as_ref(),
-        trust.as_os_str(),
-        "--store".as_ref(),
-        store.as_os_str(),
-        "--json".as_ref(),
-    ]);
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code(), v)
-}
-
 #[test]
 fn a_delta_and_its_full_twin_are_one_import_and_may_share_a_stick() {
     let d = days();
@@ -473,11 +450,11 @@ fn a_delta_and_its_full_twin_are_one_import_and_may_share_a_stick() {
     std::fs::copy(&twin_delta, stick.join("day2-delta.ouk")).unwrap();
     let c = d.dir.path().join("c");
     import_ok(&d.full1, &c);
-    let (code, v) = import_from(&stick, &c);
+    let (code, v) = scan_json("import", &stick, &c);
     assert_eq!(code, Some(0), "{v}");
     assert!(c.join("current/delta/upserts.ndjson").is_file(), "{v}");
     let e = d.dir.path().join("e");
-    let (code, v) = import_from(&stick, &e);
+    let (code, v) = scan_json("import", &stick, &e);
     assert_eq!(code, Some(0), "{v}");
     assert!(e.join("current/feeds/advisories.ndjson").is_file(), "{v}");
     assert!(!e.join("current/delta").exists(), "{v}");
@@ -491,6 +468,6 @@ fn a_delta_and_its_full_twin_are_one_import_and_may_share_a_stick() {
     std::fs::copy(&d.delta, untwinned.join("day2-delta.ouk")).unwrap();
     let f = d.dir.path().join("f");
     import_ok(&d.full1, &f);
-    let (code, v) = import_from(&untwinned, &f);
+    let (code, v) = scan_json("import", &untwinned, &f);
     assert_eq!(code, Some(20), "{v}");
 }

@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
-use devkit::{dev_request, importer, noise, now_unix, root};
+use devkit::{dev_request, importer, noise, now_unix, root, scan_json};
 use ouk_builder::build::{build, BuildSummary};
 use ouk_builder::progress::Silent;
 use ouk_format::time::Timestamp;
@@ -154,4 +154,43 @@ fn several_kits_need_a_tag_and_a_tag_picks_one() {
     let (code, v) = import_layout(&layout, &store, Some("day-1"));
     assert_eq!(v["error"]["kind"], "rollback", "{v}");
     assert_ne!(code, Some(0));
+}
+
+#[test]
+fn a_stick_holding_a_layout_is_scanned_like_one_holding_kit_files() {
+    let t = tempfile::tempdir().unwrap();
+    let a = kit(t.path(), "a.ouk", 1, 1);
+    let b = kit(t.path(), "b.ouk", 2, 2);
+    // The layout at the top of the stick, with two kits: the newest is imported.
+    let stick = t.path().join("stick");
+    export(&a.kit, &stick, "day-1");
+    export(&b.kit, &stick, "day-2");
+    let s1 = t.path().join("s1");
+    let (code, v) = scan_json("import", &stick, &s1);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["imported"]["kit"]["sequence"], 2, "{v}");
+    // One level down (`export-layout /media/stick/kits`), through scan-media.
+    let stick2 = t.path().join("stick2");
+    fs::create_dir(&stick2).unwrap();
+    export(&a.kit, &stick2.join("kits"), "day-1");
+    let s2 = t.path().join("s2");
+    let (code, v) = scan_json("scan-media", &stick2, &s2);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(generations(&s2), 1, "{v}");
+    // A damaged layout beside a good kit file: the layout is reported, the kit is imported.
+    let stick3 = t.path().join("stick3");
+    export(&a.kit, &stick3.join("broken"), "day-1");
+    fs::write(stick3.join("broken/index.json"), b"{not json").unwrap();
+    fs::copy(&b.kit, stick3.join("b.ouk")).unwrap();
+    let s3 = t.path().join("s3");
+    let (code, v) = scan_json("import", &stick3, &s3);
+    assert_eq!(code, Some(0), "{v}");
+    let candidates = v["candidates"].as_array().unwrap();
+    assert!(
+        candidates
+            .iter()
+            .any(|c| c["status"] == "unreadable" && c["path"].as_str().unwrap().ends_with("broken")),
+        "{v}"
+    );
+    assert_eq!(v["imported"]["kit"]["sequence"], 2, "{v}");
 }

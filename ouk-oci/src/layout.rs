@@ -13,7 +13,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use oci_client::manifest::ImageIndexEntry;
+use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
 
 use crate::artifact::{
     self, annotations, parse_index, parse_kit_manifest, Blob, KitArtifact, ManifestBytes,
@@ -261,15 +261,7 @@ const MAX_LISTED: usize = 8;
 /// Bounded: each distinct manifest is read once (1 MiB cap), only digests and tags are kept
 /// while scanning, and the scan stops at the second distinct kit when no tag was given.
 pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Result<LayoutKit> {
-    let top = Dir::open_top(dir)?;
-    check_layout_file(&top)?;
-    let index_bytes = top.read_capped("index.json", MAX_MANIFEST_BYTES)?;
-    let index = parse_index(
-        &index_bytes,
-        &top.path().join("index.json").display().to_string(),
-    )?;
-    drop(index_bytes);
-    let blobs = top.dir("blobs")?.dir("sha256")?;
+    let (index, blobs) = open_index(dir)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut found: Vec<(Digest, Option<String>)> = Vec::new();
     for entry in &index.manifests {
@@ -282,22 +274,7 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
         if ref_name.is_some_and(|want| tag.as_deref() != Some(want)) {
             continue;
         }
-        let typed_as_kit = entry
-            .artifact_type
-            .as_deref()
-            .is_some_and(|t| t == KIT_ARTIFACT_TYPE || t == COMPAT_CONFIG_MEDIA_TYPE);
-        if entry.media_type != MANIFEST_MEDIA_TYPE
-            || (entry.artifact_type.is_some() && !typed_as_kit)
-        {
-            continue;
-        }
-        let Some(digest) = Digest::parse(&entry.digest) else {
-            if chosen || typed_as_kit {
-                return Err(Error::manifest(
-                    &entry.digest,
-                    "index.json entry digest is not sha256:<64 lower-case hex>",
-                ));
-            }
+        let Some((digest, typed_as_kit)) = kit_entry(entry, chosen)? else {
             continue;
         };
         if !seen.insert(digest) {
@@ -367,6 +344,53 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
         });
     }
     let artifact = parse_kit_manifest(&bytes, &manifest.to_string(), max_layer_bytes)?;
+    open_layer(&blobs, artifact, manifest, tag)
+}
+
+/// The layout at `dir`, checked (`oci-layout`), its `index.json` (1 MiB cap) and its
+/// `blobs/sha256` directory, every component opened without following links.
+fn open_index(dir: &Path) -> Result<(OciImageIndex, Dir)> {
+    let top = Dir::open_top(dir)?;
+    check_layout_file(&top)?;
+    let index_bytes = top.read_capped("index.json", MAX_MANIFEST_BYTES)?;
+    let index = parse_index(
+        &index_bytes,
+        &top.path().join("index.json").display().to_string(),
+    )?;
+    drop(index_bytes);
+    let blobs = top.dir("blobs")?.dir("sha256")?;
+    Ok((index, blobs))
+}
+
+/// An `index.json` entry that may list a kit: its digest, and whether its `artifactType` says it
+/// is one. `None` for entries skipped unread (other media or artifact types, or a malformed
+/// digest on an untyped entry nobody asked for); a malformed digest is an error when the entry
+/// is typed as a kit or `chosen` by the operator's tag.
+fn kit_entry(entry: &ImageIndexEntry, chosen: bool) -> Result<Option<(Digest, bool)>> {
+    let typed_as_kit = entry
+        .artifact_type
+        .as_deref()
+        .is_some_and(|t| t == KIT_ARTIFACT_TYPE || t == COMPAT_CONFIG_MEDIA_TYPE);
+    if entry.media_type != MANIFEST_MEDIA_TYPE || (entry.artifact_type.is_some() && !typed_as_kit) {
+        return Ok(None);
+    }
+    match Digest::parse(&entry.digest) {
+        Some(d) => Ok(Some((d, typed_as_kit))),
+        None if chosen || typed_as_kit => Err(Error::manifest(
+            &entry.digest,
+            "index.json entry digest is not sha256:<64 lower-case hex>",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Opens the kit layer blob of a checked kit manifest and checks its size.
+fn open_layer(
+    blobs: &Dir,
+    artifact: KitArtifact,
+    manifest: Digest,
+    ref_name: Option<String>,
+) -> Result<LayoutKit> {
     let (file, path) = blobs.file(&artifact.layer.digest.hex())?;
     let size = file
         .metadata()
@@ -387,8 +411,46 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
         path,
         artifact,
         manifest,
-        ref_name: tag,
+        ref_name,
     })
+}
+
+/// Every kit listed in the layout at `dir` (at most `max_kits`, in `index.json` order, each
+/// distinct kit manifest once), for a scan of a medium that chooses among them itself
+/// (`import --from`, `scan-media`). Entries are judged as in [`open_kit`]: other
+/// `artifactType`s are skipped unread; an entry typed as a kit whose manifest or blob is not
+/// right fails the whole layout (a damaged or hostile layout is reported, not half-used); an
+/// untyped entry that is not a kit manifest is skipped. Each kit's blob is returned open
+/// (through `openat`, no link followed), its size checked; its content is for the caller to
+/// authenticate.
+pub fn list_kits(dir: &Path, max_layer_bytes: u64, max_kits: usize) -> Result<Vec<LayoutKit>> {
+    let (index, blobs) = open_index(dir)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for entry in &index.manifests {
+        if out.len() >= max_kits {
+            break;
+        }
+        let Some((digest, typed_as_kit)) = kit_entry(entry, false)? else {
+            continue;
+        };
+        if !seen.insert(digest) {
+            continue;
+        }
+        let tag = entry
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(annotations::REF_NAME))
+            .cloned();
+        let checked = read_blob(&blobs, &digest, entry.size, MAX_MANIFEST_BYTES)
+            .and_then(|bytes| parse_kit_manifest(&bytes, &digest.to_string(), max_layer_bytes));
+        match checked {
+            Ok(artifact) => out.push(open_layer(&blobs, artifact, digest, tag)?),
+            Err(e) if typed_as_kit => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -39,19 +39,19 @@ pub fn noise(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// `import KIT --trust-root <dev root> --store STORE --json` with the real binary: exit code and
+/// `ARGS... --trust-root <dev root> --store STORE --json` with the real binary: exit code and
 /// the JSON report.
-pub fn import_json(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+pub fn run_json(args: &[&OsStr], store: &Path) -> (Option<i32>, serde_json::Value) {
     let trust = root().join("keys/dev/trust-root.json");
-    let o = importer(&[
-        "import".as_ref(),
-        kit.as_os_str(),
+    let mut all = args.to_vec();
+    all.extend([
         "--trust-root".as_ref(),
         trust.as_os_str(),
         "--store".as_ref(),
         store.as_os_str(),
         "--json".as_ref(),
     ]);
+    let o = importer(&all);
     let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\n{}",
@@ -60,6 +60,22 @@ pub fn import_json(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value)
         )
     });
     (o.status.code(), v)
+}
+
+/// `import KIT` (see [`run_json`]).
+pub fn import_json(kit: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+    run_json(&["import".as_ref(), kit.as_os_str()], store)
+}
+
+/// A scan of a medium: `import --from DIR` (`cmd` = `import`) or `scan-media DIR` (see
+/// [`run_json`]).
+pub fn scan_json(cmd: &str, dir: &Path, store: &Path) -> (Option<i32>, serde_json::Value) {
+    let mut args: Vec<&OsStr> = vec![cmd.as_ref()];
+    if cmd == "import" {
+        args.push("--from".as_ref());
+    }
+    args.push(dir.as_os_str());
+    run_json(&args, store)
 }
 
 /// Seconds since the epoch by the real clock (the importer checks kit times against it).
