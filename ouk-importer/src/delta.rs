@@ -552,6 +552,16 @@ fn apply_patch(spec: &PatchedSpec, base_file: &Path, staging: &Path) -> Result<(
                 ouk_format::line_patch::LinePatchError::ReadPatch(e) => {
                     Error::io("reading", &patch, e)
                 }
+                // Growing past the signed size is a wrong result, as for the merge-join.
+                ouk_format::line_patch::LinePatchError::TooLarge { limit } => {
+                    Error::from(DeltaError::ResultMismatch {
+                        member: spec.path.clone(),
+                        expected: spec.result_sha256.clone(),
+                        expected_size: limit,
+                        actual: "(not computed: writing stopped at the signed size)".to_owned(),
+                        actual_size: limit.saturating_add(1),
+                    })
+                }
                 source => Error::from(DeltaError::Patch {
                     member: spec.path.clone(),
                     patch: spec.patch.clone(),

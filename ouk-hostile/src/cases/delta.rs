@@ -231,7 +231,7 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
     let mut bomb = [header, b"-1\n+67108864\n"].concat();
     bomb.resize(bomb.len() + (64 << 20), b'A');
     let d = with_snapshot_patch(honest(), bomb, 64, &snapshot);
-    out.push(case(ctx, "delta_patch_insert_64mib", "delta_patch", d,
+    out.push(case(ctx, "delta_patch_insert_64mib", "delta_result_mismatch", d,
         "A patch inserting 64 MiB (zstd makes it a few KiB) against a signed result of 64 bytes: writing stops at the signed size, the rest is never produced."));
 
     let d = with_snapshot_patch(
