@@ -346,6 +346,7 @@ pub fn build_variant(
                 upserts: files.counts.added + files.counts.changed,
                 removed: files.counts.removed,
                 patched: Vec::new(),
+                base_advisories_sha256: Some(delta.base.advisories_sha256.to_hex()),
                 twin_manifest_sha256: None,
             };
             if let Some(base_report) = &delta.base.report {

@@ -69,6 +69,9 @@ pub struct DeltaAnnotation {
     /// Members of the full kit that travel as a line patch against the base generation's copy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patched: Vec<PatchedMember>,
+    /// sha256 (hex) of the base kit's `feeds/advisories.ndjson`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_advisories_sha256: Option<String>,
     /// Manifest digest (hex) of the full kit of the same build (`--twin`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub twin_manifest_sha256: Option<String>,
@@ -97,6 +100,9 @@ pub struct DeltaBase {
     pub sequence: u64,
     /// The base kit's `feeds/advisories.ndjson`.
     pub advisories: PathBuf,
+    /// Its sha256: importers may apply the delta on any generation with this snapshot at the
+    /// base sequence (the generation a twin delta of the base kit made, say).
+    pub advisories_sha256: Sha256,
     /// The base kit's `feeds/merge-report.json`, when known: the new one then travels as a line
     /// patch against it.
     pub report: Option<PathBuf>,
@@ -216,6 +222,12 @@ pub fn base_from_kit(kit: &Path, work: &Path) -> Result<DeltaBase, BuildError> {
             kit.display()
         )));
     }
+    let advisories_sha256 = manifest
+        .member(&snapshot)
+        .map(|m| m.uncompressed.sha256)
+        .ok_or(BuildError::Delta(
+            "internal: snapshot member vanished".into(),
+        ))?;
     let mut wanted = vec![(snapshot, work.join("base-advisories.ndjson"))];
     let report = MemberPath::new(REPORT_PATH)?;
     if manifest.member(&report).is_some() {
@@ -269,6 +281,7 @@ pub fn base_from_kit(kit: &Path, work: &Path) -> Result<DeltaBase, BuildError> {
         kit_sha256,
         sequence: manifest.sequence,
         advisories: files.next().ok_or(BuildError::Delta("internal".into()))?,
+        advisories_sha256,
         report: files.next(),
     })
 }

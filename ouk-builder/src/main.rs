@@ -722,6 +722,11 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
                         BuildError::Config(format!("--base-kit-sha256 {sha:?} is not a sha256"))
                     })?,
                     sequence,
+                    advisories_sha256: ouk_format::digest::Sha256::of_reader(
+                        std::fs::File::open(&advisories).map_err(BuildError::io(&advisories))?,
+                    )
+                    .map_err(BuildError::io(&advisories))?
+                    .0,
                     advisories,
                     report: base_report,
                 },

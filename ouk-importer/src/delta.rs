@@ -64,6 +64,10 @@ pub struct DeltaSpec {
     /// Members rebuilt from the base generation's copy and a line patch (§4.8).
     #[serde(default)]
     pub patched: Vec<PatchedSpec>,
+    /// sha256 (hex) of the base kit's `feeds/advisories.ndjson`: a generation of the base
+    /// sequence with that snapshot is a base too (§4.7).
+    #[serde(default)]
+    pub base_advisories_sha256: Option<String>,
     /// Manifest digest (hex) of the full kit of the same build (§4.7, twins): a store holding
     /// either one takes the other as already imported instead of as an equivocation.
     #[serde(default)]
@@ -221,9 +225,15 @@ pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
             return Err(invalid(format!("{what} is not a sha256")));
         }
     }
-    if let Some(hex) = &spec.twin_manifest_sha256 {
-        if Sha256::from_hex(hex).is_none() {
-            return Err(invalid("twin_manifest_sha256 is not a sha256".to_owned()));
+    for (what, hex) in [
+        ("twin_manifest_sha256", &spec.twin_manifest_sha256),
+        ("base_advisories_sha256", &spec.base_advisories_sha256),
+    ] {
+        if hex
+            .as_deref()
+            .is_some_and(|h| Sha256::from_hex(h).is_none())
+        {
+            return Err(invalid(format!("{what} is not a sha256")));
         }
     }
     let has = |p: &str| m.members.iter().any(|x| x.path.as_str() == p);
@@ -313,6 +323,27 @@ fn delta_twin_of(
     carried_match && rebuilt_match && nothing_else && trivy_match
 }
 
+/// sha256 (hex) of the `feeds/advisories.ndjson` a generation holds, from the manifest it was
+/// made from: the member's digest, or a delta's signed result digest.
+fn generation_snapshot_sha256(
+    store: &Store,
+    generation: &str,
+    limits: &ouk_format::Limits,
+) -> Result<Option<String>> {
+    let Some(m) = generation_manifest(store, generation, limits)? else {
+        return Ok(None);
+    };
+    Ok(match spec(&m) {
+        Ok(Some(d)) => Some(d.result_advisories_sha256),
+        Ok(None) => m
+            .members
+            .iter()
+            .find(|x| x.path.as_str() == SNAPSHOT_PATH)
+            .map(|x| x.uncompressed.sha256.to_hex()),
+        Err(_) => None,
+    })
+}
+
 /// The manifest a generation was made from (`.ouk/manifest.json`, read capped); `None` when it
 /// is missing or unreadable (a twin is then simply not recognised).
 pub fn generation_manifest(
@@ -379,7 +410,11 @@ fn check_patched(spec: &DeltaSpec, has: &dyn Fn(&str) -> bool) -> Result<()> {
 /// Before anything streams: for a delta kit, the local generation made from its base kit (the
 /// active one is looked at first, then the others), or `delta_base_missing`. `None` for a full
 /// kit.
-pub fn prepare(store: &Store, m: &Manifest) -> Result<Option<Prepared>> {
+pub fn prepare(
+    store: &Store,
+    m: &Manifest,
+    limits: &ouk_format::Limits,
+) -> Result<Option<Prepared>> {
     let Some(spec) = spec(m)? else {
         return Ok(None);
     };
@@ -396,6 +431,26 @@ pub fn prepare(store: &Store, m: &Manifest) -> Result<Option<Prepared>> {
             .generations()?
             .into_iter()
             .find(|g| g.kit_sha256 == base),
+    };
+    // Else a generation of the base sequence with the base's snapshot: the one a twin delta of
+    // the base kit made (tomorrow's delta is built against today's full kit, the store applied
+    // today's delta). Safe whatever it is: the result is checked against the signed digests.
+    let found = match (found, &spec.base_advisories_sha256) {
+        (Some(g), _) => Some(g),
+        (None, Some(want)) => {
+            let mut gens = store.generations()?;
+            gens.retain(|g| g.sequence == spec.base_sequence);
+            gens.sort_by_key(|g| Some(&g.name) != current.as_ref());
+            let mut hit = None;
+            for g in gens {
+                if generation_snapshot_sha256(store, &g.name, limits)?.as_ref() == Some(want) {
+                    hit = Some(g);
+                    break;
+                }
+            }
+            hit
+        }
+        (None, None) => None,
     };
     let missing = |detail: String| {
         Error::from(DeltaError::BaseMissing {
@@ -842,6 +897,7 @@ mod tests {
             trivy_db: false,
             upserts: 0,
             patched: Vec::new(),
+            base_advisories_sha256: None,
             twin_manifest_sha256: None,
             removed: 0,
         }

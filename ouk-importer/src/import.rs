@@ -475,7 +475,7 @@ impl Session {
         attempt: &mut Attempt,
     ) -> Result<ImportReport> {
         // A delta kit names the generation it applies to: refused before any member streams.
-        let delta = crate::delta::prepare(&self.store, &opened.header.manifest)?;
+        let delta = crate::delta::prepare(&self.store, &opened.header.manifest, &opts.limits)?;
         // The signed envelope goes to disk first and leaves memory before the members stream.
         let meta = staging.join(".ouk");
         fsx::create_dir_new(&meta)?;

@@ -242,9 +242,16 @@ fn a_delta_imports_to_the_same_feeds_and_trivy_db_as_the_full_kit_and_bad_deltas
     // The verified delta members stay in the generation under delta/.
     assert!(a.join("current/delta/upserts.ndjson").is_file());
 
-    // Wrong base: a store whose active generation is another day-1 kit (other created_at).
+    // Another day-1 kit (other created_at) with the same snapshot is a base too (§4.7: the
+    // generation of the base sequence holding the base's snapshot; the result is checked).
+    let same1 = d.dir.path().join("same1.ouk");
+    build(&request(&same1, 1, false, created(1, 60)), &Silent).unwrap();
+    let s1 = d.dir.path().join("s1");
+    import_ok(&same1, &s1);
+    assert_eq!(import_ok(&d.delta, &s1)["outcome"], "imported");
+    // Wrong base: a store whose active generation is a sequence-1 kit with another snapshot.
     let other1 = d.dir.path().join("other1.ouk");
-    build(&request(&other1, 1, false, created(1, 60)), &Silent).unwrap();
+    build(&request(&other1, 1, true, created(1, 60)), &Silent).unwrap();
     let c = d.dir.path().join("c");
     import_ok(&other1, &c);
     let before = snapshot_of_store(&c);
@@ -462,6 +469,43 @@ fn a_delta_and_its_full_twin_are_one_import_and_may_share_a_stick() {
         let x = std::fs::read(c.join("current").join(f)).unwrap();
         let y = std::fs::read(e.join("current").join(f)).unwrap();
         assert!(x == y, "{f} differs between the twins");
+    }
+    // Tomorrow's delta is built against today's full kit; store `c` holds the generation today's
+    // (twin) delta made, with the same snapshot: it applies there, to the full kit's result.
+    let created3 = created(3, 0);
+    let (full3, delta23) = (
+        d.dir.path().join("full3.ouk"),
+        d.dir.path().join("delta23.ouk"),
+    );
+    let mut req3 = request(&full3, 3, true, created3);
+    req3.sources.pop();
+    req3.sources.push(ouk_feeds::SourceSpec::new(
+        ouk_feeds::SourceKind::Ghsa,
+        root().join("testdata/changes/next-day"),
+    ));
+    build(&req3, &Silent).unwrap();
+    let base = base_from_kit(&d.full2, &d.dir.path().join("base-23").tap_mkdir()).unwrap();
+    let mut req_d3 = request(&delta23, 3, true, created3);
+    req_d3.sources = req3.sources.clone();
+    build_delta(
+        &req_d3,
+        &DeltaRequest {
+            base,
+            twin: Some(twin_from_kit(&full3).unwrap()),
+            hook: None,
+        },
+        &Silent,
+    )
+    .unwrap();
+    let v = import_ok(&delta23, &c);
+    assert_eq!(v["outcome"], "imported", "{v}");
+    let g = d.dir.path().join("g");
+    import_ok(&d.full1, &g);
+    import_ok(&full3, &g);
+    for f in COMPARED {
+        let x = std::fs::read(c.join("current").join(f)).unwrap();
+        let y = std::fs::read(g.join("current").join(f)).unwrap();
+        assert!(x == y, "{f} differs after the delta chain");
     }
     let untwinned = d.dir.path().join("stick2").tap_mkdir();
     std::fs::copy(&d.full2, untwinned.join("day2-full.ouk")).unwrap();
