@@ -252,6 +252,29 @@ fn read_blob(blobs: &Dir, digest: &Digest, size: i64, cap: u64) -> Result<Vec<u8
 /// Most kit manifests named in an error listing the choice.
 const MAX_LISTED: usize = 8;
 
+/// Most distinct manifests read from one layout (1 MiB each at most): a hostile `index.json` on
+/// a stick could otherwise list thousands of large untyped entries and keep a scan reading.
+const MAX_MANIFEST_READS: usize = 256;
+
+/// Whether `digest` is seen for the first time (then it is to be read); refuses a layout that
+/// would have more than [`MAX_MANIFEST_READS`] manifests read.
+fn first_sight(
+    seen: &mut std::collections::BTreeSet<Digest>,
+    digest: Digest,
+    dir: &Path,
+) -> Result<bool> {
+    if !seen.insert(digest) {
+        return Ok(false);
+    }
+    if seen.len() > MAX_MANIFEST_READS {
+        return Err(Error::layout(
+            dir.join("index.json"),
+            format!("more than {MAX_MANIFEST_READS} distinct manifests to read"),
+        ));
+    }
+    Ok(true)
+}
+
 /// Finds the kit to import in the layout at `dir`: the manifest tagged `ref_name`, or, without
 /// one, the only kit manifest listed (several are an error that lists them: the operator
 /// chooses). Referrers and foreign manifests are skipped by their `artifactType` without being
@@ -277,7 +300,7 @@ pub fn open_kit(dir: &Path, ref_name: Option<&str>, max_layer_bytes: u64) -> Res
         let Some((digest, typed_as_kit)) = kit_entry(entry, chosen)? else {
             continue;
         };
-        if !seen.insert(digest) {
+        if !first_sight(&mut seen, digest, dir)? {
             continue;
         }
         let checked = read_blob(&blobs, &digest, entry.size, MAX_MANIFEST_BYTES)
@@ -434,7 +457,7 @@ pub fn list_kits(dir: &Path, max_layer_bytes: u64, max_kits: usize) -> Result<Ve
         let Some((digest, typed_as_kit)) = kit_entry(entry, false)? else {
             continue;
         };
-        if !seen.insert(digest) {
+        if !first_sight(&mut seen, digest, dir)? {
             continue;
         }
         let tag = entry
@@ -591,5 +614,48 @@ mod tests {
             open_kit(&l, None, 1 << 20),
             Err(Error::BadManifest { .. })
         ));
+        // An index listing more untyped manifests than a scan reads: refused, for one kit or all.
+        let (l, _) = fresh("many");
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&fs::read(l.join("index.json")).unwrap()).unwrap();
+        let entries = index["manifests"].as_array_mut().unwrap();
+        for i in 0..MAX_MANIFEST_READS + 1 {
+            entries.insert(
+                0,
+                serde_json::json!({
+                    "mediaType": MANIFEST_MEDIA_TYPE,
+                    "digest": format!("sha256:{:064x}", i),
+                    "size": 100,
+                }),
+            );
+        }
+        fs::write(l.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+        for r in [
+            open_kit(&l, None, 1 << 20).map(drop),
+            list_kits(&l, 1 << 20, 8).map(drop),
+        ] {
+            assert!(
+                matches!(&r, Err(Error::BadLayout { reason, .. }) if reason.contains("more than 256")),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_kits_returns_every_kit_of_a_layout() {
+        let t = tempfile::tempdir().unwrap();
+        let layout = t.path().join("l");
+        for (name, body) in [("a", &b"kit a"[..]), ("b", b"kit b"), ("c", b"kit c")] {
+            let p = publication(t.path(), &format!("{name}.ouk"), body);
+            export(&layout, &p, name).unwrap();
+        }
+        let kits = list_kits(&layout, 1 << 20, 8).unwrap();
+        let mut bodies: Vec<Vec<u8>> = kits.into_iter().map(|k| read_all(k.file)).collect();
+        bodies.sort();
+        assert_eq!(
+            bodies,
+            vec![b"kit a".to_vec(), b"kit b".to_vec(), b"kit c".to_vec()]
+        );
+        assert_eq!(list_kits(&layout, 1 << 20, 2).unwrap().len(), 2);
     }
 }
