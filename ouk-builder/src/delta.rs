@@ -27,69 +27,14 @@ use crate::build::{BuildRequest, BuildSummary};
 use crate::error::BuildError;
 use crate::progress::Progress;
 
-/// Annotation key of a delta kit.
-pub const ANNOTATION: &str = "ouk.delta";
-/// Member carrying the added and changed records.
-pub const UPSERTS_PATH: &str = "delta/upserts.ndjson";
-/// Member carrying the ids of removed records.
-pub const REMOVED_PATH: &str = "delta/removed.ndjson";
-/// The snapshot member of a full kit, rebuilt by the importer from a delta.
-pub const SNAPSHOT_PATH: &str = "feeds/advisories.ndjson";
-/// The merge report of a full kit, carried by a delta as a line patch against the base's.
-pub const REPORT_PATH: &str = "feeds/merge-report.json";
-/// Where a delta carries the line patch of a member: this prefix, then the member's path.
-pub const PATCH_DIR: &str = "delta/patch/";
-/// Media type of a line patch (spec §4.8).
-pub const LINE_PATCH_MEDIA_TYPE: &str = "application/vnd.ouk.line-patch.v1";
+pub use ouk_format::delta::{
+    DeltaAnnotation, PatchedMember, ANNOTATION, LINE_PATCH_MEDIA_TYPE, PATCH_DIR, REMOVED_PATH,
+    REPORT_PATH, SNAPSHOT_PATH, UPSERTS_PATH,
+};
 /// zstd level of the delta members (small, built once, read at many sites).
 pub const DELTA_ZSTD_LEVEL: i32 = 19;
 /// Longest snapshot line accepted (the importer's change report uses the same cap).
 pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
-
-/// The signed `ouk.delta` annotation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeltaAnnotation {
-    /// sha256 (hex) of the base kit file.
-    pub base_kit_sha256: String,
-    /// Sequence of the base kit.
-    pub base_sequence: u64,
-    /// sha256 (hex) of the rebuilt `feeds/advisories.ndjson`.
-    pub result_advisories_sha256: String,
-    /// Size in bytes of the rebuilt `feeds/advisories.ndjson`.
-    pub result_advisories_size: u64,
-    /// Whether the importer exports a Trivy DB from the rebuilt snapshot (what the full kit of
-    /// the same build would carry as `trivy/db.tar.gz`), with `UpdatedAt` = the kit's
-    /// `created_at`.
-    pub trivy_db: bool,
-    /// Lines of `delta/upserts.ndjson`.
-    pub upserts: u64,
-    /// Lines of `delta/removed.ndjson`.
-    pub removed: u64,
-    /// Members of the full kit that travel as a line patch against the base generation's copy.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub patched: Vec<PatchedMember>,
-    /// sha256 (hex) of the base kit's `feeds/advisories.ndjson`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_advisories_sha256: Option<String>,
-    /// Manifest digest (hex) of the full kit of the same build (`--twin`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub twin_manifest_sha256: Option<String>,
-}
-
-/// One member rebuilt by the importer from the base generation's copy and a line patch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchedMember {
-    /// The member of the full kit (and of the generation) that is rebuilt.
-    pub path: String,
-    /// The member of this kit holding the patch.
-    pub patch: String,
-    /// sha256 (hex) of the rebuilt file.
-    pub result_sha256: String,
-    /// Its size in bytes.
-    pub result_size: u64,
-}
 
 /// The kit a delta applies to.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod delta;
 pub mod digest;
 pub mod dsse;
 pub mod error;

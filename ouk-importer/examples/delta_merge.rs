@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
-use ouk_importer::delta::{merge, DeltaSpec, MergeError};
+use ouk_importer::delta::{merge, DeltaAnnotation, MergeError};
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
@@ -16,7 +16,7 @@ fn main() {
         std::process::exit(2);
     }
     let open = |p: &str| BufReader::with_capacity(1 << 16, File::open(p).expect(p));
-    let spec: DeltaSpec = serde_json::from_value(serde_json::json!({
+    let spec: DeltaAnnotation = serde_json::from_value(serde_json::json!({
         "base_kit_sha256": "00".repeat(32),
         "base_sequence": 0,
         "result_advisories_sha256": a[4],

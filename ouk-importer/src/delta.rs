@@ -32,66 +32,13 @@ use crate::error::{Class, Error, Result};
 use crate::fsx::{self, Access};
 use crate::store::Store;
 
-/// Annotation key of a delta kit.
-pub const ANNOTATION: &str = "ouk.delta";
-/// Member carrying the added and changed records.
-pub const UPSERTS_PATH: &str = "delta/upserts.ndjson";
-/// Member carrying the ids of removed records.
-pub const REMOVED_PATH: &str = "delta/removed.ndjson";
-/// The rebuilt snapshot.
-pub const SNAPSHOT_PATH: &str = "feeds/advisories.ndjson";
+pub use ouk_format::delta::{
+    DeltaAnnotation, PatchedMember, ANNOTATION, MAX_PATCHED, PATCH_DIR, REMOVED_PATH,
+    SNAPSHOT_PATH, UPSERTS_PATH,
+};
+
 /// Longest line read from any input (the change report's cap).
 pub const MAX_LINE_BYTES: usize = crate::changes::MAX_LINE_BYTES;
-
-/// The signed `ouk.delta` annotation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeltaSpec {
-    /// sha256 (hex) of the base kit file.
-    pub base_kit_sha256: String,
-    /// Sequence of the base kit.
-    pub base_sequence: u64,
-    /// sha256 (hex) of the rebuilt `feeds/advisories.ndjson`.
-    pub result_advisories_sha256: String,
-    /// Size of the rebuilt `feeds/advisories.ndjson`.
-    pub result_advisories_size: u64,
-    /// Export a Trivy DB from the rebuilt snapshot.
-    pub trivy_db: bool,
-    /// Lines of `delta/upserts.ndjson` (informational).
-    pub upserts: u64,
-    /// Lines of `delta/removed.ndjson` (informational).
-    pub removed: u64,
-    /// Members rebuilt from the base generation's copy and a line patch (§4.8).
-    #[serde(default)]
-    pub patched: Vec<PatchedSpec>,
-    /// sha256 (hex) of the base kit's `feeds/advisories.ndjson`: a generation of the base
-    /// sequence with that snapshot is a base too (§4.7).
-    #[serde(default)]
-    pub base_advisories_sha256: Option<String>,
-    /// Manifest digest (hex) of the full kit of the same build (§4.7, twins): a store holding
-    /// either one takes the other as already imported instead of as an equivocation.
-    #[serde(default)]
-    pub twin_manifest_sha256: Option<String>,
-}
-
-/// One member of the full kit that a delta carries as a line patch (spec §4.8).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchedSpec {
-    /// The member rebuilt (in the base generation and in the new one).
-    pub path: String,
-    /// The member of the delta kit holding the patch: `delta/patch/` then `path`.
-    pub patch: String,
-    /// sha256 (hex) of the rebuilt file.
-    pub result_sha256: String,
-    /// Its size.
-    pub result_size: u64,
-}
-
-/// Where a delta carries the line patch of a member: this prefix, then the member's path.
-pub const PATCH_DIR: &str = "delta/patch/";
-/// Most members one delta may patch.
-pub const MAX_PATCHED: usize = 16;
 
 /// Why a delta kit was refused.
 #[derive(Debug, thiserror::Error)]
@@ -200,22 +147,22 @@ impl DeltaError {
 #[derive(Debug)]
 pub struct Prepared {
     /// The signed annotation.
-    pub spec: DeltaSpec,
+    pub spec: DeltaAnnotation,
     /// The base generation's name.
     pub base_generation: String,
     /// The base generation's snapshot.
     pub base_snapshot: PathBuf,
     /// Each patched member with the base generation's copy of it.
-    pub patched: Vec<(PatchedSpec, PathBuf)>,
+    pub patched: Vec<(PatchedMember, PathBuf)>,
 }
 
 /// The delta annotation of a manifest, checked against the member set; `None` for a full kit.
-pub fn spec(m: &Manifest) -> Result<Option<DeltaSpec>> {
+pub fn spec(m: &Manifest) -> Result<Option<DeltaAnnotation>> {
     let Some(value) = m.annotations.get(ANNOTATION) else {
         return Ok(None);
     };
     let invalid = |s: String| Error::from(DeltaError::Invalid(s));
-    let spec: DeltaSpec = serde_json::from_value(value.clone())
+    let spec: DeltaAnnotation = serde_json::from_value(value.clone())
         .map_err(|e| invalid(format!("annotation {ANNOTATION}: {e}")))?;
     for (what, hex) in [
         ("base_kit_sha256", &spec.base_kit_sha256),
@@ -273,7 +220,7 @@ pub fn twins(a: &Manifest, a_digest: &Sha256, b: &Manifest, b_digest: &Sha256) -
 
 fn delta_twin_of(
     delta_m: &Manifest,
-    delta: &DeltaSpec,
+    delta: &DeltaAnnotation,
     full: &Manifest,
     full_digest: &Sha256,
 ) -> bool {
@@ -366,7 +313,7 @@ pub fn generation_manifest(
 
 /// §4.8's rules for `patched`: a few distinct members, each a valid path outside `delta/` that
 /// the delta neither carries nor rebuilds otherwise, patched by the member `delta/patch/<path>`.
-fn check_patched(spec: &DeltaSpec, has: &dyn Fn(&str) -> bool) -> Result<()> {
+fn check_patched(spec: &DeltaAnnotation, has: &dyn Fn(&str) -> bool) -> Result<()> {
     let invalid = |s: String| Error::from(DeltaError::Invalid(s));
     if spec.patched.len() > MAX_PATCHED {
         return Err(invalid(format!(
@@ -586,7 +533,7 @@ fn create_staged(staging: &Path, rel: &str) -> Result<File> {
 
 /// Rebuilds `<staging>/<path>` from the base generation's copy and the verified patch member,
 /// writing nothing past the signed size, and checks the signed digest.
-fn apply_patch(spec: &PatchedSpec, base_file: &Path, staging: &Path) -> Result<()> {
+fn apply_patch(spec: &PatchedMember, base_file: &Path, staging: &Path) -> Result<()> {
     let open = |path: &Path| -> Result<BufReader<File>> {
         fsx::open_store_file(path, Access::Read)?
             .map(|f| BufReader::with_capacity(1 << 16, f))
@@ -661,7 +608,7 @@ pub fn merge(
     base_path: &Path,
     upserts: impl BufRead,
     removed: impl BufRead,
-    spec: &DeltaSpec,
+    spec: &DeltaAnnotation,
     out: &mut impl Write,
 ) -> std::result::Result<(), MergeError> {
     let mut base = Lines::new(base, Side::Base(base_path.to_path_buf()));
@@ -888,8 +835,8 @@ mod tests {
             .collect()
     }
 
-    fn spec_for(result: &[u8]) -> DeltaSpec {
-        DeltaSpec {
+    fn spec_for(result: &[u8]) -> DeltaAnnotation {
+        DeltaAnnotation {
             base_kit_sha256: "00".repeat(32),
             base_sequence: 1,
             result_advisories_sha256: Sha256::of(result).to_hex(),
@@ -903,7 +850,7 @@ mod tests {
         }
     }
 
-    fn run(base: &[u8], up: &[u8], rm: &[u8], spec: &DeltaSpec) -> Result<Vec<u8>, String> {
+    fn run(base: &[u8], up: &[u8], rm: &[u8], spec: &DeltaAnnotation) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         merge(base, Path::new("base"), up, rm, spec, &mut out)
             .map(|()| out)

@@ -6,6 +6,9 @@
 //! Each case's prior kit is a full kit of sequence 4 whose snapshot is sorted by id (the base
 //! every delta here names); the delta itself has sequence [`fixture::BASE_SEQUENCE`].
 
+use ouk_format::delta::{
+    ANNOTATION, LINE_PATCH_MEDIA_TYPE, REMOVED_PATH as REMOVED, UPSERTS_PATH as UPSERTS,
+};
 use ouk_format::digest::Sha256;
 use ouk_format::manifest::MemberRole;
 use ouk_format::media_types::OSV_NDJSON_MEDIA_TYPE;
@@ -17,10 +20,7 @@ use crate::{Category, HostileCase, Layer, EXIT_IO, EXIT_POLICY, EXIT_VERIFICATIO
 
 /// Sequence of the base kit the deltas apply to.
 const BASE_KIT_SEQUENCE: u64 = 4;
-const UPSERTS: &str = "delta/upserts.ndjson";
-const REMOVED: &str = "delta/removed.ndjson";
 const SNAPSHOT_PATCH: &str = "delta/patch/feeds/snapshot.json";
-const LINE_PATCH_MEDIA_TYPE: &str = "application/vnd.ouk.line-patch.v1";
 
 /// The base snapshot: 1 000 records, sorted by id (byte order), as a merge writes them.
 fn base_advisories() -> Vec<u8> {
@@ -111,7 +111,7 @@ fn delta_kit(d: Delta) -> Vec<u8> {
     }
     kit.manifest
         .annotations
-        .insert("ouk.delta".to_owned(), d.annotation);
+        .insert(ANNOTATION.to_owned(), d.annotation);
     kit.rederive(&opts);
     kit.bytes()
 }
