@@ -453,16 +453,7 @@ pub fn prepare(
         } else {
             0
         });
-    let dir = store.staging_dir();
-    let available =
-        fs4::available_space(&dir).map_err(|e| Error::io("measuring free space", &dir, e))?;
-    if needed > available {
-        return Err(Error::InsufficientSpace {
-            path: dir,
-            needed,
-            available,
-        });
-    }
+    fsx::ensure_free_space(&store.staging_dir(), needed)?;
     Ok(Some(Prepared {
         spec,
         base_generation: g.name,

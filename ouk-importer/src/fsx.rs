@@ -268,6 +268,22 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
+/// Refuses with `insufficient_space` unless the file system of `dir` has `needed` bytes free: checked
+/// against signed or declared sizes before anything is written, so a large kit fails cleanly
+/// instead of filling the disk half-way.
+pub fn ensure_free_space(dir: &Path, needed: u64) -> Result<()> {
+    let available =
+        fs4::available_space(dir).map_err(|e| Error::io("measuring free space", dir, e))?;
+    if needed > available {
+        return Err(Error::InsufficientSpace {
+            path: dir.to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    Ok(())
+}
+
 /// fsync every regular file and directory below and including `root` (files first, directories
 /// deepest first), without following symlinks. Files the sink already synced cost almost nothing;
 /// files written by other code (the Trivy installer) are covered too.

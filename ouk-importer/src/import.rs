@@ -450,17 +450,7 @@ impl Session {
             .saturating_add(unpacked)
             .saturating_add(2 * opened.header.envelope.len() as u64)
             .saturating_add(FREE_SPACE_MARGIN);
-        let dir = self.store.staging_dir();
-        let available =
-            fs4::available_space(&dir).map_err(|e| Error::io("measuring free space", &dir, e))?;
-        if needed > available {
-            return Err(Error::InsufficientSpace {
-                path: dir,
-                needed,
-                available,
-            });
-        }
-        Ok(())
+        fsx::ensure_free_space(&self.store.staging_dir(), needed)
     }
 
     #[allow(clippy::too_many_arguments)]

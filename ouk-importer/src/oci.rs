@@ -84,15 +84,7 @@ pub fn pull(
     let hex = artifact.layer.digest.hex();
     let kept = remove_other_downloads(&downloads, &hex)?;
     let needed = artifact.layer.size.saturating_sub(kept) + DOWNLOAD_MARGIN;
-    let available = fs4::available_space(&downloads)
-        .map_err(|e| Error::io("measuring free space", &downloads, e))?;
-    if available < needed {
-        return Err(Error::InsufficientSpace {
-            path: downloads,
-            needed,
-            available,
-        });
-    }
+    crate::fsx::ensure_free_space(&downloads, needed)?;
     let mut seen: Option<u64> = None;
     let pulled = registry.download(&r, manifest, artifact, &downloads, &mut |done, total| {
         // The transport reports totals; the bar wants increments.
