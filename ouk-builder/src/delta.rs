@@ -14,12 +14,13 @@
 //! record is a changed one (its new line carries `withdrawn`).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ouk_format::archive::members::member_entry_name;
 use ouk_format::archive::reader::read_manifest_unverified;
 use ouk_format::digest::{Hasher, HashingWriter, Sha256};
+use ouk_format::lines::{read_capped_line, CappedLine};
 use ouk_format::member_path::MemberPath;
 use serde::{Deserialize, Serialize};
 
@@ -411,14 +412,8 @@ impl Lines {
     fn next(&mut self) -> Result<Option<Line>, BuildError> {
         let mut raw = Vec::new();
         self.line_no += 1;
-        let cap = MAX_LINE_BYTES as u64 + 1;
-        let n = (&mut self.reader)
-            .take(cap)
-            .read_until(b'\n', &mut raw)
+        let read = read_capped_line(&mut self.reader, &mut raw, MAX_LINE_BYTES)
             .map_err(BuildError::io(&self.path))?;
-        if n == 0 {
-            return Ok(None);
-        }
         let bad = |why: String| {
             BuildError::Delta(format!(
                 "{} line {}: {why}",
@@ -426,10 +421,10 @@ impl Lines {
                 self.line_no
             ))
         };
-        if raw.last() == Some(&b'\n') {
-            raw.pop();
-        } else if n as u64 == cap {
-            return Err(bad(format!("longer than {MAX_LINE_BYTES} bytes")));
+        match read {
+            CappedLine::End => return Ok(None),
+            CappedLine::TooLong => return Err(bad(format!("longer than {MAX_LINE_BYTES} bytes"))),
+            CappedLine::Line | CappedLine::Unterminated => {}
         }
         let id = line_id(&raw).map_err(|e| bad(format!("no readable id ({e})")))?;
         if let Some(last) = &self.last {

@@ -7,8 +7,9 @@
 //! `diff`); only the per-ecosystem and per-severity counts stay in memory.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
+use ouk_format::lines::{read_capped_line, CappedLine};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ChangesError, Side};
@@ -171,27 +172,22 @@ impl<R: BufRead> SortedLines<R> {
 
     fn next_line(&mut self) -> Result<Option<Line>, ChangesError> {
         loop {
-            self.buf.clear();
             self.line_no += 1;
-            let cap = self.max_line_bytes as u64 + 1;
-            let n = (&mut self.reader)
-                .take(cap)
-                .read_until(b'\n', &mut self.buf)
+            let read = read_capped_line(&mut self.reader, &mut self.buf, self.max_line_bytes)
                 .map_err(|source| ChangesError::Read {
                     side: self.side,
                     source,
                 })?;
-            if n == 0 {
-                return Ok(None);
-            }
-            if self.buf.last() == Some(&b'\n') {
-                self.buf.pop();
-            } else if n as u64 == cap {
-                return Err(ChangesError::LineTooLong {
-                    side: self.side,
-                    line: self.line_no,
-                    limit: self.max_line_bytes,
-                });
+            match read {
+                CappedLine::End => return Ok(None),
+                CappedLine::TooLong => {
+                    return Err(ChangesError::LineTooLong {
+                        side: self.side,
+                        line: self.line_no,
+                        limit: self.max_line_bytes,
+                    })
+                }
+                CappedLine::Line | CappedLine::Unterminated => {}
             }
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;

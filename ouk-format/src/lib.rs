@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod keys;
 pub mod limits;
 pub mod line_patch;
+pub mod lines;
 pub mod manifest;
 pub mod media_types;
 pub mod member_path;

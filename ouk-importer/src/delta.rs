@@ -21,10 +21,11 @@
 //! member of the kit is then where the manifest says); the generation has no `trivy/db.tar.gz`.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ouk_format::digest::{Hasher, Sha256};
+use ouk_format::lines::{read_capped_line, CappedLine};
 use ouk_format::manifest::Manifest;
 use serde::Deserialize;
 
@@ -752,28 +753,24 @@ impl<R: BufRead> Lines<R> {
     }
 
     fn next(&mut self) -> std::result::Result<Option<Line>, MergeError> {
-        self.buf.clear();
         self.line_no += 1;
-        let cap = MAX_LINE_BYTES as u64 + 1;
-        let n = (&mut self.reader)
-            .take(cap)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| {
+        let read =
+            read_capped_line(&mut self.reader, &mut self.buf, MAX_LINE_BYTES).map_err(|e| {
                 let path = match &self.side {
                     Side::Base(p) => p.clone(),
                     _ => PathBuf::from(self.member()),
                 };
                 MergeError::Other(Error::io("reading", path, e))
             })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
-        } else if n as u64 == cap {
-            return Err(self.fail(format!("longer than {MAX_LINE_BYTES} bytes")));
-        } else {
-            return Err(self.fail("the last line has no newline".to_owned()));
+        match read {
+            CappedLine::End => return Ok(None),
+            CappedLine::Line => {}
+            CappedLine::TooLong => {
+                return Err(self.fail(format!("longer than {MAX_LINE_BYTES} bytes")))
+            }
+            CappedLine::Unterminated => {
+                return Err(self.fail("the last line has no newline".to_owned()))
+            }
         }
         let id = match self.side {
             Side::Removed => serde_json::from_slice::<String>(&self.buf)
