@@ -457,10 +457,6 @@ pub fn build_variant(
         ));
     }
 
-    if let Some(twin) = variant.delta.and_then(|d| d.twin.as_ref()) {
-        check_twin_members(twin, &artefacts, &patched_paths)?;
-    }
-
     // 4. User SBOMs, validated on input.
     let mut sbom_deps = Vec::new();
     for arg in &req.sboms {
@@ -503,6 +499,9 @@ pub fn build_variant(
     let blobs = work.path().join("blobs");
     fs::create_dir_all(&blobs).map_err(BuildError::io(&blobs))?;
     let mut packed = pack_all(artefacts, &blobs, req.chunk_size, progress)?;
+    if let Some(twin) = variant.delta.and_then(|d| d.twin.as_ref()) {
+        check_twin_members(twin, &packed, &patched_paths)?;
+    }
 
     // 6. The kit SBOM describes every member so far; artefacts without their own SBOM link to it.
     let kit_id = req
@@ -867,23 +866,22 @@ fn check_twin_content(
     Ok(())
 }
 
-/// Every payload member this delta carries outside `delta/` is in the twin with the same bytes,
+/// Every payload member this delta packed outside `delta/` is in the twin with the same bytes,
 /// and the twin carries no payload but those, the snapshot, the patched members and the DB.
 fn check_twin_members(
     twin: &crate::delta::Twin,
-    artefacts: &[Artefact],
+    packed: &[Packed],
     patched: &[String],
 ) -> Result<(), BuildError> {
-    let carried: Vec<&Artefact> = artefacts
+    // The digests packing measured: nothing is read again.
+    let carried: Vec<&Member> = packed
         .iter()
-        .filter(|a| a.role == MemberRole::Payload && !a.path.as_str().starts_with("delta/"))
+        .map(|p| &p.member)
+        .filter(|m| m.role == MemberRole::Payload && !m.path.as_str().starts_with("delta/"))
         .collect();
-    for a in &carried {
-        let ours = Sha256::of_reader(File::open(&a.file).map_err(BuildError::io(&a.file))?)
-            .map_err(BuildError::io(&a.file))?
-            .0;
-        if twin.member_sha256(a.path.as_str()) != Some(ours) {
-            return Err(twin.mismatch(format!("its {} is not this build's", a.path)));
+    for m in &carried {
+        if twin.member_sha256(m.path.as_str()) != Some(m.uncompressed.sha256) {
+            return Err(twin.mismatch(format!("its {} is not this build's", m.path)));
         }
     }
     for m in &twin.manifest.members {
@@ -892,7 +890,7 @@ fn check_twin_members(
             || p == crate::delta::SNAPSHOT_PATH
             || p == TRIVY_DB_PATH
             || patched.iter().any(|q| q == p)
-            || carried.iter().any(|a| a.path.as_str() == p);
+            || carried.iter().any(|c| c.path.as_str() == p);
         if !known {
             return Err(twin.mismatch(format!("it carries {p}, which this delta does not")));
         }
