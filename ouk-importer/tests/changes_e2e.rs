@@ -6,44 +6,22 @@
 
 mod devkit;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use devkit::{dev_request, importer, now_unix, root};
+use devkit::{dev_request, importer, now_unix, real_sources, root, shared_feeds};
 use ouk_builder::build::{build, SbomArg};
 use ouk_builder::progress::Silent;
-use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
+use ouk_feeds::MergeOptions;
 use ouk_format::time::Timestamp;
 
 const ADDED: &str = "GHSA-jjg7-2v4v-x38h";
 const AFFECTED_SBOM: &str =
     "cyclonedx-1.5/cyclonedx-python_requirements_file_with-comments_1.5.json";
 
-fn shared_feeds() -> PathBuf {
-    let p = root().join("../shared/feeds");
-    assert!(
-        p.join("ghsa").is_dir(),
-        "../shared/feeds is missing beside the checkout ({})",
-        p.display()
-    );
-    p
-}
-
 fn kit(out: &Path, sequence: u64, next_day: bool) {
     let feeds = shared_feeds();
-    let mut sources = vec![
-        SourceSpec::new(SourceKind::Ghsa, feeds.join("ghsa")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("go")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("pysec")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("rustsec")),
-        SourceSpec::new(SourceKind::Nvd, feeds.join("nvd")),
-    ];
-    if next_day {
-        sources.push(SourceSpec::new(
-            SourceKind::Ghsa,
-            root().join("testdata/changes/next-day"),
-        ));
-    }
+    let sources = real_sources(next_day);
     // Yesterday's and today's kits, by the real clock (the importer checks both times).
     let created = Timestamp::from_unix(now_unix() - 86_400 * (3 - sequence as i64));
     let mut req = dev_request(out, sequence, created, created.plus_secs(300 * 86_400));

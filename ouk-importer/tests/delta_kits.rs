@@ -8,44 +8,15 @@ mod devkit;
 
 use std::path::{Path, PathBuf};
 
-use devkit::{import_json as import, root, scan_json};
+use devkit::{dev_request, import_json as import, real_sources as sources, root, scan_json};
 
 use ouk_builder::build::{build, build_variant, BuildRequest, BuildVariant, TrivySource};
 use ouk_builder::delta::{
     base_from_kit, build_delta, twin_from_kit, DeltaAnnotation, DeltaFiles, DeltaRequest,
 };
-use ouk_builder::keyfile::{load_signer, Passwords};
 use ouk_builder::progress::Silent;
-use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
+use ouk_feeds::MergeOptions;
 use ouk_format::time::Timestamp;
-
-fn shared_feeds() -> PathBuf {
-    let p = root().join("../shared/feeds");
-    assert!(
-        p.join("ghsa").is_dir(),
-        "../shared/feeds is missing beside the checkout ({})",
-        p.display()
-    );
-    p
-}
-
-fn sources(next_day: bool) -> Vec<SourceSpec> {
-    let feeds = shared_feeds();
-    let mut sources = vec![
-        SourceSpec::new(SourceKind::Ghsa, feeds.join("ghsa")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("go")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("pysec")),
-        SourceSpec::new(SourceKind::Osv, feeds.join("rustsec")),
-        SourceSpec::new(SourceKind::Nvd, feeds.join("nvd")),
-    ];
-    if next_day {
-        sources.push(SourceSpec::new(
-            SourceKind::Ghsa,
-            root().join("testdata/changes/next-day"),
-        ));
-    }
-    sources
-}
 
 /// Creation time of day `day` (1 or 2) by the real clock (the importer checks both times);
 /// `shift` seconds more give another kit of the same day.
@@ -60,31 +31,14 @@ fn created(day: i64, shift: i64) -> Timestamp {
 }
 
 fn request(out: &Path, sequence: u64, next_day: bool, created: Timestamp) -> BuildRequest {
-    let keys = root().join("keys/dev");
-    let pw = Passwords::default();
-    BuildRequest {
-        payload_dirs: Vec::new(),
-        sources: sources(next_day),
-        merge: MergeOptions {
-            fallback_modified_unix: Some(created.unix()),
-            ..MergeOptions::default()
-        },
-        sboms: Vec::new(),
-        trivy: TrivySource::Export,
-        kit_signers: vec![load_signer(&keys.join("kit.key"), &pw).unwrap()],
-        attestation_signers: vec![load_signer(&keys.join("attestation.key"), &pw).unwrap()],
-        sequence,
-        channel: "stable".into(),
-        kit_id: None,
-        created_at: created,
-        expires_at: created.plus_secs(300 * 86_400),
-        builder_id: "https://ouk.dev/builders/dev".into(),
-        previous_kit: None,
-        out: out.to_path_buf(),
-        chunk_size: ouk_format::archive::writer::DEFAULT_CHUNK_SIZE,
-        blob_signature: false,
-        trust_chain: Vec::new(),
-    }
+    let mut req = dev_request(out, sequence, created, created.plus_secs(300 * 86_400));
+    req.sources = sources(next_day);
+    req.merge = MergeOptions {
+        fallback_modified_unix: Some(created.unix()),
+        ..MergeOptions::default()
+    };
+    req.trivy = TrivySource::Export;
+    req
 }
 
 fn import_ok(kit: &Path, store: &Path) -> serde_json::Value {

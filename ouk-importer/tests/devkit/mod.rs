@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use ouk_builder::build::{BuildRequest, TrivySource};
 use ouk_builder::keyfile::{load_signer, Passwords};
-use ouk_feeds::MergeOptions;
+use ouk_feeds::{MergeOptions, SourceKind, SourceSpec};
 use ouk_format::time::Timestamp;
 
 /// The workspace root.
@@ -76,6 +76,37 @@ pub fn scan_json(cmd: &str, dir: &Path, store: &Path) -> (Option<i32>, serde_jso
     }
     args.push(dir.as_os_str());
     run_json(&args, store)
+}
+
+/// `../shared/feeds`, read in place (never copied into the repository).
+pub fn shared_feeds() -> PathBuf {
+    let p = root().join("../shared/feeds");
+    assert!(
+        p.join("ghsa").is_dir(),
+        "../shared/feeds is missing beside the checkout ({})",
+        p.display()
+    );
+    p
+}
+
+/// The real feeds of `../shared/feeds` (GHSA, Go, PyPA, RustSec, NVD) as day 1; with `next_day`,
+/// plus the one real advisory of `testdata/changes/next-day` (day 2).
+pub fn real_sources(next_day: bool) -> Vec<SourceSpec> {
+    let feeds = shared_feeds();
+    let mut sources = vec![
+        SourceSpec::new(SourceKind::Ghsa, feeds.join("ghsa")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("go")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("pysec")),
+        SourceSpec::new(SourceKind::Osv, feeds.join("rustsec")),
+        SourceSpec::new(SourceKind::Nvd, feeds.join("nvd")),
+    ];
+    if next_day {
+        sources.push(SourceSpec::new(
+            SourceKind::Ghsa,
+            root().join("testdata/changes/next-day"),
+        ));
+    }
+    sources
 }
 
 /// Seconds since the epoch by the real clock (the importer checks kit times against it).
