@@ -307,8 +307,9 @@ impl<W: Write> Write for CappedHashingWriter<W> {
 }
 
 /// Writes the patch that turns `base` into `new` to `out` (builder side). Reads each input
-/// once; memory: 36 bytes per chunk of the base, one chunk of `new`, and a 64 KiB insert
-/// buffer. The caller should check the patch with [`apply`] before signing it.
+/// once; memory: a sha256 and a line count per chunk of the base (and a map entry), one chunk
+/// of `new`, and a 64 KiB insert buffer. The caller should check the patch with [`apply`]
+/// before signing it.
 pub fn diff(base: impl BufRead, new: impl BufRead, out: impl Write) -> io::Result<PatchStats> {
     let mut base_chunks: Vec<(Sha256, u64)> = Vec::new();
     let mut remaining: HashMap<Sha256, u32> = HashMap::new();

@@ -468,11 +468,6 @@ pub fn prepare(
 /// `<staging>/trivy/db/` when the annotation says so. Returns the installed DB file, relative to
 /// `staging`, like the full-kit install.
 pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String>> {
-    let open = |path: &Path| -> Result<BufReader<File>> {
-        fsx::open_store_file(path, Access::Read)?
-            .map(|f| BufReader::with_capacity(1 << 16, f))
-            .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
-    };
     let out_path = staging.join(SNAPSHOT_PATH);
     // A delta need not carry any other `feeds/` member (it may patch them all).
     let out = create_staged(staging, SNAPSHOT_PATH)?;
@@ -509,6 +504,13 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
 }
 
+/// A store or staged file opened for reading (never through a link), buffered.
+fn open(path: &Path) -> Result<BufReader<File>> {
+    fsx::open_store_file(path, Access::Read)?
+        .map(|f| BufReader::with_capacity(1 << 16, f))
+        .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
+}
+
 /// Creates the new file `<staging>/<rel>` (`rel` a checked member path), its directories created
 /// one level at a time below the staging directory, never through a link.
 fn create_staged(staging: &Path, rel: &str) -> Result<File> {
@@ -526,11 +528,6 @@ fn create_staged(staging: &Path, rel: &str) -> Result<File> {
 /// Rebuilds `<staging>/<path>` from the base generation's copy and the verified patch member,
 /// writing nothing past the signed size, and checks the signed digest.
 fn apply_patch(spec: &PatchedMember, base_file: &Path, staging: &Path) -> Result<()> {
-    let open = |path: &Path| -> Result<BufReader<File>> {
-        fsx::open_store_file(path, Access::Read)?
-            .map(|f| BufReader::with_capacity(1 << 16, f))
-            .ok_or_else(|| Error::io("opening", path, std::io::ErrorKind::NotFound.into()))
-    };
     let out_path = staging.join(&spec.path);
     let out = BufWriter::with_capacity(1 << 16, create_staged(staging, &spec.path)?);
     let patch = staging.join(&spec.patch);
