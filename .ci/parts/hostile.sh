@@ -18,10 +18,12 @@ export OUK_RSS_REPORT="$tgt/hostile-rss.tsv"
 echo "== hostile: binary-level suite (every case through the importer CLI, peak RSS measured)"
 cargo test -p ouk-hostile --test binary_level -- --nocapture
 echo "== hostile: peak RSS per case (KiB), largest first"
-sort -t$'\t' -k2 -n -r "$OUK_RSS_REPORT" | head -n 10
+# `sed -n` reads all of sort's output: `| head` would exit early and, under pipefail,
+# sort's next write would end the whole part with SIGPIPE (exit 141; CI failed on it once).
+sort -t$'\t' -k2 -n -r "$OUK_RSS_REPORT" | sed -n '1,10p'
 
 echo "== hostile: bounded fuzz run"
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if ! rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
     echo "SKIP: no nightly toolchain (rustup toolchain list has none); cargo-fuzz needs nightly." >&2
     echo "      Install one with 'rustup toolchain install nightly' to run the fuzz targets." >&2
     exit 0

@@ -212,7 +212,7 @@ registry_stop() {
   case "$pid" in '' | *[!0-9]*) return 0 ;; esac
   # Only signal the process if it is still our registry: after a reboot or a long pause the pid
   # may belong to something else.
-  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "serve $dir/config.yml"; then
+  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -F "serve $dir/config.yml" >/dev/null; then
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
