@@ -7,8 +7,8 @@
 //! crash. This module only stores bytes; records are encoded by `codec.rs`.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::sync::Mutex;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
 
 use crate::error::FeedError;
 
@@ -59,16 +59,15 @@ impl SpillWriter {
             what: "flushing",
             source: e.into_error(),
         })?;
-        Ok(SpillReader {
-            file: Mutex::new(file),
-        })
+        Ok(SpillReader { file })
     }
 }
 
-/// Positional reader of a finished spill file (shared by the merge threads).
+/// Positional reader of a finished spill file, shared by the merge threads: `pread`
+/// takes no lock and moves no shared offset, so both threads read at once.
 #[derive(Debug)]
 pub(crate) struct SpillReader {
-    file: Mutex<File>,
+    file: File,
 }
 
 impl SpillReader {
@@ -79,10 +78,7 @@ impl SpillReader {
             what: "reading back",
             source,
         };
-        // A poisoned lock only means another reader panicked; the file is still valid.
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.seek(SeekFrom::Start(slot.off)).map_err(rerr)?;
-        f.read_exact(&mut buf).map_err(rerr)?;
+        self.file.read_exact_at(&mut buf, slot.off).map_err(rerr)?;
         Ok(buf)
     }
 }
