@@ -11,6 +11,7 @@ pub mod cosign_key;
 pub mod delta;
 pub mod error;
 pub mod keyfile;
+mod kit_file;
 pub mod progress;
 pub mod publish;
 pub mod split;
