@@ -87,6 +87,17 @@ pub enum SbomError {
         /// The file.
         path: PathBuf,
     },
+    /// An SBOM in an encoding this reader does not read (SPDX tag-value, RDF or YAML,
+    /// CycloneDX XML): named so it is not silently left out of a re-scan.
+    #[error("{}: {encoding} is not read; convert it to {want} JSON", path.display())]
+    UnsupportedEncoding {
+        /// The file.
+        path: PathBuf,
+        /// What the file name says it is.
+        encoding: &'static str,
+        /// The JSON format to convert it to.
+        want: &'static str,
+    },
     /// A CycloneDX or SPDX version this reader does not support.
     #[error("{}: unsupported {format:?} version {version:?}", path.display())]
     UnsupportedVersion {
@@ -563,19 +574,53 @@ pub fn read_sbom_dir(dir: &Path, max_bytes: u64) -> Result<Vec<SbomDirEntry>, Sb
                 continue;
             }
         };
+        if !entry.file_type().is_file() {
+            continue;
+        }
         let is_json = entry
             .path()
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if !entry.file_type().is_file() || !is_json {
-            continue;
+        if is_json {
+            out.push((
+                relative(dir, entry.path()),
+                read_sbom(entry.path(), max_bytes),
+            ));
+        } else if let Some((encoding, want)) = other_sbom_encoding(entry.path()) {
+            out.push((
+                relative(dir, entry.path()),
+                Err(SbomError::UnsupportedEncoding {
+                    path: entry.path().to_path_buf(),
+                    encoding,
+                    want,
+                }),
+            ));
         }
-        out.push((
-            relative(dir, entry.path()),
-            read_sbom(entry.path(), max_bytes),
-        ));
     }
     Ok(out)
+}
+
+/// SBOMs other tools write in encodings this reader does not read, recognised by the file name
+/// endings their specs and the common generators use (Trivy, Syft, cdxgen, `spdx-tools`).
+/// Other files in an SBOM directory (READMEs, signatures) are ignored.
+fn other_sbom_encoding(path: &Path) -> Option<(&'static str, &'static str)> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    const SPDX: &str = "SPDX 2.x";
+    const CDX: &str = "CycloneDX";
+    [
+        (".spdx", "SPDX tag-value", SPDX),
+        (".spdx.rdf", "SPDX RDF/XML", SPDX),
+        (".spdx.rdf.xml", "SPDX RDF/XML", SPDX),
+        (".spdx.xml", "SPDX XML", SPDX),
+        (".spdx.yaml", "SPDX YAML", SPDX),
+        (".spdx.yml", "SPDX YAML", SPDX),
+        (".cdx.xml", "CycloneDX XML", CDX),
+        ("bom.xml", "CycloneDX XML", CDX),
+        (".cdx.proto", "CycloneDX protobuf", CDX),
+    ]
+    .into_iter()
+    .find(|(ending, _, _)| name.ends_with(ending))
+    .map(|(_, encoding, want)| (encoding, want))
 }
 
 fn relative(dir: &Path, path: &Path) -> String {
@@ -761,5 +806,36 @@ mod tests {
         let names: Vec<_> = got.iter().map(|(n, r)| (n.as_str(), r.is_ok())).collect();
         assert_eq!(names, [("a.json", false), ("sub/b.json", true)]);
         assert!(read_sbom_dir(&root.join("nope"), 1).is_err());
+    }
+
+    /// An SBOM the reader cannot read must show up as unreadable, not vanish from a re-scan.
+    #[test]
+    fn sboms_in_other_encodings_are_named_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "app.spdx",
+            "img.SPDX.yaml",
+            "svc.cdx.xml",
+            "bom.xml",
+            "README.md",
+        ] {
+            std::fs::write(root.join(name), "x").unwrap();
+        }
+        let got = read_sbom_dir(root, 1 << 20).unwrap();
+        let named: Vec<(&str, String)> = got
+            .iter()
+            .map(|(n, r)| (n.as_str(), r.as_ref().unwrap_err().to_string()))
+            .collect();
+        assert_eq!(named.len(), 4, "{named:?}");
+        let find = |n: &str| named.iter().find(|(m, _)| *m == n).unwrap().1.clone();
+        assert!(
+            find("app.spdx").contains("SPDX tag-value is not read; convert it to SPDX 2.x JSON")
+        );
+        assert!(find("img.SPDX.yaml").contains("SPDX YAML"));
+        assert!(
+            find("svc.cdx.xml").contains("CycloneDX XML is not read; convert it to CycloneDX JSON")
+        );
+        assert!(find("bom.xml").contains("CycloneDX XML"));
     }
 }
