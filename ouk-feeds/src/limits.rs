@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest single JSON/YAML/XML file read (stops one giant file exhausting memory).
-    /// NVD API pages (2 000 CVEs) are ~30 MB; the default leaves room for that.
+    /// NVD API pages (2 000 CVEs) are ~30 MB; the default leaves room for that. In a streamed
+    /// NVD data feed file (`.json.gz`/`.json.zip`) it caps one `vulnerabilities[]` element.
     pub max_file_bytes: u64,
     /// Largest single uncompressed entry inside an `all.zip` (zip bomb guard).
     pub max_zip_entry_bytes: u64,
-    /// Largest total uncompressed bytes read from one `all.zip` (zip bomb guard).
+    /// Largest total uncompressed bytes read from one `all.zip` or one NVD data feed file
+    /// (decompression bomb guard).
     pub max_zip_total_bytes: u64,
     /// Most entries in one `all.zip`.
     pub max_zip_entries: u64,

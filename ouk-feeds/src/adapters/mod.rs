@@ -10,6 +10,7 @@ pub(crate) mod cnvd;
 pub(crate) mod enisa;
 pub(crate) mod jvn;
 pub(crate) mod nvd;
+mod nvd_feed;
 pub(crate) mod osv;
 pub(crate) mod xml;
 
@@ -83,7 +84,8 @@ fn wanted_ext(kind: SourceKind, path: &Path) -> bool {
         .unwrap_or_default();
     match kind {
         SourceKind::Osv => matches!(ext.as_str(), "json" | "yaml" | "yml" | "zip"),
-        SourceKind::Ghsa | SourceKind::Nvd | SourceKind::Enisa => ext == "json",
+        SourceKind::Nvd => ext == "json" || nvd_feed::is_feed_file(path),
+        SourceKind::Ghsa | SourceKind::Enisa => ext == "json",
         SourceKind::Cnnvd => matches!(ext.as_str(), "xml" | "json"),
         SourceKind::Cnvd | SourceKind::Jvn | SourceKind::Bdu => ext == "xml",
     }
@@ -203,6 +205,9 @@ struct FileOut {
 
 fn process_file(spec: &SourceSpec, path: &Path, opts: &ReadOptions<'_>) -> FileOut {
     let name = display(spec, path);
+    if spec.kind == SourceKind::Nvd && nvd_feed::is_feed_file(path) {
+        return nvd_feed::read_feed_file(&name, path, opts);
+    }
     let is_zip = path
         .extension()
         .and_then(|e| e.to_str())

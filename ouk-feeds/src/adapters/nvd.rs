@@ -1,5 +1,6 @@
 //! NVD CVE API 2.0 adapter: API response pages (`vulnerabilities[].cve`) and
-//! per-CVE files (one bare `cve` object, or `{"cve": {...}}`).
+//! per-CVE files (one bare `cve` object, or `{"cve": {...}}`); the compressed data
+//! feed files (`nvdcve-2.0-*.json.gz|zip`) are streamed by `nvd_feed`.
 //!
 //! Taken: `id`, `published`, `lastModified`, `vulnStatus` (`Rejected` => withdrawn),
 //! `cveTags[].tags`, English `descriptions`, `metrics.cvssMetricV40/V31/V30/V2`
@@ -215,6 +216,19 @@ fn convert(file: &str, c: Cve, max_id: usize) -> Result<SourceRecord, (Option<St
     Ok(r)
 }
 
+/// One `vulnerabilities[i]` element (`{"cve": {...}}`) of an API page or a data feed file.
+pub(super) fn one_item(out: &mut Parsed, file: &str, i: usize, raw: &str, max_id: usize) {
+    match serde_json::from_str::<Item<'_>>(raw) {
+        Ok(it) => one(out, file, it.cve.get(), max_id),
+        Err(e) => out.reject(
+            SourceKind::Nvd,
+            &format!("{file}#vulnerabilities[{i}]"),
+            None,
+            format!("no cve object: {e}"),
+        ),
+    }
+}
+
 fn one(out: &mut Parsed, file: &str, raw: &str, max_id: usize) {
     match serde_json::from_str::<Cve>(raw) {
         Ok(c) => match convert(file, c, max_id) {
@@ -243,15 +257,7 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Pa
     };
     if let Some(items) = probe.vulnerabilities {
         for (i, item) in items.iter().enumerate() {
-            match serde_json::from_str::<Item<'_>>(item.get()) {
-                Ok(it) => one(&mut out, file, it.cve.get(), max_id),
-                Err(e) => out.reject(
-                    SourceKind::Nvd,
-                    &format!("{file}#vulnerabilities[{i}]"),
-                    None,
-                    format!("no cve object: {e}"),
-                ),
-            }
+            one_item(&mut out, file, i, item.get(), max_id);
         }
     } else if let Some(cve) = probe.cve {
         one(&mut out, file, cve.get(), max_id);
