@@ -969,7 +969,7 @@ fn pack_all(
     let failed = AtomicBool::new(false);
     // Every lane may use every core: when one member is left (a real kit's merged advisories
     // dwarf the rest) its jobs spread over all of them, and while two run the workers share the
-    // cores. Measured (512 MiB, 2 cores, `farm-bench`): paired wall 0.93 with 64 members and
+    // cores. Measured (512 MiB, 2 cores, `farm-bench`): paired wall 0.93 with 59 members and
     // 0.95 with one, against one worker per lane.
     let options = CompressionOptions {
         workers: std::thread::available_parallelism()

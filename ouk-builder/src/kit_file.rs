@@ -12,9 +12,9 @@
 //! reveal the key. So every pass is checksummed (CRC-32 and length) and must match what the writer
 //! put into the file; otherwise the signature is thrown away and the build fails.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -146,6 +146,23 @@ pub(crate) fn write_and_sign<T: Send>(
     })
 }
 
+/// Hands every byte to a signer's sink and fingerprints it on the way.
+struct Pass<'s> {
+    sink: &'s mut dyn FnMut(&[u8]),
+    print: Fingerprinter,
+}
+
+impl Write for Pass<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.print.update(buf);
+        (self.sink)(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Run `signer` over the kit: the first pass over the blocks as they are written, any later
 /// pass over the synced file. Every pass must match the file's fingerprint.
 fn sign_while_written(
@@ -154,52 +171,41 @@ fn sign_while_written(
     blocks: &Receiver<Vec<u8>>,
     synced: &Receiver<Fingerprint>,
 ) -> Result<Vec<u8>, BuildError> {
-    let pass = Cell::new(0u32);
-    let seen: Cell<Vec<Fingerprint>> = Cell::new(Vec::new());
+    let passes = Cell::new(0u32);
+    let seen: RefCell<Vec<Fingerprint>> = RefCell::new(Vec::new());
+    // What the writer announces once the file is complete and synced (asked for at most once).
     let file_print: Cell<Option<Fingerprint>> = Cell::new(None);
+    let synced_file = || -> io::Result<Fingerprint> {
+        if let Some(p) = file_print.get() {
+            return Ok(p);
+        }
+        let p = synced
+            .recv()
+            .map_err(|_| io::Error::other("the kit file was not completely written"))?;
+        file_print.set(Some(p));
+        Ok(p)
+    };
     let feed = |sink: &mut dyn FnMut(&[u8])| -> io::Result<()> {
-        let n = pass.get();
-        pass.set(n + 1);
-        let mut print = Fingerprinter::default();
-        if n == 0 {
+        let first = passes.get() == 0;
+        passes.set(passes.get() + 1);
+        let mut pass = Pass {
+            sink,
+            print: Fingerprinter::default(),
+        };
+        if first {
             for block in blocks.iter() {
-                print.update(&block);
-                sink(&block);
+                pass.write_all(&block)?;
             }
         } else {
-            if file_print.get().is_none() {
-                let p = synced
-                    .recv()
-                    .map_err(|_| io::Error::other("the kit file was not completely written"))?;
-                file_print.set(Some(p));
-            }
-            let mut file = File::open(path)?;
-            let mut buf = vec![0u8; BLOCK];
-            loop {
-                match file.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(k) => {
-                        print.update(&buf[..k]);
-                        sink(&buf[..k]);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            synced_file()?;
+            io::copy(&mut File::open(path)?, &mut pass)?;
         }
-        let mut all = seen.take();
-        all.push(print.finish());
-        seen.set(all);
+        seen.borrow_mut().push(pass.print.finish());
         Ok(())
     };
     let signature = signer.sign_streamed(&feed)?;
-    let file = match file_print.take() {
-        Some(p) => p,
-        None => synced.recv().map_err(|_| {
-            BuildError::io(path)(io::Error::other("the kit file was not completely written"))
-        })?,
-    };
-    let seen = seen.take();
+    let file = synced_file().map_err(BuildError::io(path))?;
+    let seen = seen.into_inner();
     if seen.is_empty() || seen.iter().any(|p| *p != file) {
         return Err(BuildError::io(path)(io::Error::other(format!(
             "the blob signature saw other bytes than the kit file holds ({seen:?} against {file:?}); \

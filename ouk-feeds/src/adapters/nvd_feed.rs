@@ -15,7 +15,6 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
-use std::rc::Rc;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -114,7 +113,7 @@ fn read_zip(
 struct Budget {
     total: Cell<u64>,
     max_total: u64,
-    element: Rc<Cell<u64>>,
+    element: Cell<u64>,
     max_element: u64,
 }
 
@@ -123,7 +122,7 @@ impl Budget {
         Budget {
             total: Cell::new(0),
             max_total: opts.limits.max_zip_total_bytes,
-            element: Rc::new(Cell::new(0)),
+            element: Cell::new(0),
             max_element: opts.limits.max_file_bytes,
         }
     }
@@ -188,7 +187,7 @@ fn parse_stream(
     let page = Page {
         name,
         parsed: &mut parsed,
-        element: Rc::clone(&budget.element),
+        element: &budget.element,
         max_id: opts.limits.max_id_len,
     };
     let found = page
@@ -205,7 +204,7 @@ fn parse_stream(
 struct Page<'a> {
     name: &'a str,
     parsed: &'a mut Parsed,
-    element: Rc<Cell<u64>>,
+    element: &'a Cell<u64>,
     max_id: usize,
 }
 
@@ -229,7 +228,7 @@ impl<'de> Visitor<'de> for Page<'_> {
                 map.next_value_seed(Vulnerabilities {
                     name: self.name,
                     parsed: &mut *self.parsed,
-                    element: Rc::clone(&self.element),
+                    element: self.element,
                     max_id: self.max_id,
                 })?;
             } else {
@@ -244,7 +243,7 @@ impl<'de> Visitor<'de> for Page<'_> {
 struct Vulnerabilities<'a> {
     name: &'a str,
     parsed: &'a mut Parsed,
-    element: Rc<Cell<u64>>,
+    element: &'a Cell<u64>,
     max_id: usize,
 }
 
