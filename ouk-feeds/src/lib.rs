@@ -21,6 +21,7 @@ mod merge;
 mod model;
 mod normalize;
 mod output;
+mod provenance;
 mod report;
 mod source;
 mod spill;

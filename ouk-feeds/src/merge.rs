@@ -9,12 +9,15 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::cluster::joins;
 use crate::ids::{is_cve, is_ghsa};
 use crate::limits::Limits;
 use crate::model::{Affected, Event, EventIn, Package, Range, Reference, Severity, SourceRecord};
+use crate::provenance::{
+    DatabaseSpecific, EnrichmentOut, Ouk, SeverityEntry, SortedSeverity, SourceOut,
+};
 use crate::source::SourceKind;
 use crate::timestamp::Ts;
 use crate::version;
@@ -92,7 +95,7 @@ pub(crate) struct MergeCfg<'a> {
 
 /// Output record. Field order follows the OSV schema document.
 #[derive(Serialize)]
-struct OsvOut {
+struct OsvOut<'a> {
     schema_version: &'static str,
     id: String,
     modified: String,
@@ -101,24 +104,24 @@ struct OsvOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     withdrawn: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    aliases: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    upstream: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    related: Vec<String>,
+    aliases: Vec<&'a str>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    upstream: BTreeSet<&'a str>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    related: BTreeSet<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    summary: Option<String>,
+    summary: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<String>,
+    details: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     severity: Vec<Severity>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     affected: Vec<AffectedOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    references: Vec<Reference>,
+    references: Vec<&'a Reference>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    credits: Vec<Value>,
-    database_specific: Map<String, Value>,
+    credits: Vec<&'a Value>,
+    database_specific: DatabaseSpecific<'a>,
 }
 
 #[derive(Serialize)]
@@ -376,11 +379,6 @@ fn merge_affected(
     out
 }
 
-fn ts_str(t: Option<Ts>) -> Value {
-    t.map(|t| Value::String(t.to_rfc3339()))
-        .unwrap_or(Value::Null)
-}
-
 /// Merge one cluster.
 pub(crate) fn merge_cluster(
     records: &[SourceRecord],
@@ -484,30 +482,22 @@ pub(crate) fn merge_cluster(
     };
     let published = contrib.iter().filter_map(|m| m.published).min();
 
-    let summary = contrib.iter().find_map(|m| m.summary.clone());
-    let details = contrib.iter().find_map(|m| m.details.clone());
+    let summary = contrib.iter().find_map(|m| m.summary.as_deref());
+    let details = contrib.iter().find_map(|m| m.details.as_deref());
 
     // Severities: every source's list is kept under ouk.severity; the primary is
     // the first source in precedence order with a schema-valid vector.
-    let mut sev_entries = Vec::new();
-    for m in contrib.iter().chain(enrichment.iter()) {
-        if m.severity.is_empty() && m.rating.is_none() {
-            continue;
-        }
-        let mut e = Map::new();
-        e.insert("source".into(), json!(m.source));
-        e.insert("id".into(), json!(m.id));
-        if !m.severity.is_empty() {
-            e.insert(
-                "severity".into(),
-                serde_json::to_value(&m.severity).unwrap_or(Value::Null),
-            );
-        }
-        if let Some(r) = &m.rating {
-            e.insert("rating".into(), json!(r));
-        }
-        sev_entries.push(Value::Object(e));
-    }
+    let sev_entries: Vec<SeverityEntry<'_>> = contrib
+        .iter()
+        .chain(enrichment.iter())
+        .filter(|m| !m.severity.is_empty() || m.rating.is_some())
+        .map(|m| SeverityEntry {
+            id: &m.id,
+            rating: m.rating.as_deref(),
+            severity: m.severity.iter().map(SortedSeverity::from).collect(),
+            source: m.source,
+        })
+        .collect();
     let mut primary: Option<(&SourceRecord, Vec<Severity>)> = None;
     'outer: for k in cfg.severity_precedence {
         for m in contrib
@@ -558,116 +548,79 @@ pub(crate) fn merge_cluster(
         }
     }
 
-    let mut references = Vec::new();
-    let mut seen_refs = HashSet::new();
+    let mut references: Vec<&Reference> = Vec::new();
+    let mut seen_refs: HashSet<(&str, &str)> = HashSet::new();
     for m in &contrib {
         for r in &m.references {
-            if seen_refs.insert((r.kind.clone(), r.url.clone())) {
-                references.push(r.clone());
+            if seen_refs.insert((&r.kind, &r.url)) {
+                references.push(r);
             }
         }
     }
-    let mut credits: Vec<Value> = Vec::new();
+    let mut credits: Vec<&Value> = Vec::new();
     for m in &contrib {
         for c in &m.credits {
-            if !credits.contains(c) {
-                credits.push(c.clone());
+            if !credits.contains(&c) {
+                credits.push(c);
             }
         }
     }
-    let aliases: Vec<String> = mentioned
+    let aliases: Vec<&str> = mentioned.iter().copied().filter(|a| *a != id).collect();
+    let upstream: BTreeSet<&str> = contrib
         .iter()
-        .filter(|a| **a != id)
-        .map(|s| s.to_string())
+        .flat_map(|m| m.upstream.iter().map(String::as_str))
+        .filter(|u| *u != id)
         .collect();
-    let upstream: Vec<String> = contrib
+    let related: BTreeSet<&str> = contrib
         .iter()
-        .flat_map(|m| m.upstream.iter())
-        .filter(|u| **u != id)
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let related: Vec<String> = contrib
-        .iter()
-        .flat_map(|m| m.related.iter())
-        .filter(|r| !mentioned.contains(r.as_str()) && **r != id)
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .flat_map(|m| m.related.iter().map(String::as_str))
+        .filter(|r| !mentioned.contains(r) && *r != id)
         .collect();
 
-    let mut ds = Map::new();
-    for m in &contrib {
-        if let Some(d) = &m.database_specific {
-            shallow_merge(&mut ds, d);
-        }
-    }
-    ds.remove("ouk");
-    let sources: Vec<Value> = members
+    let sources: Vec<SourceOut<'_>> = members
         .iter()
-        .map(|m| {
-            let mut s = Map::new();
-            s.insert("source".into(), json!(m.source));
-            s.insert("id".into(), json!(m.id));
-            s.insert("modified".into(), ts_str(m.modified));
-            if let Some(w) = m.withdrawn {
-                s.insert("withdrawn".into(), json!(w.to_rfc3339()));
-            }
-            Value::Object(s)
+        .map(|m| SourceOut {
+            id: &m.id,
+            modified: m.modified.map(Ts::to_rfc3339),
+            source: m.source,
+            withdrawn: m.withdrawn.map(Ts::to_rfc3339),
         })
         .collect();
     let mut cwes: BTreeSet<&str> = BTreeSet::new();
     for m in contrib.iter().chain(enrichment.iter()) {
         cwes.extend(m.cwe_ids.iter().map(String::as_str));
     }
-    let enrich_out: Vec<Value> = enrichment
+    let enrich_out: Vec<EnrichmentOut<'_>> = enrichment
         .iter()
-        .map(|m| {
-            let mut e = Map::new();
-            e.insert("source".into(), json!(m.source));
-            e.insert("id".into(), json!(m.id));
-            e.insert("modified".into(), ts_str(m.modified));
-            e.insert("published".into(), ts_str(m.published));
-            if !m.aliases.is_empty() {
-                e.insert("aliases".into(), json!(m.aliases));
-            }
-            if let Some(s) = &m.summary {
-                e.insert("title".into(), json!(s));
-            }
-            if let Some(s) = &m.details {
-                e.insert("description".into(), json!(s));
-            }
-            if !m.references.is_empty() {
-                e.insert(
-                    "references".into(),
-                    json!(m.references.iter().map(|r| &r.url).collect::<Vec<_>>()),
-                );
-            }
-            if let Some(d) = &m.database_specific {
-                e.insert("extra".into(), Value::Object(d.clone()));
-            }
-            Value::Object(e)
+        .map(|m| EnrichmentOut {
+            aliases: &m.aliases,
+            description: m.details.as_deref(),
+            extra: m.database_specific.as_ref(),
+            id: &m.id,
+            modified: m.modified.map(Ts::to_rfc3339),
+            published: m.published.map(Ts::to_rfc3339),
+            references: m.references.iter().map(|r| r.url.as_str()).collect(),
+            source: m.source,
+            title: m.summary.as_deref(),
         })
         .collect();
-    let mut ouk = Map::new();
-    ouk.insert("sources".into(), Value::Array(sources));
-    if let Some((m, _)) = &primary {
-        ouk.insert(
-            "severity_source".into(),
-            json!(format!("{}:{}", m.source, m.id)),
-        );
+    let mut ds = DatabaseSpecific {
+        upstream: BTreeMap::new(),
+        ouk: Ouk {
+            cwe_ids: cwes,
+            enrichment: enrich_out,
+            severity: sev_entries,
+            severity_source: primary
+                .as_ref()
+                .map(|(m, _)| format!("{}:{}", m.source, m.id)),
+            sources,
+        },
+    };
+    for m in &contrib {
+        if let Some(d) = &m.database_specific {
+            ds.add_upstream(d);
+        }
     }
-    if !sev_entries.is_empty() {
-        ouk.insert("severity".into(), Value::Array(sev_entries));
-    }
-    if !cwes.is_empty() {
-        ouk.insert("cwe_ids".into(), json!(cwes));
-    }
-    if !enrich_out.is_empty() {
-        ouk.insert("enrichment".into(), Value::Array(enrich_out));
-    }
-    ds.insert("ouk".into(), Value::Object(ouk));
 
     let is_withdrawn = withdrawn.is_some();
     let out = OsvOut {

@@ -186,29 +186,51 @@ pub struct WrittenFiles {
     pub report: WrittenFile,
 }
 
-fn write_atomic(
+/// A file written and synced under a temporary name, not yet in place.
+struct Staged {
+    tmp: PathBuf,
+    file: WrittenFile,
+}
+
+impl Staged {
+    /// Move into place.
+    fn commit(self) -> Result<WrittenFile, FeedError> {
+        fs::rename(&self.tmp, &self.file.path).map_err(|source| FeedError::Write {
+            path: self.file.path.clone(),
+            source,
+        })?;
+        Ok(self.file)
+    }
+
+    /// Remove the temporary file (best effort: the error that matters is the one
+    /// that made us give up).
+    fn discard(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Write `name` under a temporary name in `dir`; nothing is left behind on error.
+fn stage(
     dir: &Path,
     name: &str,
     parts: &mut dyn FnMut(&mut dyn Write) -> Result<(), FeedError>,
-) -> Result<WrittenFile, FeedError> {
+) -> Result<Staged, FeedError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let r = write_tmp(&path, &tmp, parts);
-    if r.is_err() {
-        // No partial output: the temporary file goes too (best effort; the error
-        // that matters is the one returned).
-        let _ = fs::remove_file(&tmp);
+    match write_tmp(&path, &tmp, parts) {
+        Ok((size, hash)) => Ok(Staged {
+            tmp,
+            file: WrittenFile {
+                path,
+                size,
+                sha256: format!("sha256:{}", hex::encode(hash)),
+            },
+        }),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    let (size, hash) = r?;
-    fs::rename(&tmp, &path).map_err(|source| FeedError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(WrittenFile {
-        path,
-        size,
-        sha256: format!("sha256:{}", hex::encode(hash)),
-    })
 }
 
 fn write_tmp(
@@ -297,25 +319,80 @@ impl MergeOutput {
             path: out_dir.to_path_buf(),
             source,
         })?;
+        // The two small documents are serialised and written on a second thread
+        // while this one copies the merged lines: the report alone is tens of MB
+        // of pretty JSON for a full corpus, and the copy is one core's work.
+        let (advisories, docs) = std::thread::scope(|scope| {
+            let docs = scope.spawn(|| self.stage_documents(out_dir));
+            let advisories = self.stage_advisories(out_dir);
+            // A panic on the document thread is a bug; surface it as one.
+            let docs = docs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (advisories, docs)
+        });
+        // All three go into place, or none of this call's files does: a new
+        // report beside an old advisories file would describe records it does
+        // not hold.
+        match (advisories, docs) {
+            (Ok(a), Ok((s, r))) => {
+                let advisories = match a.commit() {
+                    Ok(w) => w,
+                    Err(e) => {
+                        s.discard();
+                        r.discard();
+                        return Err(e);
+                    }
+                };
+                let snapshot = match s.commit() {
+                    Ok(w) => w,
+                    Err(e) => {
+                        r.discard();
+                        return Err(e);
+                    }
+                };
+                Ok(WrittenFiles {
+                    advisories,
+                    snapshot,
+                    report: r.commit()?,
+                })
+            }
+            (Err(e), docs) => {
+                if let Ok((s, r)) = docs {
+                    s.discard();
+                    r.discard();
+                }
+                Err(e)
+            }
+            (Ok(a), Err(e)) => {
+                a.discard();
+                Err(e)
+            }
+        }
+    }
+
+    fn stage_advisories(&self, out_dir: &Path) -> Result<Staged, FeedError> {
         let adv_path = out_dir.join("advisories.ndjson");
         let werr = |source| FeedError::Write {
             path: adv_path.clone(),
             source,
         };
-        let advisories = write_atomic(out_dir, "advisories.ndjson", &mut |w| {
+        stage(out_dir, "advisories.ndjson", &mut |w| {
             for (_, slot) in &self.lines.index {
                 let l = self.lines.spill.read(*slot)?;
                 w.write_all(&l).map_err(werr)?;
                 w.write_all(b"\n").map_err(werr)?;
             }
             Ok(())
-        })?;
+        })
+    }
+
+    /// `snapshot.json` and `merge-report.json`.
+    fn stage_documents(&self, out_dir: &Path) -> Result<(Staged, Staged), FeedError> {
         let snap =
             serde_json::to_vec_pretty(&self.snapshot).map_err(|source| FeedError::Serialize {
                 what: "snapshot.json",
                 source,
             })?;
-        let snapshot = write_atomic(out_dir, "snapshot.json", &mut |w| {
+        let snapshot = stage(out_dir, "snapshot.json", &mut |w| {
             write_doc(w, &snap, &out_dir.join("snapshot.json"))
         })?;
         let rep =
@@ -323,13 +400,14 @@ impl MergeOutput {
                 what: "merge-report.json",
                 source,
             })?;
-        let report = write_atomic(out_dir, "merge-report.json", &mut |w| {
+        match stage(out_dir, "merge-report.json", &mut |w| {
             write_doc(w, &rep, &out_dir.join("merge-report.json"))
-        })?;
-        Ok(WrittenFiles {
-            advisories,
-            snapshot,
-            report,
-        })
+        }) {
+            Ok(report) => Ok((snapshot, report)),
+            Err(e) => {
+                snapshot.discard();
+                Err(e)
+            }
+        }
     }
 }

@@ -10,28 +10,41 @@ enum Tok<'a> {
     Word(&'a str),
 }
 
-fn tokens(v: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let b = v.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit() {
-            let s = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
+/// The numeric and alphabetic runs of a version, lazily: comparing versions is on
+/// the merge's hot path (every `versions[]` and range sort), and collecting the
+/// tokens into two vectors per comparison was an allocation pair each time.
+struct Tokens<'a> {
+    v: &'a str,
+    i: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Tok<'a>;
+
+    fn next(&mut self) -> Option<Tok<'a>> {
+        let b = self.v.as_bytes();
+        while self.i < b.len() {
+            let s = self.i;
+            if b[s].is_ascii_digit() {
+                while self.i < b.len() && b[self.i].is_ascii_digit() {
+                    self.i += 1;
+                }
+                return Some(Tok::Num(&self.v[s..self.i]));
             }
-            out.push(Tok::Num(&v[s..i]));
-        } else if b[i].is_ascii_alphabetic() {
-            let s = i;
-            while i < b.len() && b[i].is_ascii_alphabetic() {
-                i += 1;
+            if b[s].is_ascii_alphabetic() {
+                while self.i < b.len() && b[self.i].is_ascii_alphabetic() {
+                    self.i += 1;
+                }
+                return Some(Tok::Word(&self.v[s..self.i]));
             }
-            out.push(Tok::Word(&v[s..i]));
-        } else {
-            i += 1;
+            self.i += 1;
         }
+        None
     }
-    out
+}
+
+fn tokens(v: &str) -> Tokens<'_> {
+    Tokens { v, i: 0 }
 }
 
 fn cmp_num(a: &str, b: &str) -> Ordering {
@@ -53,10 +66,9 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     if b == "0" {
         return Ordering::Greater;
     }
-    let ta = tokens(a);
-    let tb = tokens(b);
-    for i in 0..ta.len().max(tb.len()) {
-        let o = match (ta.get(i), tb.get(i)) {
+    let (mut ta, mut tb) = (tokens(a), tokens(b));
+    loop {
+        let o = match (ta.next(), tb.next()) {
             (Some(Tok::Num(x)), Some(Tok::Num(y))) => cmp_num(x, y),
             (Some(Tok::Word(x)), Some(Tok::Word(y))) => x.cmp(y),
             (Some(Tok::Num(_)), Some(Tok::Word(_))) => Ordering::Greater,
@@ -65,13 +77,12 @@ pub fn compare(a: &str, b: &str) -> Ordering {
             (None, Some(Tok::Word(_))) => Ordering::Greater,
             (Some(Tok::Num(_)), None) => Ordering::Greater,
             (None, Some(Tok::Num(_))) => Ordering::Less,
-            (None, None) => Ordering::Equal,
+            (None, None) => return a.cmp(b),
         };
         if o != Ordering::Equal {
             return o;
         }
     }
-    a.cmp(b)
 }
 
 #[cfg(test)]
@@ -105,5 +116,46 @@ mod tests {
             ]
         );
         assert_eq!(compare("v1.0.0", "v1.0.0"), Ordering::Equal);
+    }
+
+    /// A total order: antisymmetric, and transitive over a mixed sample (the
+    /// sorts that use it panic or misorder otherwise).
+    #[test]
+    fn total_order() {
+        let v = [
+            "",
+            "0",
+            "00",
+            "1",
+            "01",
+            "1.0",
+            "1.0.0",
+            "1.0a",
+            "1.0-a",
+            "1.a",
+            "a",
+            "a1",
+            "1..2",
+            "v2",
+            "2",
+            "10",
+            "9.99",
+            "1.0.0-rc.1",
+            "1.0.0-rc.10",
+            "1.0.0-rc.2",
+            "~",
+            "1_2",
+        ];
+        for a in v {
+            for b in v {
+                assert_eq!(compare(a, b), compare(b, a).reverse(), "{a:?} {b:?}");
+                assert_eq!(compare(a, b) == Ordering::Equal, a == b, "{a:?} {b:?}");
+                for c in v {
+                    if compare(a, b) != Ordering::Greater && compare(b, c) != Ordering::Greater {
+                        assert_ne!(compare(a, c), Ordering::Greater, "{a:?} {b:?} {c:?}");
+                    }
+                }
+            }
+        }
     }
 }

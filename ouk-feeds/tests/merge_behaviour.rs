@@ -376,3 +376,48 @@ fn record_count_limit_discards_the_whole_source() {
         Err(FeedError::RequiredSourceUnusable { .. })
     ));
 }
+
+/// When one of the three files cannot be written, none of them lands: an old
+/// output directory keeps its old, consistent files and no temporary is left.
+#[test]
+fn write_to_is_all_or_nothing() {
+    let out = merge_sources(&common::testdata_specs(), &opts_unreviewed()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("advisories.ndjson"), "old\n").unwrap();
+    fs::write(d.join("snapshot.json"), "old\n").unwrap();
+    // The report's temporary name is taken by a directory: its staging fails
+    // after the advisories and the snapshot were staged on the other thread.
+    fs::create_dir(d.join(".merge-report.json.tmp")).unwrap();
+    let err = out.write_to(d).unwrap_err();
+    assert!(
+        matches!(&err, FeedError::Write { path, .. } if path.ends_with("merge-report.json")),
+        "{err:?}"
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("advisories.ndjson")).unwrap(),
+        "old\n"
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("snapshot.json")).unwrap(),
+        "old\n"
+    );
+    let mut left: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".merge-report.json.tmp",
+            "advisories.ndjson",
+            "snapshot.json"
+        ]
+    );
+    // With the obstacle gone the same output writes in full.
+    fs::remove_dir(d.join(".merge-report.json.tmp")).unwrap();
+    let w = out.write_to(d).unwrap();
+    assert_ne!(fs::read_to_string(&w.advisories.path).unwrap(), "old\n");
+    assert!(d.join("merge-report.json").is_file());
+}
