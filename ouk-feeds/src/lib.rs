@@ -14,6 +14,7 @@ mod adapters;
 mod cluster;
 mod codec;
 mod error;
+mod hash_writer;
 mod ids;
 mod index;
 mod limits;

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::cluster::{AliasLimited, Runaway};
 use crate::error::FeedError;
+use crate::hash_writer::HashOffloadWriter;
 use crate::limits::Limits;
 use crate::merge::{ClusterReport, Conflict, Duplicate, Member};
 use crate::report::{Dropped, Rejected};
@@ -243,16 +243,11 @@ fn write_tmp(
         source,
     };
     let f = fs::File::create(tmp).map_err(werr)?;
-    let mut hw = HashingWriter {
-        inner: std::io::BufWriter::new(f),
-        hash: Sha256::new(),
-        size: 0,
-    };
+    let mut hw = HashOffloadWriter::new(f).map_err(werr)?;
     parts(&mut hw)?;
-    let HashingWriter { inner, hash, size } = hw;
-    let f = inner.into_inner().map_err(|e| werr(e.into_error()))?;
+    let (f, size, hash) = hw.finish().map_err(werr)?;
     f.sync_all().map_err(werr)?;
-    Ok((size, hash.finalize().into()))
+    Ok((size, hash))
 }
 
 fn write_doc(w: &mut dyn Write, doc: &[u8], path: &Path) -> Result<(), FeedError> {
@@ -262,24 +257,6 @@ fn write_doc(w: &mut dyn Write, doc: &[u8], path: &Path) -> Result<(), FeedError
             path: path.to_path_buf(),
             source,
         })
-}
-
-struct HashingWriter<W: Write> {
-    inner: W,
-    hash: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 impl MergeOutput {
