@@ -250,13 +250,29 @@ fn write_tmp(
     Ok((size, hash))
 }
 
-fn write_doc(w: &mut dyn Write, doc: &[u8], path: &Path) -> Result<(), FeedError> {
-    w.write_all(doc)
-        .and_then(|()| w.write_all(b"\n"))
-        .map_err(|source| FeedError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
+/// Pretty JSON and a newline, serialised straight into the file: the report
+/// of a full corpus is ~100 MB, which is not held in memory a second time.
+fn write_doc<T: Serialize>(
+    w: &mut dyn Write,
+    doc: &T,
+    dir: &Path,
+    name: &'static str,
+) -> Result<(), FeedError> {
+    let werr = |source| FeedError::Write {
+        path: dir.join(name),
+        source,
+    };
+    serde_json::to_writer_pretty(&mut *w, doc).map_err(|e| {
+        if e.is_io() {
+            werr(e.into())
+        } else {
+            FeedError::Serialize {
+                what: name,
+                source: e,
+            }
+        }
+    })?;
+    w.write_all(b"\n").map_err(werr)
 }
 
 impl MergeOutput {
@@ -364,21 +380,11 @@ impl MergeOutput {
 
     /// `snapshot.json` and `merge-report.json`.
     fn stage_documents(&self, out_dir: &Path) -> Result<(Staged, Staged), FeedError> {
-        let snap =
-            serde_json::to_vec_pretty(&self.snapshot).map_err(|source| FeedError::Serialize {
-                what: "snapshot.json",
-                source,
-            })?;
         let snapshot = stage(out_dir, "snapshot.json", &mut |w| {
-            write_doc(w, &snap, &out_dir.join("snapshot.json"))
+            write_doc(w, &self.snapshot, out_dir, "snapshot.json")
         })?;
-        let rep =
-            serde_json::to_vec_pretty(&self.report).map_err(|source| FeedError::Serialize {
-                what: "merge-report.json",
-                source,
-            })?;
         match stage(out_dir, "merge-report.json", &mut |w| {
-            write_doc(w, &rep, &out_dir.join("merge-report.json"))
+            write_doc(w, &self.report, out_dir, "merge-report.json")
         }) {
             Ok(report) => Ok((snapshot, report)),
             Err(e) => {
