@@ -181,10 +181,10 @@ fn tag_kind(t: u8) -> Result<SourceKind, FeedError> {
 }
 
 fn bad(what: &'static str) -> FeedError {
-    FeedError::Spill {
-        what: "decoding a record",
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
-    }
+    FeedError::spill(
+        "decoding a record",
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+    )
 }
 
 struct Enc<'a>(&'a mut Vec<u8>);

@@ -57,8 +57,12 @@ pub enum FeedError {
     },
     /// The temporary spill file (parsed records or merged lines held on disk
     /// instead of in memory) could not be created, written or read back.
-    #[error("merge spill file: {what}: {source}")]
+    /// Names the directory: a full or RAM-backed `/tmp` is the usual cause, and
+    /// `TMPDIR` the cure.
+    #[error("merge spill file in {} (TMPDIR): {what}: {source}", dir.display())]
     Spill {
+        /// The temporary directory the spill files live in.
+        dir: PathBuf,
         /// Which step failed.
         what: &'static str,
         /// Underlying error.
@@ -75,4 +79,15 @@ pub enum FeedError {
     /// The worker pool could not be created.
     #[error("cannot start parser thread pool: {0}")]
     ThreadPool(String),
+}
+
+impl FeedError {
+    /// A spill-file error in the temporary directory in use.
+    pub(crate) fn spill(what: &'static str, source: std::io::Error) -> Self {
+        FeedError::Spill {
+            dir: std::env::temp_dir(),
+            what,
+            source,
+        }
+    }
 }

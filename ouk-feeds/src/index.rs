@@ -72,9 +72,11 @@ pub(crate) fn encode_file(parsed: Parsed) -> Result<EncodedFile, FeedError> {
     for r in parsed.records {
         let off = blob.len();
         codec::encode(&mut blob, &r)?;
-        let len = u32::try_from(blob.len() - off).map_err(|_| FeedError::Spill {
-            what: "encoding a record",
-            source: std::io::Error::other("record larger than 4 GiB"),
+        let len = u32::try_from(blob.len() - off).map_err(|_| {
+            FeedError::spill(
+                "encoding a record",
+                std::io::Error::other("record larger than 4 GiB"),
+            )
         })?;
         let f = match &file {
             Some(f) if **f == *r.file => Arc::clone(f),

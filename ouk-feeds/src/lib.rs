@@ -431,9 +431,11 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
                 report.modified_fallback_ids.push(m.id.clone());
             }
             newest = newest.max(Some(m.modified));
-            let len = u32::try_from(m.line.len()).map_err(|_| FeedError::Spill {
-                what: "spilling a merged line",
-                source: std::io::Error::other("line larger than 4 GiB"),
+            let len = u32::try_from(m.line.len()).map_err(|_| {
+                FeedError::spill(
+                    "spilling a merged line",
+                    std::io::Error::other("line larger than 4 GiB"),
+                )
             })?;
             let off = out.append(m.line.as_bytes())?;
             lines.push((m.id, Slot { off, len }));

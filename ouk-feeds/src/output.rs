@@ -148,9 +148,11 @@ pub(crate) struct Lines {
 
 impl Lines {
     fn line(&self, slot: Slot) -> Result<String, FeedError> {
-        String::from_utf8(self.spill.read(slot)?).map_err(|e| FeedError::Spill {
-            what: "reading back a merged line",
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        String::from_utf8(self.spill.read(slot)?).map_err(|e| {
+            FeedError::spill(
+                "reading back a merged line",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
         })
     }
 }

@@ -30,10 +30,8 @@ pub(crate) struct SpillWriter {
 impl SpillWriter {
     /// A new, empty spill file in `TMPDIR`.
     pub(crate) fn new() -> Result<Self, FeedError> {
-        let f = tempfile::tempfile().map_err(|source| FeedError::Spill {
-            what: "creating a temporary file",
-            source,
-        })?;
+        let f = tempfile::tempfile()
+            .map_err(|source| FeedError::spill("creating a temporary file", source))?;
         Ok(SpillWriter {
             out: BufWriter::with_capacity(1 << 20, f),
             pos: 0,
@@ -44,10 +42,7 @@ impl SpillWriter {
     pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<u64, FeedError> {
         self.out
             .write_all(bytes)
-            .map_err(|source| FeedError::Spill {
-                what: "writing",
-                source,
-            })?;
+            .map_err(|source| FeedError::spill("writing", source))?;
         let off = self.pos;
         self.pos += bytes.len() as u64;
         Ok(off)
@@ -55,10 +50,10 @@ impl SpillWriter {
 
     /// Flush and turn into a reader.
     pub(crate) fn finish(self) -> Result<SpillReader, FeedError> {
-        let file = self.out.into_inner().map_err(|e| FeedError::Spill {
-            what: "flushing",
-            source: e.into_error(),
-        })?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| FeedError::spill("flushing", e.into_error()))?;
         Ok(SpillReader { file })
     }
 }
@@ -74,10 +69,7 @@ impl SpillReader {
     /// The bytes at `slot`.
     pub(crate) fn read(&self, slot: Slot) -> Result<Vec<u8>, FeedError> {
         let mut buf = vec![0u8; slot.len as usize];
-        let rerr = |source| FeedError::Spill {
-            what: "reading back",
-            source,
-        };
+        let rerr = |source| FeedError::spill("reading back", source);
         self.file.read_exact_at(&mut buf, slot.off).map_err(rerr)?;
         Ok(buf)
     }
