@@ -314,9 +314,9 @@ impl MergeOutput {
             path: out_dir.to_path_buf(),
             source,
         })?;
-        // The two small documents are serialised and written on a second thread
-        // while this one copies the merged lines: the report alone is tens of MB
-        // of pretty JSON for a full corpus, and the copy is one core's work.
+        // The snapshot and the report are serialised and written on a second
+        // thread while this one copies the merged lines: the report alone is
+        // ~100 MB of pretty JSON for a full corpus, and the copy is one core's work.
         let (advisories, docs) = std::thread::scope(|scope| {
             let docs = scope.spawn(|| self.stage_documents(out_dir));
             let advisories = self.stage_advisories(out_dir);
@@ -324,9 +324,9 @@ impl MergeOutput {
             let docs = docs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (advisories, docs)
         });
-        // All three go into place, or none of this call's files does: a new
-        // report beside an old advisories file would describe records it does
-        // not hold.
+        // Nothing is renamed into place before all three are written and synced
+        // (a new report beside an old advisories file would describe records it
+        // does not hold); a rename failing part-way is the one gap left.
         match (advisories, docs) {
             (Ok(a), Ok((s, r))) => {
                 let advisories = match a.commit() {
