@@ -1041,7 +1041,12 @@ fn pack(
         chunk_size,
         options,
         &mut |data: &[u8]| sha1.update(data),
-    )?;
+    )
+    .map_err(|source| BuildError::Pack {
+        member: art.path.to_string(),
+        blob: blob.to_path_buf(),
+        source,
+    })?;
     let sha1 = Sha1Hex::from_bytes(sha1.finalize().into());
     let unpacked_size = if art.media_type == mt::TRIVY_DB_MEDIA_TYPE {
         Some(unpacked_size(&art.file)?)
@@ -1153,5 +1158,31 @@ mod tests {
         arts.insert(2, artefact(dir.path(), "missing", None));
         let err = pack_all(arts, &blobs, 64 * 1024, &Silent).err().unwrap();
         assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    /// A full disk while compressing names the member and the work file (so the disk), not
+    /// just "no storage space". `/dev/full` accepts the open and fails every write with ENOSPC.
+    #[test]
+    fn full_disk_names_member_and_work_file() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let art = artefact(dir.path(), "big", Some(&vec![7u8; 3 << 20]));
+        let opts = CompressionOptions::default();
+        let err = pack(art, full, 64 * 1024, opts, &Silent).err().unwrap();
+        match &err {
+            BuildError::Pack { member, blob, .. } => {
+                assert_eq!(member, "payload/big");
+                assert_eq!(blob, full);
+            }
+            other => panic!("expected a pack error, got {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("payload/big") && text.contains("/dev/full"),
+            "{text}"
+        );
     }
 }

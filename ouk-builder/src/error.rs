@@ -10,6 +10,17 @@ pub enum BuildError {
     /// A kit-format rule was broken (bad member path, signing failure...).
     #[error(transparent)]
     Format(#[from] ouk_format::Error),
+    /// Compressing one member into the build's work directory failed (a full disk, most often:
+    /// the work directory sits beside `--out`, so the path says which disk).
+    #[error("compressing member {member} into {blob}: {source}")]
+    Pack {
+        /// The member being compressed.
+        member: String,
+        /// The work file it was compressed into.
+        blob: PathBuf,
+        /// What failed.
+        source: ouk_format::Error,
+    },
     /// Reading or writing a local file failed.
     #[error("{path}: {source}")]
     Io {
