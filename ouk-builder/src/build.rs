@@ -163,6 +163,14 @@ pub struct BuildSummary {
     pub signature_file: Option<PathBuf>,
     /// Members in kit order.
     pub members: Vec<MemberSummary>,
+    /// How each feed source fared (files, records, rejections, status): what the CLI warns
+    /// about when a source given on purpose yielded nothing. Empty without feeds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feed_sources: Vec<ouk_feeds::SourceSnapshot>,
+    /// The first rejection of each feed source that had any (the full list is in the kit's
+    /// `feeds/merge-report.json`). Empty when the feeds came pre-merged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feed_rejection_examples: Vec<ouk_feeds::Rejected>,
 }
 
 /// An artefact waiting to be compressed.
@@ -200,6 +208,8 @@ struct Feeds {
     snapshot_file: PathBuf,
     report: PathBuf,
     snapshot: ouk_feeds::Snapshot,
+    /// See [`BuildSummary::feed_rejection_examples`].
+    rejection_examples: Vec<ouk_feeds::Rejected>,
 }
 
 /// Run a build.
@@ -260,6 +270,7 @@ pub fn build_variant(
             snapshot_file,
             report: dir.join("merge-report.json"),
             snapshot,
+            rejection_examples: Vec::new(),
         })
     } else if !req.sources.is_empty() {
         progress.stage("merging feeds");
@@ -272,6 +283,12 @@ pub fn build_variant(
             snapshot_file: written.snapshot.path,
             report: written.report.path,
             snapshot: merged.snapshot().clone(),
+            rejection_examples: merged
+                .snapshot()
+                .sources
+                .iter()
+                .filter_map(|s| merged.report().first_rejection_of(s).cloned())
+                .collect(),
         })
     } else {
         None
@@ -283,8 +300,12 @@ pub fn build_variant(
     }
     // Members of the full kit a delta carries as line patches instead.
     let mut patched_paths: Vec<String> = Vec::new();
+    let mut feed_sources = Vec::new();
+    let mut feed_rejection_examples = Vec::new();
     if let Some(feeds) = feeds {
         partial = feeds.snapshot.partial;
+        feed_sources.clone_from(&feeds.snapshot.sources);
+        feed_rejection_examples.clone_from(&feeds.rejection_examples);
         let snapshot = &feeds.snapshot;
         annotations.insert(
             "ouk.snapshot".to_owned(),
@@ -755,6 +776,8 @@ pub fn build_variant(
                 sha256: m.uncompressed.sha256.to_hex(),
             })
             .collect(),
+        feed_sources,
+        feed_rejection_examples,
     })
 }
 

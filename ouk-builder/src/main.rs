@@ -13,7 +13,7 @@ use ouk_builder::delta::{build_delta, DeltaBase, DeltaRequest};
 use ouk_builder::keyfile::{keygen, load_public, load_signer, Passwords};
 use ouk_builder::progress::{Progress, Silent};
 use ouk_builder::{trust, BuildError};
-use ouk_feeds::{MergeOptions, SourceSpec};
+use ouk_feeds::{MergeOptions, SourceSpec, SourceStatus};
 use ouk_format::keys::Signer;
 use ouk_format::time::Timestamp;
 use zeroize::Zeroizing;
@@ -675,6 +675,17 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
             let merged = ouk_feeds::merge_sources(&specs, &opts)?;
             std::fs::create_dir_all(&out).map_err(BuildError::io(&out))?;
             let written = merged.write_to(&out)?;
+            let examples: Vec<ouk_feeds::Rejected> = merged
+                .snapshot()
+                .sources
+                .iter()
+                .filter_map(|s| merged.report().first_rejection_of(s).cloned())
+                .collect();
+            warn_feed_sources(
+                &merged.snapshot().sources,
+                &examples,
+                &written.report.path.display().to_string(),
+            );
             if json {
                 println!(
                     "{}",
@@ -775,6 +786,46 @@ fn print_trust_status(status: &trust::SigningStatus, json: bool) {
     match &status.problem {
         None => eprintln!("  complete: importers will accept it"),
         Some(p) => eprintln!("  INCOMPLETE: {p}"),
+    }
+}
+
+/// Say on stderr which feed sources gave nothing or had files or records rejected. Without it a
+/// source given on purpose but unusable (a wrong directory, another format) went into the kit as
+/// "empty" with no word on the console; the details stay in the merge report.
+fn warn_feed_sources(
+    sources: &[ouk_feeds::SourceSnapshot],
+    examples: &[ouk_feeds::Rejected],
+    reasons_in: &str,
+) {
+    for s in sources {
+        let what = match s.status {
+            SourceStatus::Ok if s.rejected == 0 => continue,
+            SourceStatus::Ok => format!("{} records or files rejected", s.rejected),
+            SourceStatus::Empty => format!(
+                "no usable record ({} files read, {} rejected)",
+                s.files, s.rejected
+            ),
+            SourceStatus::Unreadable => {
+                format!(
+                    "unreadable: {}",
+                    s.error.as_deref().unwrap_or("unknown error")
+                )
+            }
+        };
+        let first = examples
+            .iter()
+            .find(|r| r.source == s.kind && r.file.starts_with(&s.path))
+            .map(|r| {
+                // One console line: a reason can quote a long parser message.
+                let reason: String = r.reason.chars().take(300).collect();
+                format!("; first: {}: {reason}", r.file)
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "ouk-builder: warning: source {}={}: {what}{first}; all reasons in {reasons_in}",
+            s.kind.as_str(),
+            s.path
+        );
     }
 }
 
@@ -894,6 +945,11 @@ fn run_build(
         }
         None => None,
     };
+    warn_feed_sources(
+        &summary.feed_sources,
+        &summary.feed_rejection_examples,
+        "the kit's feeds/merge-report.json",
+    );
     if args.json {
         let mut value = serde_json::to_value(&summary).unwrap_or_default();
         if let (Some(s), Some(obj)) = (&split, value.as_object_mut()) {

@@ -285,3 +285,42 @@ fn kit_toml_builds_and_chains_the_previous_kit() {
         "{paths:?}"
     );
 }
+
+/// A source given on purpose that yields nothing (here CVE JSON 5 files under `nvd=`) still
+/// builds (NVD is optional) but is warned about on stderr with its first reason; a source whose
+/// files all parse gets no warning, and `--json` keeps stdout clean JSON.
+#[test]
+fn unusable_optional_source_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cve5 = dir.path().join("cvelistV5");
+    std::fs::create_dir(&cve5).unwrap();
+    let rec = serde_json::json!({
+        "dataType": "CVE_RECORD",
+        "dataVersion": "5.1",
+        "cveMetadata": {"cveId": "CVE-2024-1234", "state": "PUBLISHED"},
+        "containers": {"cna": {"descriptions": [{"lang": "en", "value": "A flaw."}]}}
+    });
+    std::fs::write(cve5.join("CVE-2024-1234.json"), rec.to_string()).unwrap();
+    let out = dir.path().join("k.ouk");
+    let nvd = format!("nvd={}", cve5.display());
+    let o = build_demo(&out, &["--source", &nvd]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("warning: source nvd="))
+        .unwrap_or_else(|| panic!("no warning for nvd in: {stderr}"));
+    assert!(
+        warning.contains("no usable record") && warning.contains("CVE JSON 5"),
+        "{warning}"
+    );
+    assert!(!stderr.contains("source ghsa="), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let nvd_status = summary["feed_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "nvd")
+        .map(|s| s["status"].clone());
+    assert_eq!(nvd_status, Some(serde_json::json!("empty")));
+}

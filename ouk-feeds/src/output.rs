@@ -157,6 +157,16 @@ impl Lines {
     }
 }
 
+impl MergeReport {
+    /// The first rejection (in report order) that came from source `s`: one reason a console
+    /// warning can show, so "no usable record" comes with its why.
+    pub fn first_rejection_of(&self, s: &SourceSnapshot) -> Option<&Rejected> {
+        self.rejected
+            .iter()
+            .find(|r| r.source == s.kind && r.file.starts_with(&s.path))
+    }
+}
+
 /// The merged snapshot: report and snapshot facts in memory, the merged OSV
 /// lines (sorted by id) in a temporary spill file removed when this is dropped.
 #[derive(Debug, Clone)]

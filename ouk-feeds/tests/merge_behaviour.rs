@@ -421,3 +421,42 @@ fn write_to_is_all_or_nothing() {
     assert_ne!(fs::read_to_string(&w.advisories.path).unwrap(), "old\n");
     assert!(d.join("merge-report.json").is_file());
 }
+
+/// A CVE JSON 5 record (cvelistV5) given as NVD data is rejected with a reason that names the
+/// format and what to give instead, and the source counts as empty, not as read.
+#[test]
+fn cve_json5_under_nvd_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = json!({
+        "dataType": "CVE_RECORD",
+        "dataVersion": "5.1",
+        "cveMetadata": {"cveId": "CVE-2024-1234", "state": "PUBLISHED"},
+        "containers": {"cna": {"descriptions": [{"lang": "en", "value": "A flaw."}]}}
+    });
+    fs::write(dir.path().join("CVE-2024-1234.json"), rec.to_string()).unwrap();
+    let mut specs: Vec<SourceSpec> = common::testdata_specs()
+        .into_iter()
+        .filter(|s| s.kind != SourceKind::Nvd)
+        .collect();
+    specs.push(SourceSpec::new(SourceKind::Nvd, dir.path().to_path_buf()));
+    let out = merge_sources(&specs, &opts_unreviewed()).unwrap();
+    let nvd = out
+        .snapshot()
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Nvd)
+        .unwrap();
+    assert_eq!(nvd.status, SourceStatus::Empty);
+    assert_eq!((nvd.files, nvd.rejected), (1, 1));
+    let r = out
+        .report()
+        .rejected
+        .iter()
+        .find(|r| r.source == SourceKind::Nvd)
+        .unwrap();
+    assert!(
+        r.reason.contains("CVE JSON 5") && r.reason.contains("nvdcve-2.0"),
+        "{}",
+        r.reason
+    );
+}

@@ -25,7 +25,14 @@ struct Probe<'a> {
     cve: Option<&'a RawValue>,
     #[serde(default)]
     id: Option<String>,
+    /// `CVE_RECORD` in CVE JSON 5 (CVEProject/cvelistV5), a different format that is easily
+    /// mistaken for NVD's: named in the rejection so the fix is obvious.
+    #[serde(default, rename = "dataType")]
+    data_type: Option<String>,
 }
+
+/// Why a CVE JSON 5 file is refused, and what to give instead.
+const CVE5_REASON: &str = "a CVE JSON 5 record (CVEProject/cvelistV5), not NVD 2.0: give NVD API 2.0 pages, per-CVE NVD files or nvdcve-2.0-*.json.gz feed files";
 
 #[derive(Deserialize)]
 struct Item<'a> {
@@ -266,6 +273,8 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Pa
             Ok(s) => one(&mut out, file, s, max_id),
             Err(_) => out.reject(SourceKind::Nvd, file, None, "not UTF-8"),
         }
+    } else if probe.data_type.as_deref() == Some("CVE_RECORD") {
+        out.reject(SourceKind::Nvd, file, None, CVE5_REASON);
     } else {
         out.reject(
             SourceKind::Nvd,
