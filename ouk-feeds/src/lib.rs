@@ -298,8 +298,14 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         };
         if fatal {
             let reason = read.error.clone().unwrap_or_else(|| {
+                // The first rejection says why, e.g. a directory of another format.
+                let first = pass
+                    .rejected
+                    .first()
+                    .map(|r| format!("; first: {}: {}", r.file, r.reason))
+                    .unwrap_or_default();
                 format!(
-                    "no usable record ({} files, {} rejected)",
+                    "no usable record ({} files, {} rejected){first}",
                     read.files,
                     pass.rejected.len()
                 )

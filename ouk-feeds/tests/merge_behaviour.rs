@@ -459,4 +459,17 @@ fn cve_json5_under_nvd_is_named() {
         "{}",
         r.reason
     );
+
+    // The same file as the only OSV source: the merge stops, and the error says why.
+    let specs = vec![SourceSpec::new(SourceKind::Osv, dir.path().to_path_buf())];
+    match merge_sources(&specs, &MergeOptions::default()) {
+        Err(FeedError::RequiredSourceUnusable { kind, reason, .. }) => {
+            assert_eq!(kind, "osv");
+            assert!(
+                reason.contains("first: ") && reason.contains("CVE-2024-1234.json"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected RequiredSourceUnusable, got {:?}", other.is_ok()),
+    }
 }
