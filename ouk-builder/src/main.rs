@@ -814,7 +814,7 @@ fn warn_feed_sources(
         };
         let first = examples
             .iter()
-            .find(|r| r.source == s.kind && r.file.starts_with(&s.path))
+            .find(|r| r.is_from(s))
             .map(|r| {
                 // One console line: a reason can quote a long parser message.
                 let reason: String = r.reason.chars().take(300).collect();

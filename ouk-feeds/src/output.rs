@@ -161,9 +161,7 @@ impl MergeReport {
     /// The first rejection (in report order) that came from source `s`: one reason a console
     /// warning can show, so "no usable record" comes with its why.
     pub fn first_rejection_of(&self, s: &SourceSnapshot) -> Option<&Rejected> {
-        self.rejected
-            .iter()
-            .find(|r| r.source == s.kind && r.file.starts_with(&s.path))
+        self.rejected.iter().find(|r| r.is_from(s))
     }
 }
 

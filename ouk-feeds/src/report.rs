@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::output::SourceSnapshot;
 use crate::source::SourceKind;
 
 /// A record (or file) that was skipped, with where it was and why.
@@ -16,6 +17,14 @@ pub struct Rejected {
     pub record_id: Option<String>,
     /// Why it was skipped.
     pub reason: String,
+}
+
+impl Rejected {
+    /// Whether this rejection came from source `s` (same kind, a file under its path): two
+    /// sources of one kind are told apart by where their files lie.
+    pub fn is_from(&self, s: &SourceSnapshot) -> bool {
+        self.source == s.kind && self.file.starts_with(&s.path)
+    }
 }
 
 /// A part of a record that was dropped while the rest was kept (e.g. an
