@@ -473,3 +473,60 @@ fn cve_json5_under_nvd_is_named() {
         other => panic!("expected RequiredSourceUnusable, got {:?}", other.is_ok()),
     }
 }
+
+/// Links and special files in a source are never read (a checkout from elsewhere must not pull
+/// files from outside it into a kit) and each one is reported as rejected with why, instead of
+/// the source silently shrinking.
+#[test]
+fn links_and_special_files_are_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let src = dir.path().join("osv");
+    fs::create_dir_all(&outside).unwrap();
+    fs::create_dir_all(&src).unwrap();
+    let osv = common::testdata().join("osv/GO-2099-0001.json");
+    fs::copy(&osv, src.join("GO-2099-0001.json")).unwrap();
+    let mut linked = serde_json::from_slice::<serde_json::Value>(&fs::read(&osv).unwrap()).unwrap();
+    linked["id"] = json!("GO-2099-7777");
+    write(&outside.join("GO-2099-7777.json"), &linked);
+    std::os::unix::fs::symlink(outside.join("GO-2099-7777.json"), src.join("link.json")).unwrap();
+    std::os::unix::fs::symlink(&outside, src.join("linked-dir")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(src.join("pipe.json"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let specs = vec![
+        SourceSpec::new(SourceKind::Osv, &src),
+        SourceSpec::new(SourceKind::Ghsa, common::testdata().join("ghsa")),
+    ];
+    let out = merge_sources(&specs, &MergeOptions::default()).unwrap();
+    let ids: Vec<String> = common::lines(&out).into_iter().map(|(id, _)| id).collect();
+    assert!(!ids.iter().any(|id| id == "GO-2099-7777"), "{ids:?}");
+    let rejected: Vec<(String, String)> = out
+        .report()
+        .rejected
+        .iter()
+        .filter(|r| r.source == SourceKind::Osv)
+        .map(|r| {
+            (
+                r.file.rsplit('/').next().unwrap().to_string(),
+                r.reason.clone(),
+            )
+        })
+        .collect();
+    let why = |name: &str| {
+        rejected
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{name} not reported: {rejected:?}"))
+    };
+    assert!(why("link.json").contains("symbolic link"));
+    assert!(why("linked-dir").contains("symbolic link"));
+    if fifo {
+        assert!(why("pipe.json").contains("not a regular file"));
+    }
+    let osv_source = &out.snapshot().sources[0];
+    assert_eq!(osv_source.kind, SourceKind::Osv);
+    assert_eq!(osv_source.files, 1);
+}

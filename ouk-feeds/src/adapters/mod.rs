@@ -112,13 +112,32 @@ fn roots(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Vec<PathBuf> {
     vec![spec.path.clone()]
 }
 
+/// Why a directory entry that looks like input is not read. Links are never followed (a feed
+/// checkout from elsewhere must not pull files from outside it into a kit), but saying so beats
+/// leaving a mirrored-by-symlinks source mysteriously empty.
+const SYMLINK_SKIPPED: &str =
+    "a symbolic link: not followed (feed files must be regular files inside the source)";
+const SPECIAL_SKIPPED: &str = "not a regular file (FIFO, socket or device): not read";
+
+/// The input files of a source, and the entries passed over on the way.
+struct Listing {
+    /// Regular files to read, in a deterministic (sorted) order.
+    files: Vec<PathBuf>,
+    /// Links and special files that were not read, with why (reported as rejected).
+    skipped: Vec<(PathBuf, &'static str)>,
+}
+
 /// List input files in a deterministic (sorted) order.
-fn list_files(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Result<Vec<PathBuf>, String> {
+fn list_files(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Result<Listing, String> {
     let meta = std::fs::metadata(&spec.path).map_err(|e| format!("cannot stat: {e}"))?;
     if meta.is_file() {
-        return Ok(vec![spec.path.clone()]);
+        return Ok(Listing {
+            files: vec![spec.path.clone()],
+            skipped: Vec::new(),
+        });
     }
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for root in roots(spec, opts) {
         let walker = walkdir::WalkDir::new(&root)
             .follow_links(false)
@@ -128,18 +147,31 @@ fn list_files(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Result<Vec<PathBuf>,
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for entry in walker {
             let entry = entry.map_err(|e| format!("cannot walk: {e}"))?;
-            if entry.file_type().is_file() && wanted_ext(spec.kind, entry.path()) {
+            let ft = entry.file_type();
+            if entry.depth() > 0 && ft.is_symlink() {
+                skipped.push((entry.into_path(), SYMLINK_SKIPPED));
+                continue;
+            }
+            if !ft.is_file() && !ft.is_dir() && wanted_ext(spec.kind, entry.path()) {
+                skipped.push((entry.into_path(), SPECIAL_SKIPPED));
+                continue;
+            }
+            if ft.is_file() && wanted_ext(spec.kind, entry.path()) {
                 out.push(entry.into_path());
-                if out.len() as u64 > opts.limits.max_files_per_source {
-                    return Err(format!(
-                        "more than {} files (limit max_files_per_source)",
-                        opts.limits.max_files_per_source
-                    ));
-                }
+            }
+            // Passed-over entries count too: each becomes a line of the report.
+            if (out.len() + skipped.len()) as u64 > opts.limits.max_files_per_source {
+                return Err(format!(
+                    "more than {} files (limit max_files_per_source)",
+                    opts.limits.max_files_per_source
+                ));
             }
         }
     }
-    Ok(out)
+    Ok(Listing {
+        files: out,
+        skipped,
+    })
 }
 
 /// Read a whole file, refusing anything above `max` bytes.
@@ -251,7 +283,7 @@ pub(crate) fn read_source<T: Send>(
     per_file: &(dyn Fn(Parsed) -> T + Sync),
     sink: &mut dyn FnMut(T) -> Result<(), FeedError>,
 ) -> Result<SourceMeta, FeedError> {
-    let files = match list_files(spec, opts) {
+    let Listing { files, skipped } = match list_files(spec, opts) {
         Ok(f) => f,
         Err(e) => {
             return Ok(SourceMeta {
@@ -261,6 +293,13 @@ pub(crate) fn read_source<T: Send>(
             })
         }
     };
+    if !skipped.is_empty() {
+        let mut passed_over = Parsed::default();
+        for (path, why) in &skipped {
+            passed_over.reject(spec.kind, &display(spec, path), None, *why);
+        }
+        sink(per_file(passed_over))?;
+    }
     let mut hashes = Vec::new();
     let mut start = 0;
     while start < files.len() {
