@@ -283,12 +283,7 @@ pub fn build_variant(
             snapshot_file: written.snapshot.path,
             report: written.report.path,
             snapshot: merged.snapshot().clone(),
-            rejection_examples: merged
-                .snapshot()
-                .sources
-                .iter()
-                .filter_map(|s| merged.report().first_rejection_of(s).cloned())
-                .collect(),
+            rejection_examples: merged.first_rejections(),
         })
     } else {
         None

@@ -675,15 +675,9 @@ fn run(cli: Cli) -> Result<ExitCode, BuildError> {
             let merged = ouk_feeds::merge_sources(&specs, &opts)?;
             std::fs::create_dir_all(&out).map_err(BuildError::io(&out))?;
             let written = merged.write_to(&out)?;
-            let examples: Vec<ouk_feeds::Rejected> = merged
-                .snapshot()
-                .sources
-                .iter()
-                .filter_map(|s| merged.report().first_rejection_of(s).cloned())
-                .collect();
             warn_feed_sources(
                 &merged.snapshot().sources,
-                &examples,
+                &merged.first_rejections(),
                 &written.report.path.display().to_string(),
             );
             if json {

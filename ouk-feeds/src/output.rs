@@ -157,14 +157,6 @@ impl Lines {
     }
 }
 
-impl MergeReport {
-    /// The first rejection (in report order) that came from source `s`: one reason a console
-    /// warning can show, so "no usable record" comes with its why.
-    pub fn first_rejection_of(&self, s: &SourceSnapshot) -> Option<&Rejected> {
-        self.rejected.iter().find(|r| r.is_from(s))
-    }
-}
-
 /// The merged snapshot: report and snapshot facts in memory, the merged OSV
 /// lines (sorted by id) in a temporary spill file removed when this is dropped.
 #[derive(Debug, Clone)]
@@ -304,6 +296,16 @@ impl MergeOutput {
     /// The merge report.
     pub fn report(&self) -> &MergeReport {
         &self.report
+    }
+
+    /// The first rejection (in report order) of each source that had any: one reason per
+    /// source a console warning can show, so "no usable record" comes with its why.
+    pub fn first_rejections(&self) -> Vec<Rejected> {
+        self.snapshot
+            .sources
+            .iter()
+            .filter_map(|s| self.report.rejected.iter().find(|r| r.is_from(s)).cloned())
+            .collect()
     }
 
     /// Merged records as `(id, json line)`, sorted by id. Each line is read

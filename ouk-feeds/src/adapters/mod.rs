@@ -150,14 +150,12 @@ fn list_files(spec: &SourceSpec, opts: &ReadOptions<'_>) -> Result<Listing, Stri
             let ft = entry.file_type();
             if entry.depth() > 0 && ft.is_symlink() {
                 skipped.push((entry.into_path(), SYMLINK_SKIPPED));
-                continue;
-            }
-            if !ft.is_file() && !ft.is_dir() && wanted_ext(spec.kind, entry.path()) {
-                skipped.push((entry.into_path(), SPECIAL_SKIPPED));
-                continue;
-            }
-            if ft.is_file() && wanted_ext(spec.kind, entry.path()) {
-                out.push(entry.into_path());
+            } else if !ft.is_dir() && wanted_ext(spec.kind, entry.path()) {
+                if ft.is_file() {
+                    out.push(entry.into_path());
+                } else {
+                    skipped.push((entry.into_path(), SPECIAL_SKIPPED));
+                }
             }
             // Passed-over entries count too: each becomes a line of the report.
             if (out.len() + skipped.len()) as u64 > opts.limits.max_files_per_source {
