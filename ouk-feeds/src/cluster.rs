@@ -5,53 +5,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::index::{pos, Index, Sym};
 use crate::limits::Limits;
 use crate::model::SourceRecord;
 use crate::source::SourceKind;
-
-/// What clustering looks at in a record. Implemented by the full record (the
-/// merge re-checks [`joins`]) and by the spill index entry (clustering runs on
-/// the index so the records themselves can stay on disk).
-pub(crate) trait Joinable {
-    /// Source kind.
-    fn source(&self) -> SourceKind;
-    /// Record id.
-    fn id(&self) -> &str;
-    /// Valid aliases.
-    fn aliases(&self) -> &[String];
-    /// Valid upstream ids.
-    fn upstream(&self) -> &[String];
-}
-
-impl<T: Joinable + ?Sized> Joinable for &T {
-    fn source(&self) -> SourceKind {
-        (**self).source()
-    }
-    fn id(&self) -> &str {
-        (**self).id()
-    }
-    fn aliases(&self) -> &[String] {
-        (**self).aliases()
-    }
-    fn upstream(&self) -> &[String] {
-        (**self).upstream()
-    }
-}
-
-impl Joinable for SourceRecord {
-    fn source(&self) -> SourceKind {
-        self.source
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-    fn upstream(&self) -> &[String] {
-        &self.upstream
-    }
-}
 
 struct Uf {
     parent: Vec<u32>,
@@ -108,86 +65,92 @@ pub(crate) struct Clustering {
     pub runaway: Vec<Runaway>,
 }
 
-/// Whether a record's aliases may join clusters.
-pub(crate) fn joins<R: Joinable + ?Sized>(r: &R, limits: &Limits) -> bool {
-    r.aliases().len() + r.upstream().len() <= limits.max_aliases_per_record
+/// Whether a record listing `links` aliases and upstream ids may join clusters
+/// by them (the one rule, for index entries and for full records).
+pub(crate) fn joins_by(links: usize, limits: &Limits) -> bool {
+    links <= limits.max_aliases_per_record
 }
 
-/// Cluster the records at `idx` (primary records only).
-pub(crate) fn cluster<R: Joinable>(records: &[R], idx: &[usize], limits: &Limits) -> Clustering {
-    let mut nodes: HashMap<&str, u32> = HashMap::with_capacity(idx.len() * 3);
+/// Whether a full record's aliases may join clusters.
+pub(crate) fn joins(r: &SourceRecord, limits: &Limits) -> bool {
+    joins_by(r.aliases.len() + r.upstream.len(), limits)
+}
+
+/// Cluster the index entries at `idx` (primary records only). Union-find runs
+/// on the names' symbols, so it needs one `u32` per distinct string and no map.
+pub(crate) fn cluster(index: &Index, idx: &[usize], limits: &Limits) -> Clustering {
+    let records = &index.entries;
+    let names = &index.names;
     let mut uf = Uf {
-        parent: Vec::with_capacity(idx.len() * 3),
+        parent: (0..names.len() as u32).collect(),
     };
-    fn get<'a>(s: &'a str, nodes: &mut HashMap<&'a str, u32>, uf: &mut Uf) -> u32 {
-        if let Some(n) = nodes.get(s) {
-            return *n;
-        }
-        let n = uf.parent.len() as u32;
-        uf.parent.push(n);
-        nodes.insert(s, n);
-        n
-    }
+    let node = |s: Sym| pos(s) as u32;
     let mut alias_limited = Vec::new();
     for &i in idx {
         let r = &records[i];
-        let a = get(r.id(), &mut nodes, &mut uf);
-        if joins(r, limits) {
-            for x in r.aliases().iter().chain(r.upstream().iter()) {
-                let b = get(x, &mut nodes, &mut uf);
-                uf.union(a, b);
+        let links = index.links(r);
+        if joins_by(links.len(), limits) {
+            for &x in links {
+                uf.union(node(r.id), node(x));
             }
         } else {
             alias_limited.push(AliasLimited {
-                source: r.source(),
-                id: r.id().to_string(),
-                count: r.aliases().len() + r.upstream().len(),
+                source: r.source,
+                id: names.get(r.id).to_string(),
+                count: links.len(),
             });
         }
     }
     // Group records by root, in order of first record index.
-    let mut by_root: HashMap<u32, usize> = HashMap::new();
+    const NO_GROUP: u32 = u32::MAX;
+    let mut group_of_root = vec![NO_GROUP; names.len()];
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &i in idx {
-        let root = uf.find(nodes[records[i].id()]);
-        let g = *by_root.entry(root).or_insert_with(|| {
+        let root = uf.find(node(records[i].id));
+        let g = &mut group_of_root[root as usize];
+        if *g == NO_GROUP {
+            *g = groups.len() as u32;
             groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[g].push(i);
+        }
+        groups[*g as usize].push(i);
     }
+    drop(group_of_root);
+    drop(uf);
     let mut out_groups = Vec::with_capacity(groups.len());
     let mut split = Vec::with_capacity(groups.len());
     let mut runaway = Vec::new();
+    let mut ids: Vec<Sym> = Vec::new();
     for g in groups {
-        let mut ids: Vec<&str> = Vec::new();
+        ids.clear();
         for &i in &g {
             let r = &records[i];
-            ids.push(r.id());
-            if joins(r, limits) {
-                ids.extend(r.aliases().iter().map(String::as_str));
-                ids.extend(r.upstream().iter().map(String::as_str));
+            ids.push(r.id);
+            let links = index.links(r);
+            if joins_by(links.len(), limits) {
+                ids.extend_from_slice(links);
             }
         }
+        // Equal strings have equal symbols: counting symbols counts distinct ids.
         ids.sort_unstable();
         ids.dedup();
         if ids.len() > limits.max_cluster_ids {
+            let mut sample: Vec<&str> = ids.iter().map(|&s| names.get(s)).collect();
+            sample.sort_unstable();
             runaway.push(Runaway {
                 ids: ids.len(),
                 records: g.len(),
-                sample: ids.iter().take(20).map(|s| s.to_string()).collect(),
+                sample: sample.iter().take(20).map(|s| s.to_string()).collect(),
             });
-            let mut by_id: Vec<(&str, Vec<usize>)> = Vec::new();
-            let mut pos: HashMap<&str, usize> = HashMap::new();
+            let mut by_id: Vec<Vec<usize>> = Vec::new();
+            let mut at: HashMap<Sym, usize> = HashMap::new();
             for &i in &g {
-                let id = records[i].id();
-                let p = *pos.entry(id).or_insert_with(|| {
-                    by_id.push((id, Vec::new()));
+                let p = *at.entry(records[i].id).or_insert_with(|| {
+                    by_id.push(Vec::new());
                     by_id.len() - 1
                 });
-                by_id[p].1.push(i);
+                by_id[p].push(i);
             }
-            for (_, sub) in by_id {
+            for sub in by_id {
                 out_groups.push(sub);
                 split.push(true);
             }

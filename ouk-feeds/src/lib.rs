@@ -29,7 +29,6 @@ mod spill;
 mod timestamp;
 mod version;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -47,7 +46,7 @@ pub use report::{Dropped, Rejected};
 pub use source::{SourceKind, SourceSpec};
 
 use adapters::{ReadOptions, SourceMeta};
-use index::{EncodedFile, IndexEntry};
+use index::{EncodedFile, Index, IndexEntry};
 use model::SourceRecord;
 use output::Lines;
 use spill::{Slot, SpillReader, SpillWriter};
@@ -162,10 +161,11 @@ pub fn parse_sources(specs: &[SourceSpec], opts: &MergeOptions) -> Result<ParseS
     })
 }
 
-/// One source after its pass: the facts plus its records' index entries.
+/// One source after its pass: the facts; its records' entries are
+/// `index.entries[first..]`.
 struct SourcePass {
     meta: SourceMeta,
-    entries: Vec<IndexEntry>,
+    first: usize,
     ignored: Vec<IgnoredAlias>,
     rejected: Vec<Rejected>,
     dropped: Vec<Dropped>,
@@ -178,15 +178,17 @@ fn spill_source(
     spec: &SourceSpec,
     opts: &MergeOptions,
     spill: &mut SpillWriter,
+    index: &mut Index,
 ) -> Result<SourcePass, FeedError> {
     let ro = read_options(opts);
+    let first = index.entries.len();
     let mut pass = SourcePass {
         meta: SourceMeta {
             files: 0,
             digest: String::new(),
             error: None,
         },
-        entries: Vec::new(),
+        first,
         ignored: Vec::new(),
         rejected: Vec::new(),
         dropped: Vec::new(),
@@ -203,15 +205,14 @@ fn spill_source(
         } = f?;
         pass.rejected.extend(rejected);
         pass.dropped.extend(dropped);
-        if over || (pass.entries.len() + entries.len()) as u64 > max {
+        if over || (index.entries.len() - first + entries.len()) as u64 > max {
             over = true;
-            pass.entries = Vec::new();
+            index.truncate(first);
             pass.ignored = Vec::new();
             return Ok(());
         }
         let base = spill.append(&blob)?;
-        for (mut e, ign) in entries.into_iter().zip(ignored) {
-            e.slot.off += base;
+        for (e, ign) in entries.into_iter().zip(ignored) {
             for v in ign {
                 pass.ignored.push(IgnoredAlias {
                     source: e.source,
@@ -219,7 +220,11 @@ fn spill_source(
                     value: v,
                 });
             }
-            pass.entries.push(e);
+            let slot = Slot {
+                off: e.slot.off + base,
+                len: e.slot.len,
+            };
+            index.push(&e, slot)?;
         }
         Ok(())
     })?;
@@ -278,11 +283,12 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
     let mut spill = SpillWriter::new()?;
     let mut report = MergeReport::default();
     let mut sources = Vec::new();
-    let mut records: Vec<IndexEntry> = Vec::new();
+    let mut index = Index::new();
     let mut ignored_aliases = Vec::new();
     for spec in sorted_specs(specs) {
-        let pass = spill_source(&spec, opts, &mut spill)?;
-        let n = pass.entries.len() as u64;
+        let pass = spill_source(&spec, opts, &mut spill, &mut index)?;
+        let entries = &index.entries[pass.first..];
+        let n = entries.len() as u64;
         let read = pass.meta;
         let status = if read.error.is_some() {
             SourceStatus::Unreadable
@@ -326,8 +332,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             files: read.files,
             records: n,
             rejected: pass.rejected.len() as u64,
-            newest_modified: pass
-                .entries
+            newest_modified: entries
                 .iter()
                 .filter_map(|r| r.modified)
                 .max()
@@ -340,17 +345,20 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         report.rejected.extend(pass.rejected);
         report.dropped.extend(pass.dropped);
         ignored_aliases.extend(pass.ignored);
-        records.extend(pass.entries);
     }
     let spill = spill.finish()?;
     // Deterministic order regardless of spec and file order.
-    records.par_sort_by(|a, b| {
+    let names = &index.names;
+    index.entries.par_sort_by(|a, b| {
         a.source
             .cmp(&b.source)
-            .then_with(|| a.id.cmp(&b.id))
-            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| names.get(a.id).cmp(names.get(b.id)))
+            .then_with(|| names.get(a.file).cmp(names.get(b.file)))
             .then_with(|| a.modified.cmp(&b.modified))
     });
+    let index = index;
+    let records = &index.entries;
+    let names = &index.names;
     report.counts.input_records = records.len() as u64;
     // Sorted (and deduplicated) below, so the order they were collected in does not matter.
     report.ignored_aliases = ignored_aliases;
@@ -358,17 +366,26 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
     let primary: Vec<usize> = (0..records.len())
         .filter(|&i| records[i].source.is_primary())
         .collect();
-    let cl = cluster::cluster(&records, &primary, &opts.limits);
+    let cl = cluster::cluster(&index, &primary, &opts.limits);
 
-    // Attach enrichment records to every cluster one of their ids names.
-    let mut id_to_group: HashMap<&str, usize> = HashMap::with_capacity(primary.len() * 2);
+    // Attach enrichment records to every cluster one of their ids names: the
+    // first group naming a string, by symbol.
+    const NO_GROUP: usize = usize::MAX;
+    let mut id_to_group: Vec<usize> = vec![NO_GROUP; names.len()];
+    let mut name_group = |s: index::Sym, g: usize| {
+        let at = &mut id_to_group[index::pos(s)];
+        if *at == NO_GROUP {
+            *at = g;
+        }
+    };
     for (g, members) in cl.groups.iter().enumerate() {
         for &i in members {
             let r = &records[i];
-            id_to_group.entry(r.id.as_str()).or_insert(g);
-            if !cl.split[g] && cluster::joins(r, &opts.limits) {
-                for a in r.aliases.iter().chain(r.upstream.iter()) {
-                    id_to_group.entry(a.as_str()).or_insert(g);
+            name_group(r.id, g);
+            let links = index.links(r);
+            if !cl.split[g] && cluster::joins_by(links.len(), &opts.limits) {
+                for &a in links {
+                    name_group(a, g);
                 }
             }
         }
@@ -380,8 +397,9 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         .filter(|(_, r)| !r.source.is_primary())
     {
         let mut hit: Vec<usize> = std::iter::once(&r.id)
-            .chain(r.aliases.iter())
-            .filter_map(|a| id_to_group.get(a.as_str()).copied())
+            .chain(index.aliases(r))
+            .map(|&a| id_to_group[index::pos(a)])
+            .filter(|&g| g != NO_GROUP)
             .collect();
         hit.sort_unstable();
         hit.dedup();
@@ -389,10 +407,14 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             report.enrichment_only.push(EnrichmentOnly {
                 member: Member {
                     source: r.source,
-                    id: r.id.clone(),
-                    file: r.file.to_string(),
+                    id: names.get(r.id).to_string(),
+                    file: names.get(r.file).to_string(),
                 },
-                aliases: r.aliases.clone(),
+                aliases: index
+                    .aliases(r)
+                    .iter()
+                    .map(|&a| names.get(a).to_string())
+                    .collect(),
             });
         }
         for g in hit {
@@ -418,7 +440,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             .map(|g| {
                 merge_group(
                     &spill,
-                    &records,
+                    records,
                     &cl.groups[g],
                     &enrich[g],
                     cl.split[g],
@@ -448,7 +470,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         }
         g0 = g1;
     }
-    drop(records);
+    drop(index);
     drop(spill);
     lines.par_sort_by(|a, b| a.0.cmp(&b.0));
     // Canonical ids are unique by construction; guard anyway so the output never
