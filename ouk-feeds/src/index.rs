@@ -255,7 +255,10 @@ mod tests {
         let mut index = Index::new();
         let slot = |off| Slot { off, len: 1 };
         index
-            .push(&parsed("GHSA-1", "a.json", &["CVE-1", "CVE-2"], &["X-1"]), slot(0))
+            .push(
+                &parsed("GHSA-1", "a.json", &["CVE-1", "CVE-2"], &["X-1"]),
+                slot(0),
+            )
             .unwrap();
         index
             .push(&parsed("CVE-1", "a.json", &[], &["GHSA-1"]), slot(1))
@@ -265,8 +268,16 @@ mod tests {
         assert_eq!(a.file, b.file, "one file name, one symbol");
         assert_eq!(strings(&index, index.aliases(a)), ["CVE-1", "CVE-2"]);
         assert_eq!(strings(&index, index.links(a)), ["CVE-1", "CVE-2", "X-1"]);
-        assert_eq!(index.links(b), [a.id], "the upstream id is the first record's id");
-        assert_eq!(index.links(a)[0], b.id, "the alias is the second record's id");
+        assert_eq!(
+            index.links(b),
+            [a.id],
+            "the upstream id is the first record's id"
+        );
+        assert_eq!(
+            index.links(a)[0],
+            b.id,
+            "the alias is the second record's id"
+        );
         // GHSA-1, a.json, CVE-1, CVE-2, X-1: dense symbols 0..5.
         assert_eq!(index.names.len(), 5);
         let mut positions: Vec<usize> = [a.id, a.file, b.id].iter().map(|&s| pos(s)).collect();
@@ -282,7 +293,9 @@ mod tests {
         let mut index = Index::new();
         let slot = Slot { off: 0, len: 1 };
         index.push(&parsed("A", "f", &["B"], &[]), slot).unwrap();
-        index.push(&parsed("C", "f", &["D", "E"], &[]), slot).unwrap();
+        index
+            .push(&parsed("C", "f", &["D", "E"], &[]), slot)
+            .unwrap();
         index.truncate(1);
         assert_eq!(index.entries.len(), 1);
         assert_eq!(index.links.len(), 1);
