@@ -144,6 +144,21 @@ impl Index {
         self.entries.truncate(len);
     }
 
+    /// Put the entries in the merge's deterministic order, whatever the order of
+    /// sources and files: by source, id, file, then `modified` (stable, so exact
+    /// copies keep their reading order).
+    pub(crate) fn sort(&mut self) {
+        use rayon::slice::ParallelSliceMut as _;
+        let names = &self.names;
+        self.entries.par_sort_by(|a, b| {
+            a.source
+                .cmp(&b.source)
+                .then_with(|| names.get(a.id).cmp(names.get(b.id)))
+                .then_with(|| names.get(a.file).cmp(names.get(b.file)))
+                .then_with(|| a.modified.cmp(&b.modified))
+        });
+    }
+
     /// An entry's aliases.
     pub(crate) fn aliases(&self, e: &IndexEntry) -> &[Sym] {
         &self.links[e.links_at..e.links_at + e.aliases as usize]
@@ -159,11 +174,17 @@ impl Index {
 /// [`Index::push`] interns them (which only the thread that owns the index does).
 #[derive(Debug)]
 pub(crate) struct ParsedEntry {
+    /// Source kind.
     pub source: SourceKind,
+    /// Record id.
     pub id: String,
+    /// File (and zip entry) it came from.
     pub file: String,
+    /// `modified`, if real.
     pub modified: Option<Ts>,
+    /// Valid aliases.
     pub aliases: Vec<String>,
+    /// Valid upstream ids.
     pub upstream: Vec<String>,
     /// Relative to the start of [`EncodedFile::blob`].
     pub slot: Slot,

@@ -347,16 +347,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
         ignored_aliases.extend(pass.ignored);
     }
     let spill = spill.finish()?;
-    // Deterministic order regardless of spec and file order.
-    let names = &index.names;
-    index.entries.par_sort_by(|a, b| {
-        a.source
-            .cmp(&b.source)
-            .then_with(|| names.get(a.id).cmp(names.get(b.id)))
-            .then_with(|| names.get(a.file).cmp(names.get(b.file)))
-            .then_with(|| a.modified.cmp(&b.modified))
-    });
-    let index = index;
+    index.sort();
     let records = &index.entries;
     let names = &index.names;
     report.counts.input_records = records.len() as u64;
