@@ -108,14 +108,6 @@ pub(crate) fn read_archive<R: Read>(
             )));
         }
     }
-    for (which, present) in [(DbEntry::Db, seen[0]), (DbEntry::Metadata, seen[1])] {
-        if !present {
-            return Err(TrivyError::MissingEntry {
-                archive: archive.to_path_buf(),
-                entry: which.name(),
-            });
-        }
-    }
     // Read the gzip stream to its end so its CRC and length are checked, with a cap on what may
     // follow the tar end marker, then require that nothing follows the gzip member.
     let mut gz = tar.into_inner();
@@ -134,6 +126,16 @@ pub(crate) fn read_archive<R: Read>(
             archive: archive.to_path_buf(),
             reason: "data after the gzip stream".into(),
         });
+    }
+    // Only now, with the stream's CRC checked: a corrupt stream that decoded into an early tar
+    // end marker is a broken archive, not one that lacks an entry.
+    for (which, present) in [(DbEntry::Db, seen[0]), (DbEntry::Metadata, seen[1])] {
+        if !present {
+            return Err(TrivyError::MissingEntry {
+                archive: archive.to_path_buf(),
+                entry: which.name(),
+            });
+        }
     }
     Ok(total)
 }
@@ -220,6 +222,28 @@ mod tests {
             },
         )?;
         Ok(seen)
+    }
+
+    #[test]
+    fn a_broken_gzip_stream_is_malformed_before_an_entry_is_missing() {
+        // Only trivy.db, and the gzip trailer's CRC wrong: the integrity failure is the
+        // reported cause, not the missing metadata.json.
+        let mut a = tgz(&[("trivy.db", &[1; 1000])]);
+        let crc_at = a.len() - 8;
+        a[crc_at] ^= 0x01;
+        assert!(matches!(
+            read(&a, &DbLimits::default(), 1 << 20),
+            Err(TrivyError::MalformedArchive { .. })
+        ));
+        // The same archive intact: the missing entry is named.
+        let a = tgz(&[("trivy.db", &[1; 1000])]);
+        assert!(matches!(
+            read(&a, &DbLimits::default(), 1 << 20),
+            Err(TrivyError::MissingEntry {
+                entry: "metadata.json",
+                ..
+            })
+        ));
     }
 
     #[test]
