@@ -4,7 +4,7 @@
 //! twice with SHA-512. Run after the kit was written, both passes were a serial tail on one core
 //! while the other idled (issue 14). Here the kit is written on its own thread and a copy of every
 //! block it writes travels to the signer, whose first pass hashes the kit as it is written; only
-//! the second pass reads the finished, synced file. The signature bytes are the same as signing
+//! the second pass reads the finished file (while its `fsync` runs). The signature bytes are the same as signing
 //! the file afterwards (`Signer::sign_streamed` is called the same way).
 //!
 //! A deterministic Ed25519 nonce is derived from the first pass: a first pass that saw other
@@ -110,7 +110,7 @@ pub(crate) fn write_and_sign<T: Send>(
     write: impl FnOnce(&mut TeeWriter<'_>) -> Result<T, BuildError> + Send,
 ) -> Result<Signed<T>, BuildError> {
     let (to_signer, blocks) = sync_channel::<Vec<u8>>(BLOCKS_IN_FLIGHT);
-    let (synced_tx, synced) = sync_channel::<Fingerprint>(1);
+    let (complete_tx, complete) = sync_channel::<Fingerprint>(1);
     let mut tee = TeeWriter {
         inner: BufWriter::with_capacity(BLOCK, file),
         block: Vec::with_capacity(BLOCK),
@@ -122,16 +122,17 @@ pub(crate) fn write_and_sign<T: Send>(
             let result = write(&mut tee)?;
             tee.send_block();
             let TeeWriter { inner, written, .. } = tee;
-            inner
+            let file = inner
                 .into_inner()
-                .map_err(|e| BuildError::io(path)(e.into_error()))?
-                .sync_all()
-                .map_err(BuildError::io(path))?;
-            // Only a complete, synced file is announced; an error drops the sender instead.
-            let _ = synced_tx.send(written.finish());
+                .map_err(|e| BuildError::io(path)(e.into_error()))?;
+            // Only a complete file is announced (an error drops the sender instead). The later
+            // passes read it from the page cache while it is synced: the sync's wait overlaps
+            // the second pass instead of preceding it. A failed sync fails the build below.
+            let _ = complete_tx.send(written.finish());
+            file.sync_all().map_err(BuildError::io(path))?;
             Ok(result)
         });
-        let signature = signer.map(|s| sign_while_written(s, path, &blocks, &synced));
+        let signature = signer.map(|s| sign_while_written(s, path, &blocks, &complete));
         // Unblock a writer still sending to a signer that gave up.
         drop(blocks);
         let written = writer
@@ -164,22 +165,22 @@ impl Write for Pass<'_> {
 }
 
 /// Run `signer` over the kit: the first pass over the blocks as they are written, any later
-/// pass over the synced file. Every pass must match the file's fingerprint.
+/// pass over the complete file. Every pass must match the file's fingerprint.
 fn sign_while_written(
     signer: &dyn Signer,
     path: &Path,
     blocks: &Receiver<Vec<u8>>,
-    synced: &Receiver<Fingerprint>,
+    complete: &Receiver<Fingerprint>,
 ) -> Result<Vec<u8>, BuildError> {
     let passes = Cell::new(0u32);
     let seen: RefCell<Vec<Fingerprint>> = RefCell::new(Vec::new());
-    // What the writer announces once the file is complete and synced (asked for at most once).
+    // What the writer announces once the file is complete (asked for at most once).
     let file_print: Cell<Option<Fingerprint>> = Cell::new(None);
-    let synced_file = || -> io::Result<Fingerprint> {
+    let complete_file = || -> io::Result<Fingerprint> {
         if let Some(p) = file_print.get() {
             return Ok(p);
         }
-        let p = synced
+        let p = complete
             .recv()
             .map_err(|_| io::Error::other("the kit file was not completely written"))?;
         file_print.set(Some(p));
@@ -197,14 +198,14 @@ fn sign_while_written(
                 pass.write_all(&block)?;
             }
         } else {
-            synced_file()?;
+            complete_file()?;
             io::copy(&mut File::open(path)?, &mut pass)?;
         }
         seen.borrow_mut().push(pass.print.finish());
         Ok(())
     };
     let signature = signer.sign_streamed(&feed)?;
-    let file = synced_file().map_err(BuildError::io(path))?;
+    let file = complete_file().map_err(BuildError::io(path))?;
     let seen = seen.into_inner();
     if seen.is_empty() || seen.iter().any(|p| *p != file) {
         return Err(BuildError::io(path)(io::Error::other(format!(
