@@ -83,17 +83,8 @@ enum Command {
         /// (what is left unexamined is reported).
         #[arg(long, value_name = "SECS", default_value_t = 600, requires = "from")]
         scan_timeout: u64,
-        /// Trust root file: needed for the first import; afterwards the store's newest root is
-        /// used (kits carry rotations), and this file only matters if it is newer (an
-        /// out-of-band replacement, audited).
-        #[arg(long, value_name = "FILE")]
-        trust_root: Option<PathBuf>,
         #[command(flatten)]
-        store: StoreArgs,
-        #[command(flatten)]
-        time: TimeArgs,
-        #[command(flatten)]
-        out: Output,
+        install: InstallArgs,
     },
     /// Pull a kit from an OCI registry and import it: the reference is resolved once to a
     /// manifest digest, the kit layer downloads into STORE/downloads/ (an interrupted pull
@@ -136,15 +127,8 @@ enum Command {
         /// Largest kit layer accepted, in bytes (checked before downloading).
         #[arg(long, value_name = "BYTES", default_value_t = ouk_importer::oci::DEFAULT_MAX_KIT_BYTES)]
         max_kit_size: u64,
-        /// Trust root file (as for `import`).
-        #[arg(long, value_name = "FILE")]
-        trust_root: Option<PathBuf>,
         #[command(flatten)]
-        store: StoreArgs,
-        #[command(flatten)]
-        time: TimeArgs,
-        #[command(flatten)]
-        out: Output,
+        install: InstallArgs,
     },
     /// Bring the store up to date from a mounted stick: imports the newest applicable kit (full,
     /// split or delta) again and again until nothing applicable is left (a chain of deltas).
@@ -154,15 +138,8 @@ enum Command {
         /// Seconds allowed per round for listing and authenticating the kits on the medium.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         scan_timeout: u64,
-        /// Trust root file (needed for the first import into a store).
-        #[arg(long, value_name = "FILE")]
-        trust_root: Option<PathBuf>,
         #[command(flatten)]
-        store: StoreArgs,
-        #[command(flatten)]
-        time: TimeArgs,
-        #[command(flatten)]
-        out: Output,
+        install: InstallArgs,
     },
     /// Show the active generation, anti-rollback floor and expiry countdowns.
     Status {
@@ -326,6 +303,33 @@ enum AuditCommand {
     },
 }
 
+/// What every command that installs a kit takes (`import`, `pull`, `scan-media`): one
+/// definition, so the three cannot drift apart in flags or help.
+#[derive(Args, Debug)]
+struct InstallArgs {
+    /// Trust root file: needed for the first import; afterwards the store's newest root is used
+    /// (kits carry rotations), and this file only matters if it is newer (an out-of-band
+    /// replacement, audited).
+    #[arg(long, value_name = "FILE")]
+    trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
+    out: Output,
+}
+
+impl InstallArgs {
+    /// The trust options and store context an install starts from.
+    fn start(&self) -> Result<(TrustOptions, Context), Error> {
+        Ok((
+            trust_options(self.trust_root.as_deref(), &self.time)?,
+            context(&self.store),
+        ))
+    }
+}
+
 #[derive(Args, Debug)]
 struct StoreArgs {
     /// Store directory.
@@ -392,9 +396,6 @@ fn main() -> ExitCode {
     let json = match &cli.command {
         Command::Inspect { out, .. }
         | Command::Verify { out, .. }
-        | Command::Import { out, .. }
-        | Command::Pull { out, .. }
-        | Command::ScanMedia { out, .. }
         | Command::Status { out, .. }
         | Command::List { out, .. }
         | Command::Rollback { out, .. }
@@ -403,6 +404,9 @@ fn main() -> ExitCode {
         | Command::Diff { out, .. }
         | Command::Rescan { out, .. }
         | Command::Report { out, .. } => out.json,
+        Command::Import { install, .. }
+        | Command::Pull { install, .. }
+        | Command::ScanMedia { install, .. } => install.out.json,
         Command::Audit {
             command: AuditCommand::Verify { out, .. },
         } => out.json,
@@ -682,13 +686,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::ScanMedia {
             dir,
             scan_timeout,
-            trust_root,
-            store,
-            time,
-            out,
+            install,
         } => {
-            let opts = trust_options(trust_root.as_deref(), &time)?;
-            let ctx = context(&store);
+            let (opts, ctx) = install.start()?;
+            let out = install.out;
             let mut bar = Bar::new(&out);
             let budget = ouk_importer::ScanBudget {
                 max_duration: std::time::Duration::from_secs(scan_timeout),
@@ -726,13 +727,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             layout_ref,
             max_kit_size,
             scan_timeout,
-            trust_root,
-            store,
-            time,
-            out,
+            install,
         } => {
-            let opts = trust_options(trust_root.as_deref(), &time)?;
-            let ctx = context(&store);
+            let (opts, ctx) = install.start()?;
+            let out = install.out;
             let mut bar = Bar::new(&out);
             if let Some(dir) = from {
                 let budget = ouk_importer::ScanBudget {
@@ -789,13 +787,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             deadline,
             plain_http,
             max_kit_size,
-            trust_root,
-            store,
-            time,
-            out,
+            install,
         } => {
-            let opts = trust_options(trust_root.as_deref(), &time)?;
-            let ctx = context(&store);
+            let (opts, ctx) = install.start()?;
+            let out = install.out;
             let conn = ouk_oci::registry::Connection {
                 ca_certs: ca_cert,
                 username,
