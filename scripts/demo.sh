@@ -18,7 +18,7 @@ echo "(testdata/feeds holds deliberately malformed records to show the merge's c
   --source ghsa=testdata/feeds/ghsa --source nvd=testdata/feeds/nvd \
   --source cnnvd=testdata/feeds/cnnvd --source cnvd=testdata/feeds/cnvd \
   --source enisa=testdata/feeds/enisa --source jvn=testdata/feeds/jvn --source bdu=testdata/feeds/bdu \
-  --source osv=testdata/trivy/osv \
+  --source osv=testdata/trivy/osv --source osv=testdata/trivy/os/osv \
   --sbom testdata/trivy/sbom/all-ecosystems.cdx-1.5.json \
   --key keys/dev/kit.key --attestation-key keys/dev/attestation.key \
   --sequence 1 --expires 30d --channel stable \

@@ -3,12 +3,15 @@
 #
 #   .ci/parts/trivy.sh              build a DB from testdata/trivy/osv (through the ouk-feeds merger
 #                                   when its example builds, and directly), pack, validate, install
-#                                   it, then scan testdata/trivy/sbom with Trivy 0.44.1 and 0.59.1
+#                                   it, then scan testdata/trivy/sbom with Trivy 0.44.1 and 0.59.1;
+#                                   the same for the distribution advisories in testdata/trivy/os/osv
+#                                   against SBOMs Trivy writes of the root file systems in os/rootfs
 #   .ci/parts/trivy.sh CACHE_DIR    scan with an installed DB instead (e.g. <store>/current/trivy
-#                                   after a real kit import of testdata/trivy/osv); CACHE_DIR must
-#                                   be writable (Trivy creates fanal/ there)
+#                                   after a real kit import of testdata/trivy/osv and os/osv);
+#                                   CACHE_DIR must be writable (Trivy creates fanal/ there)
 #
-# Expected findings: testdata/trivy/expected-findings.json (exact set; see testdata/trivy/README.md).
+# Expected findings: testdata/trivy/expected-findings.json and os/expected-findings.json (exact
+# sets; see testdata/trivy/README.md).
 set -euo pipefail
 
 TGT="${CARGO_TARGET_DIR:-target}"
@@ -66,9 +69,44 @@ scan() { # scan LABEL CACHE_DIR
   return $rc
 }
 
+# Distribution packages: each Trivy writes one CycloneDX SBOM per constructed root file system
+# in $TD/os/rootfs (dpkg status / apk installed database, os-release), once. Each version scans
+# its own SBOMs: 0.44.1 silently reads nothing from 0.59.1's CycloneDX 1.6.
+OS_SBOMS="$W/os-sboms"
+rm -rf "$OS_SBOMS"
+for pair in "0.44.1:$OLD" "0.59.1:$NEW"; do
+  mkdir -p "$OS_SBOMS/${pair%%:*}"
+  for root in "$TD"/os/rootfs/*/; do
+    "${OFFLINE[@]}" "${pair#*:}" rootfs --quiet --skip-db-update --offline-scan \
+      --cache-dir "$W/os-sbom-cache" --format cyclonedx \
+      -o "$OS_SBOMS/${pair%%:*}/$(basename "$root").cdx.json" "$root"
+  done
+done
+
+scan_os() { # scan_os LABEL CACHE_DIR: the OS SBOMs against $TD/os/expected-findings.json
+  local label="$1" cache="$2" rc=0
+  for pair in "0.44.1:$OLD" "0.59.1:$NEW"; do
+    local ver="${pair%%:*}"
+    local bin="${pair#*:}"
+    for sbom in "$OS_SBOMS/$ver"/*.cdx.json; do
+      local os
+      os=$(basename "$sbom" .cdx.json)
+      local out="$W/report-$label-$os-$ver.json"
+      if ! "${OFFLINE[@]}" "$bin" sbom --format json --skip-db-update --offline-scan --cache-dir "$cache" \
+          -o "$out" "$sbom" > "$W/log-$label-$os-$ver.txt" 2>&1; then
+        echo "trivy $ver failed on $label DB ($os):"; cat "$W/log-$label-$os-$ver.txt"; return 1
+      fi
+      echo "[$label] trivy $ver, $os"
+      python3 "$TD/check_findings.py" "$TD/os/expected-findings.json" "$ver" "$out" "$os" || rc=1
+    done
+  done
+  return $rc
+}
+
 if [ $# -ge 1 ]; then
   "$VENV/bin/python" "$TD/read_db.py" --layout-only "$1/db"
   scan given "$1"
+  scan_os given "$1"
   echo "trivy acceptance OK (given cache dir $1)"
   exit 0
 fi
@@ -85,7 +123,7 @@ build_and_scan() { # build_and_scan LABEL INPUT
   "$EX/dbtool" pack "$b/out/db" "$b/db.tar.gz" "$EPOCH" >/dev/null
   "$EX/dbtool" validate "$b/db.tar.gz"
   "$EX/dbtool" install "$b/db.tar.gz" "$b/cache" >/dev/null
-  "$VENV/bin/python" "$TD/read_db.py" "$b/cache/db"
+  "$VENV/bin/python" "$TD/read_db.py" "$b/cache/db" || return 1
   scan "$label" "$b/cache"
 }
 
@@ -101,7 +139,26 @@ else
   echo "note: ouk-feeds merge example not available; merged path not tested"
 fi
 
-# 3. Determinism of the packed member: two builds, same bytes.
+# 3. Distribution advisories (Debian, Ubuntu, Alpine), directly and through the merger, scanned
+#    as Trivy's own OS scanners read them: SBOMs of root file systems.
+build_and_scan_os() { # build_and_scan_os LABEL INPUT
+  local label="$1" input="$2"
+  local b="$W/$label"
+  rm -rf "$b"; mkdir -p "$b"
+  "$EX/export" "$input" "$b/out" "$EPOCH" > "$b/export-summary.txt"
+  "$EX/dbtool" pack "$b/out/db" "$b/db.tar.gz" "$EPOCH" >/dev/null
+  "$EX/dbtool" install "$b/db.tar.gz" "$b/cache" >/dev/null
+  "$VENV/bin/python" "$TD/read_db.py" --layout-only "$b/cache/db" || return 1
+  scan_os "$label" "$b/cache"
+}
+build_and_scan_os os-direct "$TD/os/osv" || status=1
+if [ -x "$TGT/debug/examples/merge" ]; then
+  rm -rf "$W/os-merged-in"
+  "$TGT/debug/examples/merge" --out "$W/os-merged-in" osv="$TD/os/osv" >/dev/null
+  build_and_scan_os os-merged "$W/os-merged-in/advisories.ndjson" || status=1
+fi
+
+# 4. Determinism of the packed member: two builds, same bytes.
 rm -rf "$W/again"
 "$EX/export" "$TD/osv" "$W/again/out" "$EPOCH" >/dev/null
 "$EX/dbtool" pack "$W/again/out/db" "$W/again/db.tar.gz" "$EPOCH" >/dev/null

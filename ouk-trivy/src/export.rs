@@ -9,7 +9,7 @@ use crate::bolt_writer::{BoltWriter, TreeBuilder};
 use crate::external_sort::ExternalSort;
 
 use crate::limits::ExportLimits;
-use crate::mapping::{self, push_unique};
+use crate::mapping::{self, push_unique, OsFix};
 use crate::metadata::Metadata;
 use crate::osv::Record;
 use crate::trivy_types::{Advisory, DataSource};
@@ -72,7 +72,8 @@ pub struct ExportSummary {
     pub records_skipped: u64,
     /// Details of the first skipped records, up to `ExportLimits::max_reported_skips`.
     pub skipped: Vec<SkippedRecord>,
-    /// Affected entries in ecosystems Trivy has no language bucket for.
+    /// Affected entries in ecosystems Trivy has no bucket of ours for (neither a language nor
+    /// one of the distribution releases of `spec/trivy-db.md`).
     pub affected_unsupported: u64,
     /// Advisory values written (root bucket × package × vulnerability id).
     pub advisories: u64,
@@ -320,11 +321,14 @@ fn add_record(
         }
     };
     // (bucket, package) → versions, merged over this record's affected entries.
-    let mut per_pkg: BTreeMap<(String, String), Advisory> = BTreeMap::new();
+    let mut per_pkg: BTreeMap<(String, String), Contribution> = BTreeMap::new();
     for (i, a) in rec.affected.iter().enumerate() {
         let Some(pkg) = &a.package else { continue };
         let Some(eco) = mapping::ecosystem(&pkg.ecosystem) else {
-            summary.affected_unsupported += 1;
+            match mapping::os_bucket(&pkg.ecosystem) {
+                Some(bucket) => add_os_entry(rec, i, a, bucket, &mut per_pkg, summary, opts, line),
+                None => summary.affected_unsupported += 1,
+            }
             continue;
         };
         let names = match eco.package_keys(&pkg.name, pkg.purl.as_deref()) {
@@ -358,24 +362,26 @@ fn add_record(
             continue;
         }
         for name in names {
-            let adv = per_pkg.entry((eco.bucket_name(), name)).or_default();
+            let c = per_pkg.entry((eco.bucket_name(), name)).or_default();
             for v in &sets.vulnerable {
-                push_unique(&mut adv.vulnerable_versions, v.clone());
+                push_unique(&mut c.vulnerable, v.clone());
             }
             for v in &sets.patched {
-                push_unique(&mut adv.patched_versions, v.clone());
+                push_unique(&mut c.patched, v.clone());
             }
         }
     }
     if per_pkg.is_empty() {
         return Ok(false);
     }
-    for ((bucket, pkg), adv) in per_pkg {
+    for ((bucket, pkg), c) in per_pkg {
         for key in &keys {
             let vendor: Vec<String> = vendor_ids.iter().filter(|v| *v != key).cloned().collect();
-            let contribution =
-                serde_json::to_vec(&(vendor, &adv.vulnerable_versions, &adv.patched_versions))
-                    .unwrap_or_default();
+            let contribution = serde_json::to_vec(&Contribution {
+                vendor,
+                ..c.clone()
+            })
+            .unwrap_or_default();
             let seq = entries.next_seq();
             entries
                 .advisories
@@ -390,8 +396,50 @@ fn add_record(
     Ok(true)
 }
 
-/// One advisory entry's contribution: vendor ids, vulnerable and patched versions.
-type Contribution = (Vec<String>, Vec<String>, Vec<String>);
+/// The vulnerability id being assembled, with its advisory and (distribution buckets) its fix.
+type OpenEntry = (Vec<u8>, (Advisory, Option<OsFix>));
+
+/// One distribution `affected` entry (see [`mapping::os_fix`]): its source package under the
+/// release's bucket, with its fixed version or as unfixed. Within one record, an unfixed entry
+/// wins over a fixed one for the same package (the record says some build is unfixed).
+#[allow(clippy::too_many_arguments)]
+fn add_os_entry(
+    rec: &Record,
+    i: usize,
+    a: &crate::osv::Affected,
+    bucket: String,
+    per_pkg: &mut BTreeMap<(String, String), Contribution>,
+    summary: &mut ExportSummary,
+    opts: &ExportOptions,
+    line: u64,
+) {
+    let Some(pkg) = &a.package else { return };
+    let fix = match mapping::os_package_key(&pkg.name).and_then(|_| mapping::os_fix(a)) {
+        Ok(Some(fix)) => fix,
+        Ok(None) => return,
+        Err(reason) => {
+            let why = format!("affected[{i}]: {reason}");
+            skip(summary, opts, line, Some(&rec.id), why);
+            return;
+        }
+    };
+    let c = per_pkg.entry((bucket, pkg.name.clone())).or_default();
+    c.os = Some(match (c.os.take(), fix) {
+        (Some(OsFix::Unfixed), _) | (_, OsFix::Unfixed) => OsFix::Unfixed,
+        (Some(first), _) => first,
+        (None, fix) => fix,
+    });
+}
+
+/// One advisory entry's contribution (one record, one bucket, package and id): vendor ids, and
+/// the vulnerable and patched versions (language buckets) or the OS fix (distribution buckets).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Contribution {
+    vendor: Vec<String>,
+    vulnerable: Vec<String>,
+    patched: Vec<String>,
+    os: Option<OsFix>,
+}
 
 /// Writes the DB from the sorted entries: each advisory bucket (package sub-buckets of merged
 /// entries), `data-source`, `vulnerability`, then the root bucket, front to back.
@@ -407,15 +455,18 @@ fn write_all(
     // The bucket, package and id being assembled, with the advisory merged so far.
     let mut bucket: Option<(Vec<u8>, TreeBuilder, u64)> = None;
     let mut pkg: Option<(Vec<u8>, TreeBuilder)> = None;
-    let mut current: Option<(Vec<u8>, Advisory)> = None;
+    let mut current: Option<OpenEntry> = None;
 
     fn close_entry(
         w: &mut BoltWriter,
         pkg: &mut Option<(Vec<u8>, TreeBuilder)>,
-        current: &mut Option<(Vec<u8>, Advisory)>,
+        current: &mut Option<OpenEntry>,
         summary: &mut ExportSummary,
     ) -> std::io::Result<()> {
-        if let (Some((id, adv)), Some((_, tree))) = (current.take(), pkg.as_mut()) {
+        if let (Some((id, (mut adv, os))), Some((_, tree))) = (current.take(), pkg.as_mut()) {
+            if let Some(OsFix::Fixed(v)) = os {
+                adv.fixed_version = v;
+            }
             tree.push(w, id, serde_json::to_vec(&adv).unwrap_or_default(), false)?;
             summary.advisories += 1;
         }
@@ -441,10 +492,13 @@ fn write_all(
             let value = tree.finish(w)?;
             let text = String::from_utf8_lossy(&name).into_owned();
             summary.packages_per_bucket.insert(text.clone(), count);
-            let short = text.split_once("::").map(|(_, n)| n).unwrap_or(&text);
+            let name_text = match text.split_once("::") {
+                Some((_, source)) => source.to_string(),
+                None => format!("OUK merged advisories {text}"),
+            };
             let ds = DataSource {
                 id: DATA_SOURCE_ID,
-                name: short.to_string(),
+                name: name_text,
                 url: "",
             };
             sources.push((name.clone(), serde_json::to_vec(&ds).unwrap_or_default()));
@@ -458,22 +512,25 @@ fn write_all(
         let Some((b, p, id)) = split_entry_key(&key) else {
             continue;
         };
-        let (vendor, vulnerable, patched): Contribution =
-            serde_json::from_slice(&value).unwrap_or_default();
+        let c: Contribution = serde_json::from_slice(&value).unwrap_or_default();
         let same_bucket = bucket.as_ref().is_some_and(|(n, _, _)| *n == b);
         let same_pkg = same_bucket && pkg.as_ref().is_some_and(|(n, _)| *n == p);
         let same_id = same_pkg && current.as_ref().is_some_and(|(n, _)| *n == id);
         if same_id {
-            // Two records share a CVE: keep both sets of ranges.
-            let adv = &mut current.as_mut().expect("same id").1;
-            for v in vendor {
+            // Two records share a CVE: keep both sets of ranges; for a distribution package an
+            // unfixed record wins, else the first fixed version (snapshot order) stays.
+            let (adv, os) = &mut current.as_mut().expect("same id").1;
+            for v in c.vendor {
                 push_unique(&mut adv.vendor_ids, v);
             }
-            for v in vulnerable {
+            for v in c.vulnerable {
                 push_unique(&mut adv.vulnerable_versions, v);
             }
-            for v in patched {
+            for v in c.patched {
                 push_unique(&mut adv.patched_versions, v);
+            }
+            if c.os == Some(OsFix::Unfixed) {
+                *os = Some(OsFix::Unfixed);
             }
             continue;
         }
@@ -488,11 +545,15 @@ fn write_all(
         }
         current = Some((
             id,
-            Advisory {
-                vendor_ids: vendor,
-                vulnerable_versions: vulnerable,
-                patched_versions: patched,
-            },
+            (
+                Advisory {
+                    vendor_ids: c.vendor,
+                    fixed_version: String::new(),
+                    vulnerable_versions: c.vulnerable,
+                    patched_versions: c.patched,
+                },
+                c.os,
+            ),
         ));
     }
     close_entry(&mut w, &mut pkg, &mut current, summary).map_err(io)?;

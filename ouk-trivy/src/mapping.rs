@@ -142,6 +142,94 @@ impl Ecosystem {
     }
 }
 
+/// The Trivy root bucket of an OSV distribution release (`"debian 12"`, `"ubuntu 22.04"`,
+/// `"alpine 3.19"`), as trivy-db names the buckets its OS scanners read: the scanner for a
+/// detected Debian 12.5 looks up `debian 12`, Ubuntu `ubuntu 22.04`, Alpine 3.19.1 `alpine 3.19`.
+/// `None` for other ecosystems and for releases Trivy keeps elsewhere (Ubuntu Pro/ESM) or that
+/// are not a plain version (`Debian:sid`, `Alpine:edge`).
+pub(crate) fn os_bucket(osv: &str) -> Option<String> {
+    let mut parts = osv.split(':');
+    let family = parts.next()?;
+    let release = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let numeric = |r: &str, dots: usize| {
+        !r.is_empty()
+            && r.len() <= 16
+            && r.split('.').count() == dots + 1
+            && r.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match family {
+        "Debian" if rest.is_empty() && numeric(release, 0) => Some(format!("debian {release}")),
+        "Ubuntu" if numeric(release, 1) && (rest.is_empty() || rest == ["LTS"]) => {
+            Some(format!("ubuntu {release}"))
+        }
+        "Alpine" => {
+            let r = release.strip_prefix('v')?;
+            (rest.is_empty() && numeric(r, 1)).then(|| format!("alpine {r}"))
+        }
+        _ => None,
+    }
+}
+
+/// What Trivy's OS scanners can hold for one distribution package: one fixed version (installed
+/// versions below it are affected) or none (every installed version is affected, "unfixed").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum OsFix {
+    Fixed(String),
+    Unfixed,
+}
+
+/// The OS advisory of one distribution `affected` entry. Trivy's Debian, Ubuntu and Alpine
+/// scanners ignore `introduced` and know one fixed version, so only the shapes the distributions'
+/// own records have are taken: ECOSYSTEM ranges `introduced: 0` with at most one `fixed`.
+/// Anything else (a later `introduced`, several fixes, `last_affected`, a `versions[]` list
+/// alone) is refused rather than widened or narrowed. `Ok(None)`: nothing affected.
+pub(crate) fn os_fix(a: &Affected) -> Result<Option<OsFix>, &'static str> {
+    const SHAPE: &str = "range shape Trivy's OS advisories cannot hold \
+                         (they need introduced 0 and at most one fixed version)";
+    let mut fix: Option<OsFix> = None;
+    for range in &a.ranges {
+        if range.kind != "ECOSYSTEM" {
+            return Err(SHAPE);
+        }
+        let mut events = range.events.iter();
+        match events.next() {
+            Some(e) if e.introduced.as_deref() == Some("0") => {}
+            Some(_) => return Err(SHAPE),
+            None => continue,
+        }
+        let this = match (events.next(), events.next()) {
+            (None, _) => OsFix::Unfixed,
+            (Some(e), None) => match &e.fixed {
+                Some(v) => {
+                    check(v)?;
+                    OsFix::Fixed(v.clone())
+                }
+                None => return Err(SHAPE),
+            },
+            _ => return Err(SHAPE),
+        };
+        if fix.as_ref().is_some_and(|f| *f != this) {
+            return Err(SHAPE);
+        }
+        fix = Some(this);
+    }
+    if fix.is_none() && !a.versions.is_empty() {
+        return Err(SHAPE);
+    }
+    Ok(fix)
+}
+
+/// A distribution source package name as Trivy's OS scanners look it up (`SrcName`, as written).
+pub(crate) fn os_package_key(name: &str) -> Result<(), &'static str> {
+    if safe_name(name) {
+        Ok(())
+    } else {
+        Err("package name empty, too long or with control characters")
+    }
+}
+
 /// trivy's pip normalisation: lower case, `_` → `-`, dots kept.
 fn pip_trivy(name: &str) -> String {
     name.to_lowercase().replace('_', "-")
@@ -568,6 +656,68 @@ mod tests {
             version_sets(&a).unwrap().vulnerable,
             [">=1.0.0, <1.2.0", "<0.9.0"]
         );
+    }
+
+    #[test]
+    fn distribution_releases_map_to_trivys_os_buckets() {
+        assert_eq!(os_bucket("Debian:12").as_deref(), Some("debian 12"));
+        assert_eq!(
+            os_bucket("Ubuntu:22.04:LTS").as_deref(),
+            Some("ubuntu 22.04")
+        );
+        assert_eq!(os_bucket("Ubuntu:24.10").as_deref(), Some("ubuntu 24.10"));
+        assert_eq!(os_bucket("Alpine:v3.19").as_deref(), Some("alpine 3.19"));
+        for other in [
+            "Debian",
+            "Debian:sid",
+            "Debian:12.5",
+            "Ubuntu:Pro:18.04:LTS",
+            "Ubuntu:22.04:FIPS",
+            "Ubuntu:22",
+            "Alpine:edge",
+            "Alpine:3.19",
+            "Alpine:v3.19.1",
+            "Rocky Linux:9",
+            "npm",
+            "Debian:12 ",
+        ] {
+            assert_eq!(os_bucket(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn distribution_ranges_become_one_fixed_version_or_unfixed() {
+        let os = |ranges: &str| {
+            os_fix(&affected(&format!(
+                r#"{{"package":{{"ecosystem":"Debian:12","name":"zlib"}},"ranges":{ranges}}}"#
+            )))
+        };
+        let eco = |events: &str| format!(r#"[{{"type":"ECOSYSTEM","events":{events}}}]"#);
+        assert_eq!(
+            os(&eco(r#"[{"introduced":"0"},{"fixed":"1:1.2.13.dfsg-1"}]"#)),
+            Ok(Some(OsFix::Fixed("1:1.2.13.dfsg-1".into())))
+        );
+        assert_eq!(
+            os(&eco(r#"[{"introduced":"0"}]"#)),
+            Ok(Some(OsFix::Unfixed))
+        );
+        assert_eq!(os("[]"), Ok(None));
+        // Shapes Trivy's OS scanners would misread are refused, not approximated.
+        for bad in [
+            eco(r#"[{"introduced":"1.0-1"},{"fixed":"1.0-3"}]"#),
+            eco(r#"[{"introduced":"0"},{"fixed":"1.0-3"},{"introduced":"2.0-1"}]"#),
+            eco(r#"[{"introduced":"0"},{"last_affected":"1.0-3"}]"#),
+            eco(r#"[{"introduced":"0"},{"fixed":"1.0 || >0"}]"#),
+            r#"[{"type":"GIT","repo":"r","events":[{"introduced":"0"}]}]"#.to_string(),
+            r#"[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0-3"}]},
+                {"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0-4"}]}]"#
+                .to_string(),
+        ] {
+            assert!(os(&bad).is_err(), "{bad}");
+        }
+        let listed =
+            affected(r#"{"package":{"ecosystem":"Debian:12","name":"zlib"},"versions":["1.0-1"]}"#);
+        assert!(os_fix(&listed).is_err());
     }
 
     #[test]

@@ -18,12 +18,16 @@ pub(crate) struct DataSource {
     pub url: &'static str,
 }
 
-/// Value under `<ecosystem>::<source>` / `<package>` / `<vulnerability id>`.
+/// Value under `<ecosystem>::<source>` / `<package>` / `<vulnerability id>` (language
+/// ecosystems: version constraints) or `<family> <release>` / `<source package>` /
+/// `<vulnerability id>` (distributions: `FixedVersion`, empty when unfixed).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Advisory {
     #[serde(rename = "VendorIDs", skip_serializing_if = "Vec::is_empty")]
     pub vendor_ids: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub fixed_version: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vulnerable_versions: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

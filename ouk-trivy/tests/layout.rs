@@ -544,7 +544,7 @@ fn bad_records_are_reported_and_skipped() {
     let lines = [
         r#"{"id":"X-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0 || >=0"}]}]}]}"#,
         "this is not json",
-        r#"{"id":"X-2","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.1"}]}]}]}"#,
+        r#"{"id":"X-2","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.1"}]}]}]}"#,
         "",
         r#"{"id":"X-3","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"b"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
         r#"{"id":"X-4","modified":"2024-01-01T00:00:00Z","withdrawn":"2030-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"c"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
@@ -590,6 +590,57 @@ fn bad_records_are_reported_and_skipped() {
     ));
     assert!(!tmp.path().join("out-long/db/trivy.db").exists());
     assert!(!tmp.path().join("out-long/db/trivy.db.partial").exists());
+}
+
+#[test]
+fn distribution_records_fill_trivys_os_buckets() {
+    // testdata/trivy/os/osv: Debian, Ubuntu and Alpine records as the distributions publish
+    // them in OSV (see testdata/trivy/README.md); .ci/parts/trivy.sh scans them with real Trivy.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("os.ndjson");
+    ndjson_from(
+        &json_files(&repo().join("testdata/trivy/os/osv"), ".json"),
+        &input,
+    );
+    let out = tmp.path().join("out");
+    let s = export_trivy_db(&input, &out, &ExportOptions::new(EPOCH)).unwrap();
+    // The record id travels as a vendor id, as a DSA id does in Trivy's own Debian advisories.
+    // OUKTEST-OS-0008 starts its range above 0: left out, with the reason.
+    assert_eq!(s.records_skipped, 1, "{s:?}");
+    assert_eq!(s.skipped[0].id.as_deref(), Some("OUKTEST-OS-0008"));
+    assert!(s.skipped[0].reason.contains("introduced 0"), "{s:?}");
+    // The Ubuntu Pro entry of OUKTEST-OS-0005 has no Trivy bucket of ours.
+    assert_eq!(s.affected_unsupported, 1, "{s:?}");
+    let d = dump(&out.join("db/trivy.db"));
+    let value = |bucket: &str, key: &str| d[bucket][key].clone();
+    assert_eq!(
+        value("debian 12", "openssl\0CVE-2099-20001"),
+        r#"{"VendorIDs":["OUKTEST-OS-0001"],"FixedVersion":"3.0.13-1~deb12u1"}"#
+    );
+    assert_eq!(
+        value("debian 11", "openssl\0CVE-2099-20001"),
+        r#"{"VendorIDs":["OUKTEST-OS-0001"],"FixedVersion":"1.1.1w-0+deb11u1"}"#
+    );
+    // Unfixed: no FixedVersion, which Trivy's Debian, Ubuntu and Alpine scanners report as
+    // affected whatever the installed version.
+    assert_eq!(
+        value("debian 12", "zlib\0CVE-2099-20002"),
+        r#"{"VendorIDs":["OUKTEST-OS-0002"]}"#
+    );
+    assert_eq!(
+        value("ubuntu 22.04", "openssl\0CVE-2099-20005"),
+        r#"{"VendorIDs":["OUKTEST-OS-0005"],"FixedVersion":"3.0.2-0ubuntu1.15"}"#
+    );
+    assert_eq!(
+        value("alpine 3.19", "openssl\0CVE-2099-20006"),
+        r#"{"VendorIDs":["OUKTEST-OS-0006"],"FixedVersion":"3.1.4-r5"}"#
+    );
+    assert_eq!(
+        value("data-source", "debian 12"),
+        r#"{"ID":"ouk","Name":"OUK merged advisories debian 12"}"#
+    );
+    assert!(d["vulnerability"].contains_key("CVE-2099-20006"));
+    assert!(!d.contains_key("ubuntu 18.04"));
 }
 
 #[test]

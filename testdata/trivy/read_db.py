@@ -7,6 +7,7 @@ Checks the layout Trivy needs and a few hand-written values for the fixtures in 
 Pass --layout-only for a DB not built from these fixtures (e.g. the lead's kit import).
 """
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -44,7 +45,9 @@ def main() -> int:
     problems = []
     if "vulnerability" not in root:
         problems.append("no 'vulnerability' bucket")
-    advisory_buckets = {k for k in root if "::" in k}
+    # Language buckets are "<eco>::<source>"; distribution buckets "<family> <release>".
+    os_bucket = re.compile(r"^(debian [0-9]+|ubuntu [0-9]+\.[0-9]+|alpine [0-9]+\.[0-9]+)$")
+    advisory_buckets = {k for k in root if "::" in k or os_bucket.match(k)}
     if set(root.get("data-source", {})) != advisory_buckets:
         problems.append(f"data-source keys {sorted(root.get('data-source', {}))} != advisory buckets {sorted(advisory_buckets)}")
     vulns = root.get("vulnerability", {})
@@ -57,9 +60,12 @@ def main() -> int:
             for vid, raw in ids.items():
                 n_adv += 1
                 adv = json.loads(raw)
-                vv = adv.get("VulnerableVersions", [])
-                if not vv or any(not s for s in vv + adv.get("PatchedVersions", [])):
-                    problems.append(f"{b}/{pkg}/{vid}: empty version constraint {adv}")
+                if "::" in b:
+                    vv = adv.get("VulnerableVersions", [])
+                    if not vv or any(not s for s in vv + adv.get("PatchedVersions", [])):
+                        problems.append(f"{b}/{pkg}/{vid}: empty version constraint {adv}")
+                elif set(adv) - {"VendorIDs", "FixedVersion"} or adv.get("FixedVersion", "x") == "":
+                    problems.append(f"{b}/{pkg}/{vid}: not an OS advisory (FixedVersion or unfixed) {adv}")
                 if vid not in vulns:
                     problems.append(f"{b}/{pkg}/{vid}: no entry in 'vulnerability'")
     if not layout_only:
