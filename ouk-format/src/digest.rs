@@ -122,6 +122,17 @@ impl Hasher {
     }
 }
 
+/// A sink for `io::copy`: hashing a reader's bytes without a hand-written read loop.
+impl Write for Hasher {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A writer adapter that hashes everything written through it, and also the digest of every
 /// fixed-size chunk: the builder uses it to produce the chunk table that lets the importer
 /// authenticate each chunk before decompressing it.

@@ -5,7 +5,7 @@
 //! is buffered whole but manifests and tokens, which are capped.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -551,21 +551,12 @@ impl Registry {
         }
         if offset > 0 {
             // What an earlier pull kept is hashed again, not trusted: the digest covers it all.
-            let mut buf = vec![0u8; 1 << 20];
-            let mut left = offset;
+            // The download resumes after what could be read (a file that shrank meanwhile).
             file.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io("reading", &partial_path, e))?;
-            while left > 0 {
-                let want = left.min(buf.len() as u64) as usize;
-                let n = file
-                    .read(&mut buf[..want])
-                    .map_err(|e| Error::io("reading", &partial_path, e))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                left -= n as u64;
-            }
+            let mut kept = BufReader::with_capacity(1 << 20, (&file).take(offset));
+            offset = io::copy(&mut kept, &mut hasher)
+                .map_err(|e| Error::io("reading", &partial_path, e))?;
         }
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io("seeking", &partial_path, e))?;
