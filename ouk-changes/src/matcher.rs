@@ -16,7 +16,7 @@ use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::purl::{osv_package, parse_purl};
+use crate::purl::{os_package, osv_package, parse_purl};
 use crate::record_facts::read_facts;
 use crate::sbom::Sbom;
 use crate::versions;
@@ -31,11 +31,13 @@ pub struct Finding {
     pub advisory: String,
     /// The record's `aliases`, sorted (CVE ids among them are what Trivy reports by).
     pub aliases: Vec<String>,
-    /// The OSV ecosystem of the package (`npm`, `PyPI`, ...).
+    /// The OSV ecosystem of the package (`npm`, `PyPI`, ...; `Debian:12`, `Alpine:v3.19` as
+    /// the advisory writes it).
     pub ecosystem: String,
-    /// The package name as the SBOM's purl gives it, in OSV form (Maven `group:artifact`).
+    /// The package name as the SBOM's purl gives it, in OSV form (Maven `group:artifact`); for a
+    /// distribution package the source package the advisories name (`openssl` for `libssl3`).
     pub package: String,
-    /// The installed version, as the SBOM gives it.
+    /// The installed version, as the SBOM gives it (a distribution package's source version).
     pub installed: String,
     /// The `fixed` event closing the range the installed version is in, if there is one.
     pub fixed: Option<String>,
@@ -79,6 +81,9 @@ pub enum MatchError {
 struct Installed {
     sbom: usize,
     ecosystem: &'static str,
+    /// The distribution release a Debian, Ubuntu or Alpine package was built for (`12`,
+    /// `22.04`, `3.19`); `None` for language packages.
+    release: Option<String>,
     package: String,
     version: String,
 }
@@ -95,7 +100,8 @@ pub struct Matcher {
 impl Matcher {
     /// Indexes every component that has a purl of a supported ecosystem and a version.
     /// Components without a purl are not matched (as in Trivy: the name alone does not say
-    /// which ecosystem a package is from).
+    /// which ecosystem a package is from). Debian, Ubuntu and Alpine packages are indexed by
+    /// their source package and release (see [`os_package`]).
     pub fn new(sboms: &[(String, Sbom)]) -> Self {
         let mut index: HashMap<(&'static str, String), Vec<Installed>> = HashMap::new();
         for (i, (_, sbom)) in sboms.iter().enumerate() {
@@ -104,6 +110,18 @@ impl Matcher {
                     continue;
                 };
                 let Some(osv) = osv_package(&pkg) else {
+                    if let Some(os) = os_package(&pkg, c.source.as_ref()) {
+                        index
+                            .entry((os.family, os.source.clone()))
+                            .or_default()
+                            .push(Installed {
+                                sbom: i,
+                                ecosystem: os.family,
+                                release: Some(os.release),
+                                package: os.source,
+                                version: os.version,
+                            });
+                    }
                     continue;
                 };
                 // The purl's version is the one the package manager resolved; the component's
@@ -120,6 +138,7 @@ impl Matcher {
                 index.entry(key).or_default().push(Installed {
                     sbom: i,
                     ecosystem: osv.ecosystem,
+                    release: None,
                     package: osv.name,
                     version,
                 });
@@ -221,15 +240,22 @@ impl Matcher {
             return Ok(());
         };
         let eco_base = pkg.ecosystem.split(':').next().unwrap_or("");
-        let Some(eco) = LANGUAGE_ECOSYSTEMS.iter().find(|e| **e == eco_base) else {
-            return Ok(());
+        let (eco, release) = match LANGUAGE_ECOSYSTEMS.iter().find(|e| **e == eco_base) {
+            Some(eco) => (*eco, None),
+            None => match os_release(&pkg.ecosystem) {
+                Some((family, release)) => (family, Some(release)),
+                None => return Ok(()),
+            },
         };
-        let key = (*eco, normalise_name(eco, &pkg.name));
+        let key = (eco, normalise_name(eco, &pkg.name));
         let Some(installed) = self.index.get(&key) else {
             return Ok(());
         };
+        if release.is_some() && installed.iter().all(|i| i.release != release) {
+            return Ok(());
+        }
         let aff = lazy.materialise()?;
-        for inst in installed {
+        for inst in installed.iter().filter(|i| i.release == release) {
             let Some(fixed) = affects(eco, &aff, &inst.version) else {
                 continue;
             };
@@ -237,7 +263,10 @@ impl Matcher {
                 sbom: self.sbom_names[inst.sbom].clone(),
                 advisory: rec.id.to_owned(),
                 aliases: rec.aliases.to_vec(),
-                ecosystem: inst.ecosystem.to_string(),
+                ecosystem: match &release {
+                    Some(_) => pkg.ecosystem.clone(),
+                    None => inst.ecosystem.to_string(),
+                },
                 package: inst.package.clone(),
                 installed: inst.version.clone(),
                 fixed,
@@ -285,8 +314,24 @@ fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> 
     }
 }
 
-/// The ecosystems the SBOM side can produce (see [`crate::purl::osv_package`]); records of any
-/// other ecosystem (distributions, ...) are skipped.
+/// The release of a Debian, Ubuntu or Alpine advisory ecosystem, as [`os_package`] gives it
+/// for an installed package: `Debian:12` → `12`, `Ubuntu:22.04` and `Ubuntu:22.04:LTS` →
+/// `22.04`, `Alpine:v3.19` → `3.19`. `None` for others, including Ubuntu Pro (ESM builds are
+/// other packages than the archive's, and Trivy does not read them either).
+fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
+    let mut parts = ecosystem.split(':');
+    let (family, release) = (parts.next()?, parts.next()?);
+    let rest: Vec<&str> = parts.collect();
+    match family {
+        "Debian" if rest.is_empty() => Some(("Debian", release.to_string())),
+        "Ubuntu" if rest.is_empty() || rest == ["LTS"] => Some(("Ubuntu", release.to_string())),
+        "Alpine" if rest.is_empty() => Some(("Alpine", release.strip_prefix('v')?.to_string())),
+        _ => None,
+    }
+}
+
+/// The language ecosystems the SBOM side can produce (see [`crate::purl::osv_package`]);
+/// distributions go through [`os_release`]; records of any other ecosystem are skipped.
 const LANGUAGE_ECOSYSTEMS: [&str; 11] = [
     "npm",
     "PyPI",
@@ -683,6 +728,7 @@ mod tests {
                 name: String::new(),
                 version: String::new(),
                 purl: Some(p.to_string()),
+                source: None,
             })
             .collect();
         vec![(
@@ -724,6 +770,105 @@ mod tests {
         "pkg:npm/x@2.5.0",
         "pkg:npm/x@3.0.0",
     ];
+
+    #[test]
+    fn distribution_packages_match_by_release_source_and_distro_order() {
+        let comps = vec![
+            // Trivy: binary libssl3 built from openssl, release from `distro`.
+            Component {
+                name: "libssl3".into(),
+                version: "3.0.11-1~deb12u1".into(),
+                purl: Some(
+                    "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5".into(),
+                ),
+                source: Some(crate::sbom::SourcePackage {
+                    name: "openssl".into(),
+                    version: Some("3.0.11-1~deb12u1".into()),
+                }),
+            },
+            // No stated source: the binary package and its version with the epoch qualifier.
+            Component {
+                name: "zlib".into(),
+                version: String::new(),
+                purl: Some("pkg:deb/debian/zlib@1.2.13.dfsg-1?distro=debian-12&epoch=1".into()),
+                source: None,
+            },
+            Component {
+                name: "libssl3".into(),
+                version: String::new(),
+                purl: Some(
+                    "pkg:apk/alpine/libssl3@3.1.4-r1?upstream=openssl&distro=alpine-3.19.1".into(),
+                ),
+                source: None,
+            },
+        ];
+        let m = Matcher::new(&[(
+            "img.json".to_string(),
+            Sbom {
+                format: SbomFormat::CycloneDx,
+                name: "img".into(),
+                components: comps,
+            },
+        )]);
+        let line = |id: &str, eco: &str, name: &str, events: &str| {
+            format!(
+                r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":{events}}}]}}]}}"#
+            )
+        };
+        let fixed = |v: &str| format!(r#"[{{"introduced":"0"}},{{"fixed":"{v}"}}]"#);
+        let snapshot = [
+            line("D-1", "Debian:12", "openssl", &fixed("3.0.13-1~deb12u1")),
+            // Same package, other release: not this image's.
+            line("D-2", "Debian:11", "openssl", &fixed("9.9.9-1")),
+            // Fixed in exactly the installed version, and below it only through the epoch.
+            line("D-3", "Debian:12", "openssl", &fixed("3.0.11-1~deb12u1")),
+            line("D-4", "Debian:12", "zlib", &fixed("1:1.2.12-1")),
+            // Unfixed.
+            line("D-5", "Debian:12", "zlib", r#"[{"introduced":"0"}]"#),
+            // Alpine by origin package and apk order; Ubuntu Pro is not the archive.
+            line("A-1", "Alpine:v3.19", "openssl", &fixed("3.1.4-r5")),
+            line("A-2", "Alpine:v3.18", "openssl", &fixed("3.1.4-r5")),
+            line("U-1", "Ubuntu:Pro:22.04:LTS", "openssl", &fixed("9.9.9")),
+            // The binary name is not what Debian advisories name.
+            line("D-6", "Debian:12", "libssl3", &fixed("9.9.9-1")),
+        ]
+        .join("\n");
+        let got: Vec<(String, String, String, String, Option<String>)> = m
+            .scan(snapshot.as_bytes(), 1 << 20)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.advisory, f.ecosystem, f.package, f.installed, f.fixed))
+            .collect();
+        let want = |a: &str, e: &str, p: &str, i: &str, f: Option<&str>| {
+            (
+                a.into(),
+                e.into(),
+                p.into(),
+                i.into(),
+                f.map(str::to_string),
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                want(
+                    "A-1",
+                    "Alpine:v3.19",
+                    "openssl",
+                    "3.1.4-r1",
+                    Some("3.1.4-r5")
+                ),
+                want(
+                    "D-1",
+                    "Debian:12",
+                    "openssl",
+                    "3.0.11-1~deb12u1",
+                    Some("3.0.13-1~deb12u1")
+                ),
+                want("D-5", "Debian:12", "zlib", "1:1.2.13.dfsg-1", None),
+            ]
+        );
+    }
 
     #[test]
     fn fixed_is_exclusive_and_introduced_inclusive() {

@@ -8,7 +8,8 @@
 //! advisory, and it rewrites PyPI names (`typing_extensions` → `typing-extensions`), which we
 //! want to show as the SBOM wrote them. Its strict validation also refuses purls Trivy accepts
 //! (e.g. an unencoded `@scope` namespace). Only the parts we need are parsed: type, namespace,
-//! name, version; qualifiers and subpath are dropped.
+//! name, version and the qualifiers (`distro`, `epoch`, `upstream` of distribution packages);
+//! the subpath is dropped.
 
 /// One purl split into its components, percent-decoded. Kept separate from the ecosystem mapping
 /// so callers can show what the SBOM said.
@@ -22,6 +23,21 @@ pub struct Purl {
     pub name: String,
     /// The version, if the purl has one.
     pub version: Option<String>,
+    /// The qualifiers, percent-decoded, keys lower-cased, in order (at most [`MAX_QUALIFIERS`]).
+    pub qualifiers: Vec<(String, String)>,
+}
+
+/// Qualifiers kept per purl (real purls carry a handful).
+const MAX_QUALIFIERS: usize = 16;
+
+impl Purl {
+    /// The value of qualifier `key`, if present.
+    pub fn qualifier(&self, key: &str) -> Option<&str> {
+        self.qualifiers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The OSV view of a purl: which advisory ecosystem and package name it corresponds to.
@@ -48,7 +64,16 @@ pub fn parse_purl(s: &str) -> Option<Purl> {
     let rest = s.trim().strip_prefix("pkg:")?;
     let rest = rest.trim_start_matches('/');
     let rest = rest.split('#').next().unwrap_or("");
-    let rest = rest.split('?').next().unwrap_or("");
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut qualifiers = Vec::new();
+    for pair in query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .take(MAX_QUALIFIERS)
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        qualifiers.push((k.to_ascii_lowercase(), percent_decode(v)?));
+    }
     let (ty, path) = rest.split_once('/')?;
     if ty.is_empty()
         || !ty
@@ -83,6 +108,7 @@ pub fn parse_purl(s: &str) -> Option<Purl> {
         namespace,
         name,
         version,
+        qualifiers,
     })
 }
 
@@ -116,6 +142,86 @@ pub fn osv_package(purl: &Purl) -> Option<OsvPackage> {
         name,
         version: purl.version.clone(),
     })
+}
+
+/// A distribution package as Debian, Ubuntu and Alpine advisories name it: the release it was
+/// built for, its source package and the source version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsPackage {
+    /// `Debian`, `Ubuntu` or `Alpine` (the OSV ecosystem without its release).
+    pub family: &'static str,
+    /// The release as OSV writes it after the family: `12` (Debian), `22.04` (Ubuntu), `3.19`
+    /// (Alpine, without OSV's `v`).
+    pub release: String,
+    /// The source package name (what the advisories name).
+    pub source: String,
+    /// The source version, epoch included.
+    pub version: String,
+}
+
+/// Maps a `deb` or `apk` purl to the distribution package its advisories name. The release
+/// comes from the `distro` qualifier (Trivy: `debian-12.5`, `ubuntu-22.04`, `3.19.1`; syft:
+/// `debian-12`, `alpine-3.19.1`); the source package from `source` (the SBOM's own statement,
+/// see [`crate::sbom::SourcePackage`]), else the purl's `upstream` qualifier (syft:
+/// `openssl` or `openssl@3.0.11-1`), else the binary package itself; the version from the same
+/// places, else the purl's version with its `epoch` qualifier. `None` for other purls, for
+/// other distributions, and without a release: a Debian advisory for one release says nothing
+/// about another.
+pub fn os_package(purl: &Purl, source: Option<&crate::sbom::SourcePackage>) -> Option<OsPackage> {
+    let distro = purl.qualifier("distro")?;
+    let (family, release) = match (purl.ty.as_str(), purl.namespace.as_deref()) {
+        ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
+            let r = distro.strip_prefix("debian-").unwrap_or(distro);
+            ("Debian", numeric_prefix(r, 1)?)
+        }
+        ("deb", Some(ns)) if ns.eq_ignore_ascii_case("ubuntu") => {
+            let r = distro.strip_prefix("ubuntu-").unwrap_or(distro);
+            ("Ubuntu", numeric_prefix(r, 2)?)
+        }
+        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("alpine") => {
+            let r = distro.strip_prefix("alpine-").unwrap_or(distro);
+            ("Alpine", numeric_prefix(r, 2)?)
+        }
+        _ => return None,
+    };
+    let upstream = purl.qualifier("upstream").map(|u| match u.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (u, None),
+    });
+    let own_version = purl
+        .version
+        .as_deref()
+        .map(|v| match purl.qualifier("epoch") {
+            Some(e) if !e.is_empty() && e != "0" && !v.contains(':') => format!("{e}:{v}"),
+            _ => v.to_string(),
+        });
+    let (name, version) = match (source, upstream) {
+        (Some(s), _) => (s.name.clone(), s.version.clone().or(own_version)),
+        (None, Some((n, v))) if !n.is_empty() => {
+            (n.to_string(), v.map(str::to_string).or(own_version))
+        }
+        _ => (purl.name.clone(), own_version),
+    };
+    Some(OsPackage {
+        family,
+        release,
+        source: name,
+        version: version.filter(|v| !v.is_empty())?,
+    })
+}
+
+/// The first `parts` dot-separated numeric parts of `s` (`12.5` → `12` for one part,
+/// `3.19.1` → `3.19` for two); `None` when there are fewer or they are not numbers.
+fn numeric_prefix(s: &str, parts: usize) -> Option<String> {
+    let taken: Vec<&str> = s.split('.').take(parts).collect();
+    if taken.len() < parts
+        || taken
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 8 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(taken.join("."))
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or a result that is not UTF-8.
@@ -152,6 +258,77 @@ mod tests {
         v: &str,
     ) -> Option<(&'static str, String, Option<String>)> {
         Some((eco, name.to_string(), Some(v.to_string())))
+    }
+
+    #[test]
+    fn distribution_purls_name_release_source_and_version() {
+        let os = |p: &str, src: Option<(&str, Option<&str>)>| {
+            let src = src.map(|(n, v)| crate::sbom::SourcePackage {
+                name: n.into(),
+                version: v.map(str::to_string),
+            });
+            os_package(&parse_purl(p).unwrap(), src.as_ref())
+                .map(|o| (o.family, o.release, o.source, o.version))
+        };
+        let some = |f: &'static str, r: &str, n: &str, v: &str| {
+            Some((f, r.to_string(), n.to_string(), v.to_string()))
+        };
+        // Trivy: release from `distro`, source from its properties.
+        assert_eq!(
+            os(
+                "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
+                Some(("openssl", Some("3.0.11-1~deb12u1")))
+            ),
+            some("Debian", "12", "openssl", "3.0.11-1~deb12u1")
+        );
+        // Without a stated source: the binary package, its version with the epoch qualifier.
+        assert_eq!(
+            os(
+                "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.5&epoch=1",
+                None
+            ),
+            some("Debian", "12", "zlib1g", "1:1.2.13.dfsg-1")
+        );
+        // syft: `upstream`, percent-encoded `@`.
+        assert_eq!(
+            os(
+                "pkg:deb/debian/libssl3@3.0.11-1~deb12u1%2Bb1?arch=amd64&upstream=openssl%403.0.11-1~deb12u1&distro=debian-12",
+                None
+            ),
+            some("Debian", "12", "openssl", "3.0.11-1~deb12u1")
+        );
+        assert_eq!(
+            os(
+                "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04",
+                Some(("openssl", None))
+            ),
+            some("Ubuntu", "22.04", "openssl", "3.0.2-0ubuntu1.10")
+        );
+        assert_eq!(
+            os(
+                "pkg:apk/alpine/libssl3@3.1.4-r1?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
+                None
+            ),
+            some("Alpine", "3.19", "openssl", "3.1.4-r1")
+        );
+        assert_eq!(
+            os(
+                "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=3.19.1",
+                None
+            ),
+            some("Alpine", "3.19", "busybox", "1.36.1-r15")
+        );
+        for none in [
+            "pkg:deb/debian/libssl3@3.0.11-1",
+            "pkg:deb/debian/libssl3@3.0.11-1?distro=bookworm",
+            "pkg:rpm/redhat/openssl@3.0.7?distro=rhel-9",
+            "pkg:deb/kali/libssl3@3.0.11-1?distro=kali-2024",
+            "pkg:apk/alpine/busybox@1.36?distro=edge",
+            "pkg:apk/alpine/busybox?distro=3.19.1",
+            "pkg:npm/lodash@4.17.21?distro=debian-12",
+        ] {
+            assert_eq!(os(none, None), None, "{none}");
+        }
     }
 
     #[test]

@@ -39,6 +39,122 @@ pub struct Component {
     /// The package URL, if the SBOM has one; components without it cannot be matched
     /// (Trivy needs the purl too).
     pub purl: Option<String>,
+    /// For a distribution package, the source package it was built from, when the SBOM says
+    /// (Trivy's `aquasecurity:trivy:Src*` CycloneDX properties or SPDX `sourceInfo`): advisories
+    /// of Debian, Ubuntu and Alpine name source packages and versions.
+    pub source: Option<SourcePackage>,
+}
+
+/// The source package of a binary distribution package.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourcePackage {
+    /// Source package name (`openssl` for `libssl3`).
+    pub name: String,
+    /// Source version, with the epoch when there is one (`1:1.2.13.dfsg-1`).
+    pub version: Option<String>,
+}
+
+/// Longest source name or version taken from an SBOM; longer ones are not real and are ignored.
+const MAX_SOURCE_FIELD: usize = 256;
+
+impl SourcePackage {
+    /// From Trivy's CycloneDX properties `SrcName`, `SrcEpoch`, `SrcVersion`, `SrcRelease`.
+    fn from_trivy_properties(props: &TrivySource) -> Option<SourcePackage> {
+        let name = props.name.clone().filter(|n| source_field_ok(n))?;
+        let version = props
+            .version
+            .as_ref()
+            .filter(|v| source_field_ok(v))
+            .map(|v| {
+                let mut out = String::new();
+                if let Some(e) = props.epoch.as_ref().filter(|e| !e.is_empty() && *e != "0") {
+                    out.push_str(e);
+                    out.push(':');
+                }
+                out.push_str(v);
+                if let Some(r) = props.release.as_ref().filter(|r| !r.is_empty()) {
+                    out.push('-');
+                    out.push_str(r);
+                }
+                out
+            });
+        Some(SourcePackage { name, version })
+    }
+
+    /// From SPDX `sourceInfo` as Trivy writes it: `built package from: <name> <version>`.
+    fn from_spdx_source_info(info: &str) -> Option<SourcePackage> {
+        let rest = info.trim().strip_prefix("built package from:")?.trim();
+        let (name, version) = match rest.split_once(' ') {
+            Some((n, v)) => (n, Some(v.trim().to_string())),
+            None => (rest, None),
+        };
+        if !source_field_ok(name) || version.as_deref().is_some_and(|v| !source_field_ok(v)) {
+            return None;
+        }
+        Some(SourcePackage {
+            name: name.to_string(),
+            version,
+        })
+    }
+}
+
+fn source_field_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SOURCE_FIELD
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Trivy's source-package properties of one CycloneDX component.
+#[derive(Default)]
+struct TrivySource {
+    name: Option<String>,
+    epoch: Option<String>,
+    version: Option<String>,
+    release: Option<String>,
+}
+
+/// CycloneDX `properties` read: Trivy's source-package ones kept, the rest skipped, at most
+/// [`MAX_PROPERTIES`] looked at.
+struct CdxProperties(TrivySource);
+
+/// Properties looked at per component.
+const MAX_PROPERTIES: usize = 256;
+
+impl<'de> Deserialize<'de> for CdxProperties {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Property {
+            name: Option<String>,
+            value: Option<String>,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CdxProperties;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of properties")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CdxProperties, A::Error> {
+                let mut src = TrivySource::default();
+                let mut seen = 0usize;
+                while let Some(p) = seq.next_element::<Property>()? {
+                    seen += 1;
+                    if seen > MAX_PROPERTIES {
+                        continue;
+                    }
+                    let slot = match p.name.as_deref() {
+                        Some("aquasecurity:trivy:SrcName") => &mut src.name,
+                        Some("aquasecurity:trivy:SrcEpoch") => &mut src.epoch,
+                        Some("aquasecurity:trivy:SrcVersion") => &mut src.version,
+                        Some("aquasecurity:trivy:SrcRelease") => &mut src.release,
+                        _ => continue,
+                    };
+                    *slot = p.value;
+                }
+                Ok(CdxProperties(src))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// One SBOM file, reduced to what matching and reporting need.
@@ -230,6 +346,7 @@ impl State<'_> {
         name: Option<String>,
         version: Option<String>,
         purl: Option<String>,
+        source: Option<SourcePackage>,
     ) -> Result<(), String> {
         let purl = purl.filter(|p| !p.trim().is_empty());
         let parsed = purl.as_deref().and_then(crate::purl::parse_purl);
@@ -254,6 +371,7 @@ impl State<'_> {
             name,
             version,
             purl,
+            source,
         };
         if spdx {
             self.spdx.push(c);
@@ -384,6 +502,7 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         let (mut name, mut version, mut purl) = (None, None, None);
+        let mut source = None;
         // Children stream first when `components` precedes `name`; the list is sorted at the
         // end, so the order of arrival does not matter.
         while let Some(key) = map.next_key::<String>()? {
@@ -391,6 +510,10 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
                 "name" => name = map.next_value()?,
                 "version" => version = map.next_value()?,
                 "purl" => purl = map.next_value()?,
+                "properties" => {
+                    let props: Option<CdxProperties> = map.next_value()?;
+                    source = props.and_then(|p| SourcePackage::from_trivy_properties(&p.0));
+                }
                 "components" => map.next_value_seed(CdxSeq {
                     state: &mut *self.state,
                     depth: self.depth + 1,
@@ -401,7 +524,7 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
             }
         }
         self.state
-            .push(false, name, version, purl)
+            .push(false, name, version, purl, source)
             .map_err(serde::de::Error::custom)
     }
 }
@@ -426,6 +549,10 @@ impl<'de> Visitor<'de> for SpdxSeq<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(p) = seq.next_element::<SpdxPackage>()? {
+            let source = p
+                .source_info
+                .as_deref()
+                .and_then(SourcePackage::from_spdx_source_info);
             let purl = p
                 .external_refs
                 .unwrap_or_default()
@@ -434,7 +561,7 @@ impl<'de> Visitor<'de> for SpdxSeq<'_, '_> {
                 .find(|r| r.reference_type.as_deref() == Some("purl"))
                 .and_then(|r| r.reference_locator);
             self.0
-                .push(true, p.name, p.version_info, purl)
+                .push(true, p.name, p.version_info, purl, source)
                 .map_err(serde::de::Error::custom)?;
         }
         Ok(())
@@ -446,6 +573,8 @@ struct SpdxPackage {
     name: Option<String>,
     #[serde(rename = "versionInfo")]
     version_info: Option<String>,
+    #[serde(rename = "sourceInfo")]
+    source_info: Option<String>,
     #[serde(rename = "externalRefs", default)]
     external_refs: Option<FirstRefs>,
 }
@@ -683,6 +812,53 @@ mod tests {
         );
         assert_eq!(s.components[0].name, "glibc");
         assert_eq!(s.components[0].version, "");
+    }
+
+    #[test]
+    fn distribution_source_packages_are_read_from_trivy_properties_and_spdx_source_info() {
+        let cdx = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+                {"name":"zlib1g","version":"1:1.2.13.dfsg-1",
+                 "purl":"pkg:deb/debian/zlib1g@1.2.13.dfsg-1?distro=debian-12.5&epoch=1",
+                 "properties":[{"name":"aquasecurity:trivy:PkgType","value":"debian"},
+                   {"name":"aquasecurity:trivy:SrcEpoch","value":"1"},
+                   {"name":"aquasecurity:trivy:SrcName","value":"zlib"},
+                   {"name":"aquasecurity:trivy:SrcRelease","value":"1"},
+                   {"name":"aquasecurity:trivy:SrcVersion","value":"1.2.13.dfsg"}]},
+                {"name":"busybox","version":"1.36.1-r15","purl":"pkg:apk/alpine/busybox@1.36.1-r15",
+                 "properties":[{"name":"aquasecurity:trivy:SrcName","value":"bad name"}]},
+                {"name":"plain","version":"1","purl":"pkg:npm/plain@1","properties":[]}]}"#,
+        )
+        .unwrap();
+        let src = |s: &Sbom, name: &str| {
+            s.components
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .source
+                .clone()
+                .map(|p| (p.name, p.version))
+        };
+        assert_eq!(
+            src(&cdx, "zlib1g"),
+            Some(("zlib".into(), Some("1:1.2.13.dfsg-1".into())))
+        );
+        // A name with a space is not a package name: ignored, not guessed at.
+        assert_eq!(src(&cdx, "busybox"), None);
+        assert_eq!(src(&cdx, "plain"), None);
+        let spdx = parse(
+            r#"{"spdxVersion":"SPDX-2.3","name":"img","packages":[
+                {"name":"libssl3","versionInfo":"3.0.11-1~deb12u1",
+                 "sourceInfo":"built package from: openssl 3.0.11-1~deb12u1",
+                 "externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:deb/debian/libssl3@3.0.11-1~deb12u1?distro=debian-12.5"}]},
+                {"name":"other","versionInfo":"1","sourceInfo":"from a tarball"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            src(&spdx, "libssl3"),
+            Some(("openssl".into(), Some("3.0.11-1~deb12u1".into())))
+        );
+        assert_eq!(src(&spdx, "other"), None);
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! * Maven: Maven's `ComparableVersion` (`mvn_version` crate).
 //! * RubyGems, NuGet, Packagist: hand-written below, as no maintained crate implements these
 //!   orderings (checked on crates.io); each follows the reference implementation's rules.
+//! * Debian, Ubuntu: dpkg's ordering (`debversion` crate): epoch, upstream version, revision,
+//!   `~` before everything.
+//! * Alpine: apk-tools' ordering, hand-written below (`apk_version_compare`): the one crate
+//!   (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer does not take.
 //! * anything else: an approximate generic ordering (see [`compare_generic`]).
 
 use std::cmp::Ordering;
@@ -33,8 +37,182 @@ pub fn compare(ecosystem: &str, a: &str, b: &str) -> Option<Ordering> {
         "RubyGems" => Some(RubyVersion::parse(a)?.cmp(&RubyVersion::parse(b)?)),
         "NuGet" => Some(NuGetVersion::parse(a)?.cmp(&NuGetVersion::parse(b)?)),
         "Packagist" => Some(ComposerVersion::parse(a)?.cmp(&ComposerVersion::parse(b)?)),
+        "Debian" | "Ubuntu" => compare_dpkg(a, b),
+        "Alpine" => compare_apk(a, b),
         _ => compare_generic(a, b),
     }
+}
+
+/// dpkg's ordering. `None` for a string dpkg would not accept as a version.
+fn compare_dpkg(a: &str, b: &str) -> Option<Ordering> {
+    let parse = |v: &str| {
+        if v.is_empty() || v.len() > MAX_VERSION_LEN {
+            return None;
+        }
+        debversion::Version::from_str(v.trim()).ok()
+    };
+    Some(parse(a)?.cmp(&parse(b)?))
+}
+
+/// apk-tools' version token kinds, in its order (a later kind at the same position is "less
+/// final": see [`compare_apk`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ApkToken {
+    DigitOrZero,
+    Digit,
+    Letter,
+    Suffix,
+    SuffixNo,
+    RevisionNo,
+    End,
+    Invalid,
+}
+
+/// apk-tools' `next_token`: the kind of the token starting at `v[*i]`, given the previous kind;
+/// consumes a separator (`.`, `_`, `-r`).
+fn apk_next_kind(prev: ApkToken, v: &[u8], i: &mut usize) -> ApkToken {
+    use ApkToken::*;
+    let mut n = Invalid;
+    match v.get(*i) {
+        None => n = End,
+        Some(c) if matches!(prev, Digit | DigitOrZero) && c.is_ascii_lowercase() => n = Letter,
+        Some(c) if prev == Letter && c.is_ascii_digit() => n = Digit,
+        Some(c) if prev == Suffix && c.is_ascii_digit() => n = SuffixNo,
+        Some(c) => {
+            match c {
+                b'.' => n = DigitOrZero,
+                b'_' => n = Suffix,
+                b'-' if v.get(*i + 1) == Some(&b'r') => {
+                    n = RevisionNo;
+                    *i += 1;
+                }
+                _ => {}
+            }
+            *i += 1;
+        }
+    }
+    let allowed_back = matches!(
+        (n, prev),
+        (DigitOrZero, Digit) | (Suffix, SuffixNo) | (Digit, Letter)
+    );
+    if n < prev && !allowed_back {
+        n = Invalid;
+    }
+    n
+}
+
+/// apk-tools' `get_token`: the value of the token of kind `*kind` at `v[*i]`, then the next
+/// kind. Pre-release suffixes are negative, leading zeros make a part compare low.
+fn apk_token(kind: &mut ApkToken, v: &[u8], i: &mut usize) -> i64 {
+    use ApkToken::*;
+    const PRE: [&[u8]; 4] = [b"alpha", b"beta", b"pre", b"rc"];
+    const POST: [&[u8]; 5] = [b"cvs", b"svn", b"git", b"hg", b"p"];
+    if *i >= v.len() {
+        *kind = End;
+        return 0;
+    }
+    let start = *i;
+    let value: i64;
+    let mut next = Invalid;
+    let digits = |i: &mut usize| {
+        let mut n: i64 = 0;
+        while let Some(c) = v.get(*i).filter(|c| c.is_ascii_digit()) {
+            // Saturating: a 30-digit "version" orders after every real one, never panics.
+            n = n.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+            *i += 1;
+        }
+        n
+    };
+    match *kind {
+        DigitOrZero if v[start] == b'0' => {
+            while v.get(*i) == Some(&b'0') {
+                *i += 1;
+            }
+            next = Digit;
+            value = -((*i - start) as i64);
+        }
+        DigitOrZero | Digit | SuffixNo | RevisionNo => value = digits(i),
+        Letter => {
+            value = i64::from(v[start]);
+            *i += 1;
+        }
+        Suffix => {
+            let rest = &v[start..];
+            if let Some(p) = PRE.iter().position(|s| rest.starts_with(s)) {
+                value = p as i64 - PRE.len() as i64;
+                *i += PRE[p].len();
+            } else if let Some(p) = POST.iter().position(|s| rest.starts_with(s)) {
+                value = p as i64;
+                *i += POST[p].len();
+            } else {
+                *kind = Invalid;
+                return -1;
+            }
+        }
+        End | Invalid => {
+            *kind = Invalid;
+            return -1;
+        }
+    }
+    *kind = if *i >= v.len() {
+        End
+    } else if next != Invalid {
+        next
+    } else {
+        apk_next_kind(*kind, v, i)
+    };
+    value
+}
+
+/// apk-tools' `apk_version_compare` (src/version.c), token by token as Trivy's port
+/// (`go-apk-version`) does: at the first difference the larger value wins; when one version
+/// ends first, the longer one is greater unless what follows is a pre-release suffix
+/// (`1.1_rc1 < 1.1 < 1.1_p1 < 1.1-r1`). `None` for a malformed version.
+fn compare_apk(a: &str, b: &str) -> Option<Ordering> {
+    use ApkToken::*;
+    let (a, b) = (a.trim().as_bytes(), b.trim().as_bytes());
+    // apk_version_validate: every token well-formed up to the end.
+    let valid = |v: &[u8]| {
+        if v.is_empty() || v.len() > MAX_VERSION_LEN || !v[0].is_ascii_digit() {
+            return false;
+        }
+        let (mut kind, mut i) = (Digit, 0usize);
+        while kind != End && kind != Invalid {
+            apk_token(&mut kind, v, &mut i);
+        }
+        kind == End
+    };
+    if !valid(a) || !valid(b) {
+        return None;
+    }
+    let (mut ai, mut bi) = (0usize, 0usize);
+    let (mut at, mut bt) = (Digit, Digit);
+    let (mut av, mut bv) = (0i64, 0i64);
+    while at == bt && at != End && at != Invalid && av == bv {
+        av = apk_token(&mut at, a, &mut ai);
+        bv = apk_token(&mut bt, b, &mut bi);
+    }
+    if at == Invalid || bt == Invalid {
+        return None;
+    }
+    match av.cmp(&bv) {
+        Ordering::Equal => {}
+        other => return Some(other),
+    }
+    if at == bt {
+        return Some(Ordering::Equal);
+    }
+    let pre_release = |kind: ApkToken, v: &[u8], i: usize| {
+        let (mut k, mut j) = (kind, i);
+        kind == Suffix && apk_token(&mut k, v, &mut j) < 0
+    };
+    if pre_release(at, a, ai) {
+        return Some(Ordering::Less);
+    }
+    if pre_release(bt, b, bi) {
+        return Some(Ordering::Greater);
+    }
+    Some(bt.cmp(&at))
 }
 
 /// SemVer 2 precedence, as OSV's `SEMVER` range type defines it. Accepts a leading `v` (Go) and
@@ -544,6 +722,59 @@ mod tests {
     }
 
     #[test]
+    fn dpkg_order_for_debian_and_ubuntu() {
+        for eco in ["Debian:12", "Ubuntu:22.04:LTS"] {
+            check(
+                eco,
+                &[
+                    ("3.0.11-1~deb12u1", "3.0.13-1~deb12u1", Ordering::Less),
+                    ("3.0.11-1~deb12u1", "3.0.11-1", Ordering::Less),
+                    ("1:1.2.12-1", "1.2.13.dfsg-1", Ordering::Greater),
+                    ("1:1.2.13.dfsg-1", "1:1.2.12-1", Ordering::Greater),
+                    ("3.0.2-0ubuntu1.10", "3.0.2-0ubuntu1.15", Ordering::Less),
+                    ("1.0-1", "1.0-1", Ordering::Equal),
+                    ("1.0~rc1-1", "1.0-1", Ordering::Less),
+                    ("1.0-1+b1", "1.0-1", Ordering::Greater),
+                ],
+            );
+        }
+        assert_eq!(compare("Debian:12", "", "1.0"), None);
+    }
+
+    #[test]
+    fn apk_order_for_alpine() {
+        // Cases from apk-tools' version rules: suffix ranks, revisions, letters, leading zeros.
+        check(
+            "Alpine:v3.19",
+            &[
+                ("3.1.4-r1", "3.1.4-r5", Ordering::Less),
+                ("1.36.1-r15", "1.36.1-r15", Ordering::Equal),
+                ("1.0", "1.1", Ordering::Less),
+                ("1.1_alpha", "1.1", Ordering::Less),
+                ("1.1_alpha1", "1.1_beta", Ordering::Less),
+                ("1.1_rc1", "1.1", Ordering::Less),
+                // apk-tools' quirk, kept because Trivy's comparator (go-apk-version, a port of
+                // the same C) has it too: after a `.0` part the suffix is read as a later token,
+                // so the version with the suffix is the longer, greater one.
+                ("1.0_alpha", "1.0", Ordering::Greater),
+                ("1.1_rc1", "1.1_rc2", Ordering::Less),
+                ("1.1", "1.1_p1", Ordering::Less),
+                ("1.1_p1", "1.1-r1", Ordering::Greater),
+                ("1.0", "1.0-r1", Ordering::Less),
+                ("1.0a", "1.0", Ordering::Greater),
+                ("1.0a", "1.0b", Ordering::Less),
+                ("1.01", "1.1", Ordering::Less),
+                ("0.1.0", "0.1", Ordering::Greater),
+                ("2.10", "2.9", Ordering::Greater),
+                ("1.2.3_git20240101-r0", "1.2.3-r0", Ordering::Greater),
+            ],
+        );
+        for bad in ["", "r1", "1.0_bogus", "1.0-x1", "1..0-", "v1.0"] {
+            assert_eq!(compare("Alpine:v3.19", bad, "1.0"), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn generic_fallback_is_approximate() {
         check(
             "Hackage",
@@ -585,6 +816,14 @@ mod tests {
             "2.0.0rc1",
             "~1",
             "*",
+            "1:1.2-3",
+            "1:",
+            "1.0-r",
+            "1.0-r1-r2",
+            "1.0_p",
+            "1.0a_rc1-r3",
+            "1.0.00001",
+            "1.0_alpha_beta",
         ];
         let ecosystems = [
             "npm",
@@ -599,6 +838,8 @@ mod tests {
             "Pub",
             "SwiftURL",
             "Debian:11",
+            "Ubuntu:22.04:LTS",
+            "Alpine:v3.19",
             "",
         ];
         for eco in ecosystems {

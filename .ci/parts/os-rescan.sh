@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CI part: distribution packages through `ouk-importer rescan` (both engines) on a real store.
+#
+#   .ci/parts/os-rescan.sh STORE
+#
+# STORE holds an imported kit built with testdata/trivy/os/osv (scripts/demo.sh's store). Trivy
+# 0.59.1 (installed by the trivy part) writes CycloneDX and SPDX SBOMs of the root file systems in
+# testdata/trivy/os/rootfs; `rescan` with the built-in matcher and with `--trivy` must report, per
+# SBOM, exactly the advisories of testdata/trivy/os/expected-findings.json (the built-in matcher
+# also its `builtin_only` ones), for both formats.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+STORE="$1"
+TGT="${CARGO_TARGET_DIR:-target}"
+W="$TGT/ci-os-rescan"
+TD=testdata/trivy/os
+TRIVY="$TGT/ci-trivy/trivy-0.59.1"
+[ -x "$TRIVY" ] || bash .ci/parts/trivy.sh >/dev/null
+if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); else OFFLINE=(); fi
+rm -rf "$W" && mkdir -p "$W/sboms"
+
+for root in "$TD"/rootfs/*/; do
+  label=$(basename "$root")
+  for fmt in cyclonedx:cdx spdx-json:spdx; do
+    "${OFFLINE[@]}" "$TRIVY" rootfs --quiet --skip-db-update --offline-scan --cache-dir "$W/cache" \
+      --format "${fmt%%:*}" -o "$W/sboms/$label.${fmt#*:}.json" "$root"
+  done
+done
+
+cargo build --release -q -p ouk-importer
+I="$TGT/release/ouk-importer"
+rescan() { # rescan OUT [FLAGS...]: exit 4 (new findings) is the expected outcome
+  local out="$1" rc=0; shift
+  "${OFFLINE[@]}" "$I" rescan --sboms "$W/sboms" --store "$STORE" --json --no-record "$@" \
+    > "$out" || rc=$?
+  [ "$rc" -eq 4 ] || { echo "rescan $* exited $rc, expected 4 (new findings)"; exit 1; }
+}
+rescan "$W/own.json"
+rescan "$W/trivy.json" --trivy "$TRIVY"
+
+python3 - "$TD/expected-findings.json" "$W/own.json" "$W/trivy.json" <<'PY'
+import json, sys
+exp = json.load(open(sys.argv[1]))
+ok = True
+for path in sys.argv[2:]:
+    report = json.load(open(path))
+    builtin = report["engine"] == "ouk"
+    labels = set()
+    for s in report["sboms"]:
+        label = s["sbom"].removesuffix(".json").removesuffix(".cdx").removesuffix(".spdx")
+        labels.add(label)
+        want = {f["id"] for f in exp["findings"] if f["sbom"] == label}
+        if builtin:
+            want |= {f["id"] for f in exp.get("builtin_only", []) if f["sbom"] == label}
+        got = {f["advisory"] for f in s["new"]}
+        status = "ok" if got == want else "MISMATCH"
+        if got != want:
+            ok = False
+        print(f'{report["engine"]:>13} {s["sbom"]:<24} {status}: {sorted(got)}'
+              + ("" if got == want else f" (want {sorted(want)})"))
+    expected_labels = {f["sbom"] for f in exp["findings"]}
+    if labels != expected_labels:
+        print(f"{path}: scanned {sorted(labels)}, expected {sorted(expected_labels)}"); ok = False
+sys.exit(0 if ok else 1)
+PY
+echo "os-rescan: built-in matcher and Trivy report the expected distribution advisories"
