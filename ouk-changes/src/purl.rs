@@ -72,7 +72,11 @@ pub fn parse_purl(s: &str) -> Option<Purl> {
         .take(MAX_QUALIFIERS)
     {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        qualifiers.push((k.to_ascii_lowercase(), percent_decode(v)?));
+        // A malformed qualifier is left out, not the purl: type, name and version still
+        // identify a language package (only distribution packages need qualifiers).
+        if let Some(v) = percent_decode(v) {
+            qualifiers.push((k.to_ascii_lowercase(), v));
+        }
     }
     let (ty, path) = rest.split_once('/')?;
     if ty.is_empty()
@@ -318,6 +322,13 @@ mod tests {
             ),
             some("Alpine", "3.19", "busybox", "1.36.1-r15")
         );
+        // A malformed qualifier does not lose the purl, only that qualifier.
+        let p = parse_purl("pkg:npm/lodash@4.17.20?vcs_url=git%ZZ&arch=x").unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.qualifier("arch")),
+            ("lodash", Some("x"))
+        );
+        assert_eq!(p.qualifier("vcs_url"), None);
         for none in [
             "pkg:deb/debian/libssl3@3.0.11-1",
             "pkg:deb/debian/libssl3@3.0.11-1?distro=bookworm",
