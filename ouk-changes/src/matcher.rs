@@ -314,11 +314,16 @@ fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> 
     }
 }
 
-/// The release of a Debian, Ubuntu or Alpine advisory ecosystem, as [`os_package`] gives it
-/// for an installed package: `Debian:12` → `12`, `Ubuntu:22.04` and `Ubuntu:22.04:LTS` →
-/// `22.04`, `Alpine:v3.19` → `3.19`. `None` for others, including Ubuntu Pro (ESM builds are
+/// The release of a Debian, Ubuntu, Alpine, Wolfi or Chainguard advisory ecosystem, as
+/// [`os_package`] gives it for an installed package: `Debian:12` → `12`, `Ubuntu:22.04` and
+/// `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `Wolfi` → empty (rolling). `None` for others, including Ubuntu Pro (ESM builds are
 /// other packages than the archive's, and Trivy does not read them either).
 fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
+    match ecosystem {
+        "Wolfi" => return Some(("Wolfi", String::new())),
+        "Chainguard" => return Some(("Chainguard", String::new())),
+        _ => {}
+    }
     let mut parts = ecosystem.split(':');
     let (family, release) = (parts.next()?, parts.next()?);
     let rest: Vec<&str> = parts.collect();

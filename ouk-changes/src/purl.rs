@@ -152,10 +152,11 @@ pub fn osv_package(purl: &Purl) -> Option<OsvPackage> {
 /// built for, its source package and the source version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsPackage {
-    /// `Debian`, `Ubuntu` or `Alpine` (the OSV ecosystem without its release).
+    /// `Debian`, `Ubuntu`, `Alpine`, `Wolfi` or `Chainguard` (the OSV ecosystem without its
+    /// release).
     pub family: &'static str,
     /// The release as OSV writes it after the family: `12` (Debian), `22.04` (Ubuntu), `3.19`
-    /// (Alpine, without OSV's `v`).
+    /// (Alpine, without OSV's `v`); empty for the rolling Wolfi and Chainguard.
     pub release: String,
     /// The source package name (what the advisories name).
     pub source: String,
@@ -163,8 +164,8 @@ pub struct OsPackage {
     pub version: String,
 }
 
-/// Maps a `deb` or `apk` purl to the distribution package its advisories name. The release
-/// comes from the `distro` qualifier (Trivy: `debian-12.5`, `ubuntu-22.04`, `3.19.1`; syft:
+/// Maps a `deb` or `apk` purl (and older Trivy's `wolfi` / `chainguard` ones) to the
+/// distribution package its advisories name. The release comes from the `distro` qualifier (Trivy: `debian-12.5`, `ubuntu-22.04`, `3.19.1`; syft:
 /// `debian-12`, `alpine-3.19.1`); the source package from `source` (the SBOM's own statement,
 /// see [`crate::sbom::SourcePackage`]), else the purl's `upstream` qualifier (syft:
 /// `openssl` or `openssl@3.0.11-1`), else the binary package itself; the version from the same
@@ -172,20 +173,25 @@ pub struct OsPackage {
 /// other distributions, and without a release: a Debian advisory for one release says nothing
 /// about another.
 pub fn os_package(purl: &Purl, source: Option<&crate::sbom::SourcePackage>) -> Option<OsPackage> {
-    let distro = purl.qualifier("distro")?;
+    let distro = purl.qualifier("distro");
     let (family, release) = match (purl.ty.as_str(), purl.namespace.as_deref()) {
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
-            let r = distro.strip_prefix("debian-").unwrap_or(distro);
+            let r = distro?.strip_prefix("debian-").unwrap_or(distro?);
             ("Debian", numeric_prefix(r, 1)?)
         }
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("ubuntu") => {
-            let r = distro.strip_prefix("ubuntu-").unwrap_or(distro);
+            let r = distro?.strip_prefix("ubuntu-").unwrap_or(distro?);
             ("Ubuntu", numeric_prefix(r, 2)?)
         }
         ("apk", Some(ns)) if ns.eq_ignore_ascii_case("alpine") => {
-            let r = distro.strip_prefix("alpine-").unwrap_or(distro);
+            let r = distro?.strip_prefix("alpine-").unwrap_or(distro?);
             ("Alpine", numeric_prefix(r, 2)?)
         }
+        // Rolling: no release. Trivy 0.59 writes `pkg:apk/wolfi/…`, older Trivy `pkg:wolfi/…`.
+        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("wolfi") => ("Wolfi", String::new()),
+        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("chainguard") => ("Chainguard", String::new()),
+        ("wolfi", None) => ("Wolfi", String::new()),
+        ("chainguard", None) => ("Chainguard", String::new()),
         _ => return None,
     };
     let upstream = purl.qualifier("upstream").map(|u| match u.split_once('@') {
@@ -321,6 +327,20 @@ mod tests {
                 None
             ),
             some("Alpine", "3.19", "busybox", "1.36.1-r15")
+        );
+        assert_eq!(
+            os(
+                "pkg:apk/wolfi/libssl3@3.3.0-r0?arch=x86_64&distro=20230201",
+                Some(("openssl", Some("3.3.0-r0")))
+            ),
+            some("Wolfi", "", "openssl", "3.3.0-r0")
+        );
+        assert_eq!(
+            os(
+                "pkg:chainguard/libssl3@3.3.0-r0?arch=x86_64",
+                Some(("openssl", None))
+            ),
+            some("Chainguard", "", "openssl", "3.3.0-r0")
         );
         // A malformed qualifier does not lose the purl, only that qualifier.
         let p = parse_purl("pkg:npm/lodash@4.17.20?vcs_url=git%ZZ&arch=x").unwrap();

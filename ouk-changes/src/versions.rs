@@ -13,7 +13,7 @@
 //!   orderings (checked on crates.io); each follows the reference implementation's rules.
 //! * Debian, Ubuntu: dpkg's ordering (`debversion` crate): epoch, upstream version, revision,
 //!   `~` before everything.
-//! * Alpine: apk-tools' ordering, hand-written below (`apk_version_compare`): the one crate
+//! * Alpine, Wolfi, Chainguard: apk-tools' ordering, hand-written below (`apk_version_compare`): the one crate
 //!   (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer does not take.
 //! * anything else: an approximate generic ordering (see [`compare_generic`]).
 
@@ -38,7 +38,7 @@ pub fn compare(ecosystem: &str, a: &str, b: &str) -> Option<Ordering> {
         "NuGet" => Some(NuGetVersion::parse(a)?.cmp(&NuGetVersion::parse(b)?)),
         "Packagist" => Some(ComposerVersion::parse(a)?.cmp(&ComposerVersion::parse(b)?)),
         "Debian" | "Ubuntu" => compare_dpkg(a, b),
-        "Alpine" => compare_apk(a, b),
+        "Alpine" | "Wolfi" | "Chainguard" => compare_apk(a, b),
         _ => compare_generic(a, b),
     }
 }

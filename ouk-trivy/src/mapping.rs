@@ -143,11 +143,18 @@ impl Ecosystem {
 }
 
 /// The Trivy root bucket of an OSV distribution release (`"debian 12"`, `"ubuntu 22.04"`,
-/// `"alpine 3.19"`), as trivy-db names the buckets its OS scanners read: the scanner for a
-/// detected Debian 12.5 looks up `debian 12`, Ubuntu `ubuntu 22.04`, Alpine 3.19.1 `alpine 3.19`.
+/// `"alpine 3.19"`, `"wolfi"`, `"chainguard"`), as trivy-db names the buckets its OS scanners
+/// read: the scanner for a detected Debian 12.5 looks up `debian 12`, Ubuntu `ubuntu 22.04`,
+/// Alpine 3.19.1 `alpine 3.19`, the rolling Wolfi and Chainguard one bucket each.
 /// `None` for other ecosystems and for releases Trivy keeps elsewhere (Ubuntu Pro/ESM) or that
 /// are not a plain version (`Debian:sid`, `Alpine:edge`).
 pub(crate) fn os_bucket(osv: &str) -> Option<String> {
+    // Wolfi and Chainguard are rolling: no release, one bucket each.
+    match osv {
+        "Wolfi" => return Some("wolfi".into()),
+        "Chainguard" => return Some("chainguard".into()),
+        _ => {}
+    }
     let mut parts = osv.split(':');
     let family = parts.next()?;
     let release = parts.next()?;
@@ -667,6 +674,8 @@ mod tests {
         );
         assert_eq!(os_bucket("Ubuntu:24.10").as_deref(), Some("ubuntu 24.10"));
         assert_eq!(os_bucket("Alpine:v3.19").as_deref(), Some("alpine 3.19"));
+        assert_eq!(os_bucket("Wolfi").as_deref(), Some("wolfi"));
+        assert_eq!(os_bucket("Chainguard").as_deref(), Some("chainguard"));
         for other in [
             "Debian",
             "Debian:sid",
@@ -678,6 +687,8 @@ mod tests {
             "Alpine:3.19",
             "Alpine:v3.19.1",
             "Rocky Linux:9",
+            "Wolfi:2024",
+            "wolfi",
             "npm",
             "Debian:12 ",
         ] {

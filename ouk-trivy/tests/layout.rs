@@ -639,6 +639,16 @@ fn distribution_records_fill_trivys_os_buckets() {
         value("data-source", "debian 12"),
         r#"{"ID":"ouk","Name":"OUK merged advisories debian 12"}"#
     );
+    assert_eq!(
+        value("wolfi", "openssl\0CVE-2099-20009"),
+        r#"{"VendorIDs":["OUKTEST-OS-0009"],"FixedVersion":"3.3.1-r0"}"#
+    );
+    assert!(d["chainguard"].contains_key("openssl\0CVE-2099-20010"));
+    assert_eq!(
+        value("wolfi", "openssl\0CVE-2099-20009"),
+        r#"{"VendorIDs":["OUKTEST-OS-0009"],"FixedVersion":"3.3.1-r0"}"#
+    );
+    assert!(d["chainguard"].contains_key("openssl\0CVE-2099-20010"));
     assert!(d["vulnerability"].contains_key("CVE-2099-20006"));
     assert!(!d.contains_key("ubuntu 18.04"));
 }
