@@ -35,14 +35,8 @@ I="$TGT/release/ouk-importer"
 "$I" import "$W/kit.ouk" --trust-root keys/dev/trust-root.json --store "$W/store" --quiet
 
 echo "== lockfiles: rescan, built-in matcher and Trivy"
-rescan() { # rescan OUT [FLAGS...]: exit 4 (new findings) is the expected outcome
-  local out="$1" rc=0; shift
-  "${OFFLINE[@]}" "$I" rescan --sboms "$W/sboms" --store "$W/store" --json --no-record "$@" \
-    > "$out" || rc=$?
-  [ "$rc" -eq 4 ] || { echo "rescan $* exited $rc, expected 4 (new findings)"; exit 1; }
-}
-rescan "$W/rescan-own.json"
-rescan "$W/rescan-trivy.json" --trivy "$TRIVY"
+source .ci/parts/rescan-lib.sh
+rescan_both "$W/sboms" "$W/store" "$W/rescan"
 
 python3 - "$LF/expected-findings.json" "$W/rescan-own.json" "$W/rescan-trivy.json" <<'PY'
 import json, sys

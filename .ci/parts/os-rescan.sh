@@ -30,16 +30,10 @@ done
 
 cargo build --release -q -p ouk-importer
 I="$TGT/release/ouk-importer"
-rescan() { # rescan OUT [FLAGS...]: exit 4 (new findings) is the expected outcome
-  local out="$1" rc=0; shift
-  "${OFFLINE[@]}" "$I" rescan --sboms "$W/sboms" --store "$STORE" --json --no-record "$@" \
-    > "$out" || rc=$?
-  [ "$rc" -eq 4 ] || { echo "rescan $* exited $rc, expected 4 (new findings)"; exit 1; }
-}
-rescan "$W/own.json"
-rescan "$W/trivy.json" --trivy "$TRIVY"
+source .ci/parts/rescan-lib.sh
+rescan_both "$W/sboms" "$STORE" "$W/rescan"
 
-python3 - "$TD/expected-findings.json" "$W/own.json" "$W/trivy.json" <<'PY'
+python3 - "$TD/expected-findings.json" "$W/rescan-own.json" "$W/rescan-trivy.json" <<'PY'
 import json, sys
 exp = json.load(open(sys.argv[1]))
 ok = True

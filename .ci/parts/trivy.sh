@@ -115,48 +115,38 @@ cargo build -q -p ouk-trivy --examples
 EX="$TGT/debug/examples"
 status=0
 
-build_and_scan() { # build_and_scan LABEL INPUT
-  local label="$1" input="$2"
+build_and_scan() { # build_and_scan LABEL INPUT SCAN [READ_DB_FLAG]: export, pack, check, scan
+  local label="$1" input="$2" scan_fn="$3" read_flag="${4:-}"
   local b="$W/$label"
   rm -rf "$b"; mkdir -p "$b"
   "$EX/export" "$input" "$b/out" "$EPOCH" > "$b/export-summary.txt"
   "$EX/dbtool" pack "$b/out/db" "$b/db.tar.gz" "$EPOCH" >/dev/null
   "$EX/dbtool" validate "$b/db.tar.gz"
   "$EX/dbtool" install "$b/db.tar.gz" "$b/cache" >/dev/null
-  "$VENV/bin/python" "$TD/read_db.py" "$b/cache/db" || return 1
-  scan "$label" "$b/cache"
+  "$VENV/bin/python" "$TD/read_db.py" $read_flag "$b/cache/db" || return 1
+  "$scan_fn" "$label" "$b/cache"
 }
 
-# 1. The fixtures as plain OSV records, exported directly.
-build_and_scan direct "$TD/osv" || status=1
-
-# 2. The same fixtures through the ouk-feeds merger (the path a real kit takes), when available.
+# 1. The language fixtures as plain OSV records, exported directly; 2. the same through the
+#    ouk-feeds merger (the path a real kit takes), when available. 3. The distribution
+#    advisories (Debian, Ubuntu, Alpine, Wolfi, Chainguard) both ways, scanned as Trivy's own OS
+#    scanners read them: SBOMs of root file systems.
+have_merge=false
 if cargo build -q -p ouk-feeds --example merge 2>/dev/null && [ -x "$TGT/debug/examples/merge" ]; then
-  rm -rf "$W/merged-in"
-  "$TGT/debug/examples/merge" --out "$W/merged-in" osv="$TD/osv" >/dev/null
-  build_and_scan merged "$W/merged-in/advisories.ndjson" || status=1
+  have_merge=true
 else
   echo "note: ouk-feeds merge example not available; merged path not tested"
 fi
-
-# 3. Distribution advisories (Debian, Ubuntu, Alpine), directly and through the merger, scanned
-#    as Trivy's own OS scanners read them: SBOMs of root file systems.
-build_and_scan_os() { # build_and_scan_os LABEL INPUT
-  local label="$1" input="$2"
-  local b="$W/$label"
-  rm -rf "$b"; mkdir -p "$b"
-  "$EX/export" "$input" "$b/out" "$EPOCH" > "$b/export-summary.txt"
-  "$EX/dbtool" pack "$b/out/db" "$b/db.tar.gz" "$EPOCH" >/dev/null
-  "$EX/dbtool" install "$b/db.tar.gz" "$b/cache" >/dev/null
-  "$VENV/bin/python" "$TD/read_db.py" --layout-only "$b/cache/db" || return 1
-  scan_os "$label" "$b/cache"
-}
-build_and_scan_os os-direct "$TD/os/osv" || status=1
-if [ -x "$TGT/debug/examples/merge" ]; then
-  rm -rf "$W/os-merged-in"
-  "$TGT/debug/examples/merge" --out "$W/os-merged-in" osv="$TD/os/osv" >/dev/null
-  build_and_scan_os os-merged "$W/os-merged-in/advisories.ndjson" || status=1
-fi
+for set in "direct:$TD/osv:scan:" "os-direct:$TD/os/osv:scan_os:--layout-only"; do
+  IFS=: read -r label input scan_fn read_flag <<<"$set"
+  build_and_scan "$label" "$input" "$scan_fn" "$read_flag" || status=1
+  if $have_merge; then
+    merged="${label/direct/merged}"
+    rm -rf "$W/$merged-in"
+    "$TGT/debug/examples/merge" --out "$W/$merged-in" osv="$input" >/dev/null
+    build_and_scan "$merged" "$W/$merged-in/advisories.ndjson" "$scan_fn" "$read_flag" || status=1
+  fi
+done
 
 # 4. Determinism of the packed member: two builds, same bytes.
 rm -rf "$W/again"
