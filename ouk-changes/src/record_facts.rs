@@ -55,7 +55,7 @@ pub struct RecordFacts {
     pub ecosystems: BTreeSet<String>,
     /// `database_specific.severity`, when a string.
     pub label: Option<String>,
-    /// First CVSS v3 and v4 vectors (record level first, then per package).
+    /// First CVSS v3 and v4 vectors and Ubuntu priority (record level first, then per package).
     pub vectors: Vec<(String, String)>,
     /// A hash of each top-level field's raw JSON (0 = absent), in [`FIELDS`] order; unknown keys
     /// are summed into `other`, so top-level key order does not matter.
@@ -291,7 +291,7 @@ impl<'de> Deserialize<'de> for Vectors {
                     else {
                         continue;
                     };
-                    let wanted = kind == "CVSS_V3" || kind == "CVSS_V4";
+                    let wanted = kind == "CVSS_V3" || kind == "CVSS_V4" || kind == "Ubuntu";
                     if wanted && !out.iter().any(|(k, _)| *k == kind) {
                         out.push((kind, score));
                     }

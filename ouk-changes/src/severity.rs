@@ -1,6 +1,7 @@
 //! One qualitative severity per advisory, so reports can be grouped the way Trivy groups its
 //! findings: GHSA's `database_specific.severity` label first, else the CVSS v3 (then v4) base
-//! score rated by the `cvss` crate, else `UNKNOWN`. The change report and the re-scan matcher
+//! score rated by the `cvss` crate, else an Ubuntu priority (OSV's `Ubuntu` severity type, the
+//! only rating Ubuntu's records carry, mapped as trivy-db maps it), else `UNKNOWN`. The change report and the re-scan matcher
 //! both use [`rate`], so a finding and the advisory it comes from always agree.
 
 /// The one rating rule, for callers that parsed the record their own way (the matcher):
@@ -26,18 +27,35 @@ pub fn rate<'a>(
         .filter(|(kind, _)| *kind == "CVSS_V3")
         .find_map(|(_, v)| clean(v).parse::<cvss::v3::Base>().ok())
         .map(|b| b.score().severity());
-    let sev = v3.or_else(|| {
+    let v4 = || {
         vectors
+            .clone()
             .filter(|(kind, _)| *kind == "CVSS_V4")
             .find_map(|(_, v)| clean(v).parse::<cvss::v4::Vector>().ok())
             .map(|v| v.score().severity())
-    })?;
+    };
+    let Some(sev) = v3.or_else(v4) else {
+        return vectors
+            .filter(|(kind, _)| *kind == "Ubuntu")
+            .find_map(|(_, p)| ubuntu_priority(p));
+    };
     match sev {
         cvss::Severity::None => None,
         cvss::Severity::Low => Some("LOW"),
         cvss::Severity::Medium => Some("MEDIUM"),
         cvss::Severity::High => Some("HIGH"),
         cvss::Severity::Critical => Some("CRITICAL"),
+    }
+}
+
+/// Ubuntu's priorities as trivy-db rates them (`negligible` is `LOW`; `untriaged` says nothing).
+pub fn ubuntu_priority(priority: &str) -> Option<&'static str> {
+    match priority.trim().to_ascii_lowercase().as_str() {
+        "negligible" | "low" => Some("LOW"),
+        "medium" => Some("MEDIUM"),
+        "high" => Some("HIGH"),
+        "critical" => Some("CRITICAL"),
+        _ => None,
     }
 }
 
@@ -67,6 +85,21 @@ mod tests {
         assert_eq!(severity_of(r), "MEDIUM");
         let r = r#"{"severity":[{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"}]}"#;
         assert_eq!(severity_of(r), "MEDIUM");
+    }
+
+    #[test]
+    fn an_ubuntu_priority_rates_a_record_without_label_or_cvss() {
+        let r = r#"{"affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"openssl"}}],
+                    "severity":[{"type":"Ubuntu","score":"negligible"}]}"#;
+        assert_eq!(severity_of(r), "LOW");
+        let r = format!(
+            r#"{{"severity":[{{"type":"Ubuntu","score":"low"}},{{"type":"CVSS_V3","score":"{CRIT}"}}]}}"#
+        );
+        assert_eq!(severity_of(&r), "CRITICAL");
+        assert_eq!(
+            severity_of(r#"{"severity":[{"type":"Ubuntu","score":"untriaged"}]}"#),
+            "UNKNOWN"
+        );
     }
 
     #[test]

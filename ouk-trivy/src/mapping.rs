@@ -534,6 +534,23 @@ pub(crate) fn vulnerability(rec: &Record) -> Vulnerability {
     if sev == 0 {
         sev = score_severity(v3_score);
     }
+    if sev == 0 {
+        // Ubuntu's records rate by priority only (OSV severity type `Ubuntu`), as trivy-db's
+        // Ubuntu source reads its tracker's.
+        let priority = first_vector(rec.severity.iter(), "Ubuntu").or_else(|| {
+            first_vector(
+                rec.affected.iter().flat_map(|a| a.severity.iter()),
+                "Ubuntu",
+            )
+        });
+        sev = match priority.map(str::to_ascii_lowercase).as_deref() {
+            Some("negligible" | "low") => 1,
+            Some("medium") => 2,
+            Some("high") => 3,
+            Some("critical") => 4,
+            _ => 0,
+        };
+    }
     let mut vuln = Vulnerability {
         title: rec.summary.as_deref().unwrap_or("").trim().to_string(),
         description: rec.details.as_deref().unwrap_or("").trim().to_string(),
@@ -762,6 +779,33 @@ mod tests {
             ["Newtonsoft.Json", "newtonsoft.json"]
         );
         assert!(pip.package_keys("a\nb", None).is_err());
+    }
+
+    #[test]
+    fn an_ubuntu_priority_rates_a_record_without_label_or_cvss() {
+        let rate =
+            |json: &str| vulnerability(&serde_json::from_str::<Record>(json).unwrap()).severity;
+        assert_eq!(
+            rate(r#"{"id":"UBUNTU-CVE-2099-1","severity":[{"type":"Ubuntu","score":"medium"}]}"#),
+            "MEDIUM"
+        );
+        assert_eq!(
+            rate(
+                r#"{"id":"U-2","affected":[{"severity":[{"type":"Ubuntu","score":"negligible"}]}]}"#
+            ),
+            "LOW"
+        );
+        assert_eq!(
+            rate(r#"{"id":"U-3","severity":[{"type":"Ubuntu","score":"untriaged"}]}"#),
+            "UNKNOWN"
+        );
+        // A GHSA label still wins.
+        assert_eq!(
+            rate(
+                r#"{"id":"U-4","database_specific":{"severity":"HIGH"},"severity":[{"type":"Ubuntu","score":"low"}]}"#
+            ),
+            "HIGH"
+        );
     }
 
     #[test]
