@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::{pos, Index, Sym};
+use crate::index::{pos, Index, IndexEntry, Sym};
 use crate::limits::Limits;
 use crate::model::SourceRecord;
 use crate::source::SourceKind;
@@ -76,6 +76,33 @@ pub(crate) fn joins(r: &SourceRecord, limits: &Limits) -> bool {
     joins_by(r.aliases.len() + r.upstream.len(), limits)
 }
 
+/// Whether a record's `upstream` ids join clusters: not when they name more than one CVE. Such
+/// a record is an aggregate advisory derived from several vulnerabilities (a Debian DSA/DLA,
+/// an Ubuntu USN, a Red Hat RHSA fixing many CVEs at once); joining by its upstream ids would
+/// merge those distinct vulnerabilities into one record. It stays its own cluster (joined by
+/// its id and aliases) and keeps its `upstream` list; a per-CVE downstream record (Debian's
+/// `DEBIAN-CVE-…`, Ubuntu's `UBUNTU-CVE-…`, one upstream CVE) still joins its CVE.
+pub(crate) fn upstream_joins<'a>(upstream: impl IntoIterator<Item = &'a str>) -> bool {
+    upstream
+        .into_iter()
+        .filter(|u| u.starts_with("CVE-"))
+        .take(2)
+        .count()
+        <= 1
+}
+
+/// The links a record joins by when it joins at all: its aliases, and its upstream ids when
+/// [`upstream_joins`] allows.
+pub(crate) fn joining_links<'i>(index: &'i Index, r: &IndexEntry) -> &'i [Sym] {
+    let links = index.links(r);
+    let aliases = index.aliases(r).len();
+    if upstream_joins(links[aliases..].iter().map(|&s| index.names.get(s))) {
+        links
+    } else {
+        &links[..aliases]
+    }
+}
+
 /// Cluster the index entries at `idx` (primary records only). Union-find runs
 /// on the names' symbols, so it needs one `u32` per distinct string and no map.
 pub(crate) fn cluster(index: &Index, idx: &[usize], limits: &Limits) -> Clustering {
@@ -90,7 +117,7 @@ pub(crate) fn cluster(index: &Index, idx: &[usize], limits: &Limits) -> Clusteri
         let r = &records[i];
         let links = index.links(r);
         if joins_by(links.len(), limits) {
-            for &x in links {
+            for &x in joining_links(index, r) {
                 uf.union(node(r.id), node(x));
             }
         } else {

@@ -375,7 +375,7 @@ fn merge_in_pool(specs: &[SourceSpec], opts: &MergeOptions) -> Result<MergeOutpu
             name_group(r.id, g);
             let links = index.links(r);
             if !cl.split[g] && cluster::joins_by(links.len(), &opts.limits) {
-                for &a in links {
+                for &a in cluster::joining_links(&index, r) {
                     name_group(a, g);
                 }
             }

@@ -11,7 +11,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::cluster::joins;
+use crate::cluster::{joins, upstream_joins};
 use crate::ids::{is_cve, is_ghsa};
 use crate::limits::Limits;
 use crate::model::{Affected, Event, EventIn, Package, Range, Reference, Severity, SourceRecord};
@@ -427,7 +427,9 @@ pub(crate) fn merge_cluster(
         mentioned.extend(m.aliases.iter().map(String::as_str));
         if !split && joins(m, cfg.limits) {
             joined.extend(m.aliases.iter().map(String::as_str));
-            joined.extend(m.upstream.iter().map(String::as_str));
+            if upstream_joins(m.upstream.iter().map(String::as_str)) {
+                joined.extend(m.upstream.iter().map(String::as_str));
+            }
         }
     }
     let id = canonical(&joined, &members);

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::records;
+
 use std::fs;
 use std::path::Path;
 
@@ -259,6 +261,48 @@ fn runaway_cluster_is_split_and_reported() {
     assert_eq!(split.record_count(), 12);
     assert_eq!(split.report().runaway_clusters.len(), 1);
     assert_eq!(split.report().runaway_clusters[0].ids, 13);
+}
+
+#[test]
+fn an_aggregate_distribution_advisory_does_not_merge_its_cves() {
+    // A DSA fixing two CVEs names both as `upstream`; the per-CVE records name one each.
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |id: &str, key: &str, ids: &[&str]| {
+        json!({"id": id, "modified": "2099-01-01T00:00:00Z", key: ids,
+               "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1"}]}]}]})
+    };
+    write(
+        &dir.path().join("DSA-9999-1.json"),
+        &rec("DSA-9999-1", "upstream", &["CVE-2099-7001", "CVE-2099-7002"]),
+    );
+    write(
+        &dir.path().join("DEBIAN-CVE-2099-7001.json"),
+        &rec("DEBIAN-CVE-2099-7001", "upstream", &["CVE-2099-7001"]),
+    );
+    write(
+        &dir.path().join("DEBIAN-CVE-2099-7002.json"),
+        &rec("DEBIAN-CVE-2099-7002", "upstream", &["CVE-2099-7002"]),
+    );
+    write(
+        &dir.path().join("GHSA.json"),
+        &rec("OSV-2099-7001", "aliases", &["CVE-2099-7001"]),
+    );
+    let out = merge_sources(
+        &[SourceSpec::new(SourceKind::Osv, dir.path())],
+        &MergeOptions::default(),
+    )
+    .unwrap();
+    let ids: Vec<String> = records(&out)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    // The two CVEs stay apart; each joins its per-CVE record; the DSA is its own record
+    // and keeps both CVEs as upstream.
+    assert_eq!(ids, ["CVE-2099-7001", "CVE-2099-7002", "DSA-9999-1"]);
+    let dsa = &records(&out)[2];
+    assert_eq!(dsa["upstream"], json!(["CVE-2099-7001", "CVE-2099-7002"]));
+    assert_eq!(out.report().runaway_clusters.len(), 0);
 }
 
 #[test]
