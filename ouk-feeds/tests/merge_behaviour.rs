@@ -274,7 +274,11 @@ fn an_aggregate_distribution_advisory_does_not_merge_its_cves() {
     };
     write(
         &dir.path().join("DSA-9999-1.json"),
-        &rec("DSA-9999-1", "upstream", &["CVE-2099-7001", "CVE-2099-7002"]),
+        &rec(
+            "DSA-9999-1",
+            "upstream",
+            &["CVE-2099-7001", "CVE-2099-7002"],
+        ),
     );
     write(
         &dir.path().join("DEBIAN-CVE-2099-7001.json"),
