@@ -280,68 +280,44 @@ mod tests {
             os_package(&parse_purl(p).unwrap(), src.as_ref())
                 .map(|o| (o.family, o.release, o.source, o.version))
         };
-        let some = |f: &'static str, r: &str, n: &str, v: &str| {
-            Some((f, r.to_string(), n.to_string(), v.to_string()))
-        };
-        // Trivy: release from `distro`, source from its properties.
-        assert_eq!(
-            os(
-                "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
-                Some(("openssl", Some("3.0.11-1~deb12u1")))
-            ),
-            some("Debian", "12", "openssl", "3.0.11-1~deb12u1")
+        // (purl, source the SBOM states, family, release, source package, source version)
+        type Case<'a> = (
+            &'a str,
+            Option<(&'a str, Option<&'a str>)>,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
         );
-        // Without a stated source: the binary package, its version with the epoch qualifier.
-        assert_eq!(
-            os(
-                "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.5&epoch=1",
-                None
-            ),
-            some("Debian", "12", "zlib1g", "1:1.2.13.dfsg-1")
-        );
-        // syft: `upstream`, percent-encoded `@`.
-        assert_eq!(
-            os(
-                "pkg:deb/debian/libssl3@3.0.11-1~deb12u1%2Bb1?arch=amd64&upstream=openssl%403.0.11-1~deb12u1&distro=debian-12",
-                None
-            ),
-            some("Debian", "12", "openssl", "3.0.11-1~deb12u1")
-        );
-        assert_eq!(
-            os(
-                "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04",
-                Some(("openssl", None))
-            ),
-            some("Ubuntu", "22.04", "openssl", "3.0.2-0ubuntu1.10")
-        );
-        assert_eq!(
-            os(
-                "pkg:apk/alpine/libssl3@3.1.4-r1?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
-                None
-            ),
-            some("Alpine", "3.19", "openssl", "3.1.4-r1")
-        );
-        assert_eq!(
-            os(
-                "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=3.19.1",
-                None
-            ),
-            some("Alpine", "3.19", "busybox", "1.36.1-r15")
-        );
-        assert_eq!(
-            os(
-                "pkg:apk/wolfi/libssl3@3.3.0-r0?arch=x86_64&distro=20230201",
-                Some(("openssl", Some("3.3.0-r0")))
-            ),
-            some("Wolfi", "", "openssl", "3.3.0-r0")
-        );
-        assert_eq!(
-            os(
-                "pkg:chainguard/libssl3@3.3.0-r0?arch=x86_64",
-                Some(("openssl", None))
-            ),
-            some("Chainguard", "", "openssl", "3.3.0-r0")
-        );
+        #[rustfmt::skip]
+        let cases: [Case<'_>; 8] = [
+            // Trivy: release from `distro`, source from its properties.
+            ("pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
+             Some(("openssl", Some("3.0.11-1~deb12u1"))), "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
+            // No stated source: the binary package, its version with the epoch qualifier.
+            ("pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.5&epoch=1",
+             None, "Debian", "12", "zlib1g", "1:1.2.13.dfsg-1"),
+            // syft: `upstream`, percent-encoded `@`.
+            ("pkg:deb/debian/libssl3@3.0.11-1~deb12u1%2Bb1?arch=amd64&upstream=openssl%403.0.11-1~deb12u1&distro=debian-12",
+             None, "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
+            ("pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04",
+             Some(("openssl", None)), "Ubuntu", "22.04", "openssl", "3.0.2-0ubuntu1.10"),
+            ("pkg:apk/alpine/libssl3@3.1.4-r1?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
+             None, "Alpine", "3.19", "openssl", "3.1.4-r1"),
+            ("pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=3.19.1",
+             None, "Alpine", "3.19", "busybox", "1.36.1-r15"),
+            ("pkg:apk/wolfi/libssl3@3.3.0-r0?arch=x86_64&distro=20230201",
+             Some(("openssl", Some("3.3.0-r0"))), "Wolfi", "", "openssl", "3.3.0-r0"),
+            ("pkg:chainguard/libssl3@3.3.0-r0?arch=x86_64",
+             Some(("openssl", None)), "Chainguard", "", "openssl", "3.3.0-r0"),
+        ];
+        for (purl, src, family, release, name, version) in cases {
+            assert_eq!(
+                os(purl, src),
+                Some((family, release.into(), name.into(), version.into())),
+                "{purl}"
+            );
+        }
         // A malformed qualifier does not lose the purl, only that qualifier.
         let p = parse_purl("pkg:npm/lodash@4.17.20?vcs_url=git%ZZ&arch=x").unwrap();
         assert_eq!(
