@@ -177,11 +177,17 @@ pub fn os_package(purl: &Purl, source: Option<&crate::sbom::SourcePackage>) -> O
     let (family, release) = match (purl.ty.as_str(), purl.namespace.as_deref()) {
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
             let r = distro?.strip_prefix("debian-").unwrap_or(distro?);
-            ("Debian", numeric_prefix(r, 1)?)
+            (
+                "Debian",
+                numeric_prefix(codename_release(r).unwrap_or(r), 1)?,
+            )
         }
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("ubuntu") => {
             let r = distro?.strip_prefix("ubuntu-").unwrap_or(distro?);
-            ("Ubuntu", numeric_prefix(r, 2)?)
+            (
+                "Ubuntu",
+                numeric_prefix(codename_release(r).unwrap_or(r), 2)?,
+            )
         }
         ("apk", Some(ns)) if ns.eq_ignore_ascii_case("alpine") => {
             let r = distro?.strip_prefix("alpine-").unwrap_or(distro?);
@@ -217,6 +223,30 @@ pub fn os_package(purl: &Purl, source: Option<&crate::sbom::SourcePackage>) -> O
         release,
         source: name,
         version: version.filter(|v| !v.is_empty())?,
+    })
+}
+
+/// The release of a Debian or Ubuntu codename, as some SBOM tools (and OSV's own Debian purls)
+/// spell `distro` (`bookworm`, `jammy`). Releases with OSV data; an unknown codename is not
+/// guessed at (the package then stays unmatched).
+fn codename_release(codename: &str) -> Option<&'static str> {
+    Some(match codename.to_ascii_lowercase().as_str() {
+        "jessie" => "8",
+        "stretch" => "9",
+        "buster" => "10",
+        "bullseye" => "11",
+        "bookworm" => "12",
+        "trixie" => "13",
+        "forky" => "14",
+        "xenial" => "16.04",
+        "bionic" => "18.04",
+        "focal" => "20.04",
+        "jammy" => "22.04",
+        "noble" => "24.04",
+        "oracular" => "24.10",
+        "plucky" => "25.04",
+        "questing" => "25.10",
+        _ => return None,
     })
 }
 
@@ -290,7 +320,7 @@ mod tests {
             &'a str,
         );
         #[rustfmt::skip]
-        let cases: [Case<'_>; 8] = [
+        let cases: [Case<'_>; 10] = [
             // Trivy: release from `distro`, source from its properties.
             ("pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
              Some(("openssl", Some("3.0.11-1~deb12u1"))), "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
@@ -302,6 +332,11 @@ mod tests {
              None, "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
             ("pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04",
              Some(("openssl", None)), "Ubuntu", "22.04", "openssl", "3.0.2-0ubuntu1.10"),
+            // Codenames, as OSV's own Debian purls and some SBOM tools spell the release.
+            ("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=bookworm",
+             None, "Debian", "12", "openssl", "3.0.11-1~deb12u2"),
+            ("pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.10?distro=ubuntu-jammy",
+             None, "Ubuntu", "22.04", "openssl", "3.0.2-0ubuntu1.10"),
             ("pkg:apk/alpine/libssl3@3.1.4-r1?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
              None, "Alpine", "3.19", "openssl", "3.1.4-r1"),
             ("pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=3.19.1",
@@ -327,7 +362,7 @@ mod tests {
         assert_eq!(p.qualifier("vcs_url"), None);
         for none in [
             "pkg:deb/debian/libssl3@3.0.11-1",
-            "pkg:deb/debian/libssl3@3.0.11-1?distro=bookworm",
+            "pkg:deb/debian/libssl3@3.0.11-1?distro=sid",
             "pkg:rpm/redhat/openssl@3.0.7?distro=rhel-9",
             "pkg:deb/kali/libssl3@3.0.11-1?distro=kali-2024",
             "pkg:apk/alpine/busybox@1.36?distro=edge",
