@@ -321,12 +321,12 @@ fn add_record(
         }
     };
     // (bucket, package) → versions, merged over this record's affected entries.
-    let mut per_pkg: BTreeMap<(String, String), Contribution> = BTreeMap::new();
+    let mut per_pkg: BTreeMap<(String, String), PackageEntry> = BTreeMap::new();
     for (i, a) in rec.affected.iter().enumerate() {
         let Some(pkg) = &a.package else { continue };
         let Some(eco) = mapping::ecosystem(&pkg.ecosystem) else {
             match mapping::os_bucket(&pkg.ecosystem) {
-                Some(bucket) => add_os_entry(rec, i, a, bucket, &mut per_pkg, summary, opts, line),
+                Some(bucket) => add_os_entry(rec, i, bucket, &mut per_pkg, summary, opts, line),
                 None => summary.affected_unsupported += 1,
             }
             continue;
@@ -377,11 +377,8 @@ fn add_record(
     for ((bucket, pkg), c) in per_pkg {
         for key in &keys {
             let vendor: Vec<String> = vendor_ids.iter().filter(|v| *v != key).cloned().collect();
-            let contribution = serde_json::to_vec(&Contribution {
-                vendor,
-                ..c.clone()
-            })
-            .unwrap_or_default();
+            let contribution =
+                serde_json::to_vec(&(vendor, &c.vulnerable, &c.patched, &c.os)).unwrap_or_default();
             let seq = entries.next_seq();
             entries
                 .advisories
@@ -402,17 +399,16 @@ type OpenEntry = (Vec<u8>, (Advisory, Option<OsFix>));
 /// One distribution `affected` entry (see [`mapping::os_fix`]): its source package under the
 /// release's bucket, with its fixed version or as unfixed. Within one record, an unfixed entry
 /// wins over a fixed one for the same package (the record says some build is unfixed).
-#[allow(clippy::too_many_arguments)]
 fn add_os_entry(
     rec: &Record,
     i: usize,
-    a: &crate::osv::Affected,
     bucket: String,
-    per_pkg: &mut BTreeMap<(String, String), Contribution>,
+    per_pkg: &mut BTreeMap<(String, String), PackageEntry>,
     summary: &mut ExportSummary,
     opts: &ExportOptions,
     line: u64,
 ) {
+    let a = &rec.affected[i];
     let Some(pkg) = &a.package else { return };
     let fix = match mapping::os_package_key(&pkg.name).and_then(|_| mapping::os_fix(a)) {
         Ok(Some(fix)) => fix,
@@ -431,15 +427,19 @@ fn add_os_entry(
     });
 }
 
-/// One advisory entry's contribution (one record, one bucket, package and id): vendor ids, and
-/// the vulnerable and patched versions (language buckets) or the OS fix (distribution buckets).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct Contribution {
-    vendor: Vec<String>,
+/// What one record says of one (bucket, package): the vulnerable and patched versions
+/// (language buckets) or the OS fix (distribution buckets).
+#[derive(Debug, Default)]
+struct PackageEntry {
     vulnerable: Vec<String>,
     patched: Vec<String>,
     os: Option<OsFix>,
 }
+
+/// One advisory entry's contribution as the external sort spills it (one record, one bucket,
+/// package and id): vendor ids, then a [`PackageEntry`]'s fields. A JSON array, so the spill
+/// carries no field names per entry.
+type Contribution = (Vec<String>, Vec<String>, Vec<String>, Option<OsFix>);
 
 /// Writes the DB from the sorted entries: each advisory bucket (package sub-buckets of merged
 /// entries), `data-source`, `vulnerability`, then the root bucket, front to back.
@@ -512,25 +512,26 @@ fn write_all(
         let Some((b, p, id)) = split_entry_key(&key) else {
             continue;
         };
-        let c: Contribution = serde_json::from_slice(&value).unwrap_or_default();
+        let (vendor, vulnerable, patched, os): Contribution =
+            serde_json::from_slice(&value).unwrap_or_default();
         let same_bucket = bucket.as_ref().is_some_and(|(n, _, _)| *n == b);
         let same_pkg = same_bucket && pkg.as_ref().is_some_and(|(n, _)| *n == p);
         let same_id = same_pkg && current.as_ref().is_some_and(|(n, _)| *n == id);
         if same_id {
             // Two records share a CVE: keep both sets of ranges; for a distribution package an
             // unfixed record wins, else the first fixed version (snapshot order) stays.
-            let (adv, os) = &mut current.as_mut().expect("same id").1;
-            for v in c.vendor {
+            let (adv, open_fix) = &mut current.as_mut().expect("same id").1;
+            for v in vendor {
                 push_unique(&mut adv.vendor_ids, v);
             }
-            for v in c.vulnerable {
+            for v in vulnerable {
                 push_unique(&mut adv.vulnerable_versions, v);
             }
-            for v in c.patched {
+            for v in patched {
                 push_unique(&mut adv.patched_versions, v);
             }
-            if c.os == Some(OsFix::Unfixed) {
-                *os = Some(OsFix::Unfixed);
+            if os == Some(OsFix::Unfixed) {
+                *open_fix = Some(OsFix::Unfixed);
             }
             continue;
         }
@@ -547,12 +548,12 @@ fn write_all(
             id,
             (
                 Advisory {
-                    vendor_ids: c.vendor,
+                    vendor_ids: vendor,
                     fixed_version: String::new(),
-                    vulnerable_versions: c.vulnerable,
-                    patched_versions: c.patched,
+                    vulnerable_versions: vulnerable,
+                    patched_versions: patched,
                 },
-                c.os,
+                os,
             ),
         ));
     }
