@@ -4,8 +4,8 @@
 //! twice with SHA-512. Run after the kit was written, both passes were a serial tail on one core
 //! while the other idled (issue 14). Here the kit is written on its own thread and a copy of every
 //! block it writes travels to the signer, whose first pass hashes the kit as it is written; only
-//! the second pass reads the finished file (while its `fsync` runs). The signature bytes are the same as signing
-//! the file afterwards (`Signer::sign_streamed` is called the same way).
+//! the second pass reads the finished file (while its `fsync` runs). The signature bytes are the
+//! same as signing the file afterwards (`Signer::sign_streamed` is called the same way).
 //!
 //! A deterministic Ed25519 nonce is derived from the first pass: a first pass that saw other
 //! bytes than the file holds would sign with a nonce of other data, and two such signatures could

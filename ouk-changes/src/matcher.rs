@@ -251,11 +251,14 @@ impl Matcher {
         let Some(installed) = self.index.get(&key) else {
             return Ok(());
         };
-        if release.is_some() && installed.iter().all(|i| i.release != release) {
+        // Of a distribution package, only the installs of the advisory's release.
+        let installed: Vec<&Installed> =
+            installed.iter().filter(|i| i.release == release).collect();
+        if installed.is_empty() {
             return Ok(());
         }
         let aff = lazy.materialise()?;
-        for inst in installed.iter().filter(|i| i.release == release) {
+        for inst in installed {
             let Some(fixed) = affects(eco, &aff, &inst.version) else {
                 continue;
             };
@@ -316,8 +319,9 @@ fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> 
 
 /// The release of a Debian, Ubuntu, Alpine, Wolfi or Chainguard advisory ecosystem, as
 /// [`os_package`] gives it for an installed package: `Debian:12` → `12`, `Ubuntu:22.04` and
-/// `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `Wolfi` → empty (rolling). `None` for others, including Ubuntu Pro (ESM builds are
-/// other packages than the archive's, and Trivy does not read them either).
+/// `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `Wolfi` → empty (rolling). `None`
+/// for others, including Ubuntu Pro (ESM builds are other packages than the archive's, and
+/// Trivy does not read them either).
 fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
     match ecosystem {
         "Wolfi" => return Some(("Wolfi", String::new())),

@@ -165,8 +165,9 @@ pub struct OsPackage {
 }
 
 /// Maps a `deb` or `apk` purl (and older Trivy's `wolfi` / `chainguard` ones) to the
-/// distribution package its advisories name. The release comes from the `distro` qualifier (Trivy: `debian-12.5`, `ubuntu-22.04`, `3.19.1`; syft:
-/// `debian-12`, `alpine-3.19.1`); the source package from `source` (the SBOM's own statement,
+/// distribution package its advisories name. The release comes from the `distro` qualifier
+/// (Trivy: `debian-12.5`, `ubuntu-22.04`, `3.19.1`; syft: `debian-12`, `alpine-3.19.1`; some
+/// tools: `bookworm`); the source package from `source` (the SBOM's own statement,
 /// see [`crate::sbom::SourcePackage`]), else the purl's `upstream` qualifier (syft:
 /// `openssl` or `openssl@3.0.11-1`), else the binary package itself; the version from the same
 /// places, else the purl's version with its `epoch` qualifier. `None` for other purls, for

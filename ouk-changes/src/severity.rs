@@ -1,8 +1,9 @@
 //! One qualitative severity per advisory, so reports can be grouped the way Trivy groups its
 //! findings: GHSA's `database_specific.severity` label first, else the CVSS v3 (then v4) base
 //! score rated by the `cvss` crate, else an Ubuntu priority (OSV's `Ubuntu` severity type, the
-//! only rating Ubuntu's records carry, mapped as trivy-db maps it), else `UNKNOWN`. The change report and the re-scan matcher
-//! both use [`rate`], so a finding and the advisory it comes from always agree.
+//! only rating Ubuntu's records carry, mapped as trivy-db maps it), else `UNKNOWN`. The change
+//! report and the re-scan matcher both use [`rate`], so a finding and the advisory it comes
+//! from always agree.
 
 /// The one rating rule, for callers that parsed the record their own way (the matcher):
 /// the label when it is one of the four (GHSA's `MODERATE` is `MEDIUM`, as in Trivy), else the

@@ -13,8 +13,9 @@
 //!   orderings (checked on crates.io); each follows the reference implementation's rules.
 //! * Debian, Ubuntu: dpkg's ordering (`debversion` crate): epoch, upstream version, revision,
 //!   `~` before everything.
-//! * Alpine, Wolfi, Chainguard: apk-tools' ordering, hand-written below (`apk_version_compare`): the one crate
-//!   (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer does not take.
+//! * Alpine, Wolfi, Chainguard: apk-tools' ordering, hand-written below (`apk_version_compare`):
+//!   the one crate (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer
+//!   does not take.
 //! * anything else: an approximate generic ordering (see [`compare_generic`]).
 
 use std::cmp::Ordering;
