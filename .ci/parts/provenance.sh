@@ -18,10 +18,10 @@ TGT="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { printf '[provenance] %s\n' "$*"; }
 
-if [ ! -x "$VENV/bin/pyspdxtools" ] || ! "$VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema' 2>/dev/null; then
+if [ ! -x "$VENV/bin/pyspdxtools" ] || ! "$VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema; from cyclonedx.schema import SchemaVersion; SchemaVersion.V1_7' 2>/dev/null; then
   say "creating venv $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'spdx-tools>=0.8,<0.9' 'cyclonedx-python-lib[json-validation]>=8,<12'
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'spdx-tools>=0.8,<0.9' 'cyclonedx-python-lib[json-validation]>=11.12,<12'
 fi
 PY="$VENV/bin/python"
 

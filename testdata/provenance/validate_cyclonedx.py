@@ -14,7 +14,7 @@ import sys
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-VERSIONS = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
+VERSIONS = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}
 
 
 def check(path):
@@ -29,7 +29,7 @@ def check(path):
         return "not a CycloneDX document"
     version = VERSIONS.get(doc.get("specVersion"))
     if version is None:
-        return f"unsupported specVersion {doc.get('specVersion')!r} (only 1.5, 1.6)"
+        return f"unsupported specVersion {doc.get('specVersion')!r} (only 1.5, 1.6, 1.7)"
     err = JsonStrictValidator(version).validate_str(text)
     return None if err is None else "schema: " + " ".join(str(err.data).split())[:200]
 

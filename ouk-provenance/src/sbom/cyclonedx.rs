@@ -1,4 +1,5 @@
-//! Structural checks of CycloneDX 1.5 / 1.6 JSON (cyclonedx.org/docs/1.5/json, /1.6/json). Covers what a
+//! Structural checks of CycloneDX 1.5 / 1.6 / 1.7 JSON (cyclonedx.org/docs/1.5/json, /1.6/json,
+//! /1.7/json). Covers what a
 //! consumer relies on: format and version, serial number, components and services (type, name, nested),
 //! hash algorithms and values, bom-ref uniqueness across the whole BOM, and that every dependency ref
 //! resolves. Full schema validation is left to `cyclonedx-python-lib` in CI.
@@ -24,7 +25,8 @@ const COMPONENT_TYPES_15: &[&str] = &[
     "data",
 ];
 
-/// CycloneDX hash algorithms with their hex length (0 = any of the schema's lengths, for BLAKE3).
+/// CycloneDX hash algorithms with their hex length (0 = any of the schema's lengths, for BLAKE3);
+/// see [`HASH_ALGS_17`] for the ones 1.7 added.
 const HASH_ALGS: &[(&str, usize)] = &[
     ("MD5", 32),
     ("SHA-1", 40),
@@ -40,6 +42,9 @@ const HASH_ALGS: &[(&str, usize)] = &[
     ("BLAKE3", 0),
 ];
 
+/// Hash algorithms valid from CycloneDX 1.7 on (GOST R 34.11-2012).
+const HASH_ALGS_17: &[(&str, usize)] = &[("Streebog-256", 64), ("Streebog-512", 128)];
+
 /// `urn:uuid:` followed by an RFC 4122 UUID (8-4-4-4-12 hex).
 fn valid_serial(s: &str) -> bool {
     let Some(u) = s.strip_prefix("urn:uuid:") else {
@@ -53,14 +58,22 @@ fn valid_serial(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn check_hash(h: &Obj<'_>) -> Result<(), SbomError> {
+/// Checks one hash object; `Ok(true)` when its algorithm exists only from CycloneDX 1.7 on (the
+/// caller knows the version, or learns it later).
+fn check_hash(h: &Obj<'_>) -> Result<bool, SbomError> {
     let alg = h.req_str("alg")?;
     let content = h.req_str("content")?;
-    let Some((_, len)) = HASH_ALGS.iter().find(|(a, _)| *a == alg) else {
-        return Err(SbomError::InvalidHash {
-            path: h.path.clone(),
-            reason: "unknown hash algorithm",
-        });
+    let (len, needs_17) = match HASH_ALGS.iter().find(|(a, _)| *a == alg) {
+        Some((_, len)) => (len, false),
+        None => match HASH_ALGS_17.iter().find(|(a, _)| *a == alg) {
+            Some((_, len)) => (len, true),
+            None => {
+                return Err(SbomError::InvalidHash {
+                    path: h.path.clone(),
+                    reason: "unknown hash algorithm",
+                })
+            }
+        },
     };
     // The schema allows either case; compare on lowercase.
     let lower = content.to_ascii_lowercase();
@@ -77,7 +90,14 @@ fn check_hash(h: &Obj<'_>) -> Result<(), SbomError> {
             reason: "content must be hex of the algorithm's length",
         });
     }
-    Ok(())
+    Ok(needs_17)
+}
+
+fn hash_needs_17(path: String) -> SbomError {
+    SbomError::InvalidHash {
+        path,
+        reason: "unknown hash algorithm for this specVersion",
+    }
 }
 
 /// The steps of the check order (the `stage` of a `Rank`): header fields, the whole-tree scan of
@@ -100,10 +120,10 @@ const ARRAYS: &[(&str, u8)] = &[
     ("vulnerabilities", ST_VULNERABILITIES),
 ];
 
-/// Streaming CycloneDX 1.5/1.6 checker: fed each top-level value (or each element of a top-level
+/// Streaming CycloneDX 1.5/1.6/1.7 checker: fed each top-level value (or each element of a top-level
 /// array) as a small bounded tree, it keeps only `bom-ref` fingerprints, parked forward references and
-/// the lowest-ranked refusal. A `cryptographic-asset` component seen before `specVersion` is kept as a
-/// conditional refusal (valid in 1.6 only) until the version is known.
+/// the lowest-ranked refusal. A `cryptographic-asset` component (1.6 on) or a Streebog hash (1.7 on)
+/// seen before `specVersion` is kept as a conditional refusal until the version is known.
 pub(super) struct Checker<'a> {
     sh: &'a Shared<'a>,
     verdict: Verdict,
@@ -112,6 +132,7 @@ pub(super) struct Checker<'a> {
     refs: IdSet,
     parked: Vec<Pending>,
     crypto_asset: Option<(Rank, String)>,
+    streebog: Option<(Rank, String)>,
 }
 
 impl<'a> Checker<'a> {
@@ -124,6 +145,7 @@ impl<'a> Checker<'a> {
             refs: IdSet::default(),
             parked: Vec::new(),
             crypto_asset: None,
+            streebog: None,
         }
     }
 
@@ -151,6 +173,7 @@ impl<'a> Checker<'a> {
                 let r = header_str(node, &path).and_then(|s| match s {
                     "1.5" => Ok(SbomFormat::CycloneDx15),
                     "1.6" => Ok(SbomFormat::CycloneDx16),
+                    "1.7" => Ok(SbomFormat::CycloneDx17),
                     other => Err(SbomError::UnsupportedCycloneDxVersion {
                         found: bounded(other),
                     }),
@@ -220,7 +243,9 @@ impl<'a> Checker<'a> {
     pub(super) fn element(&mut self, key: &str, index: usize, node: &Node) {
         let path = format!("/{key}/{index}");
         let r = match key {
-            "hashes" => Obj::new(node, path.clone()).and_then(|h| check_hash(&h)),
+            "hashes" => Obj::new(node, path.clone())
+                .and_then(|h| check_hash(&h))
+                .and_then(|needs_17| self.hash_version(needs_17, path.clone())),
             "bom-ref" => Ok(()),
             _ => self.scan(node, &path),
         };
@@ -254,6 +279,12 @@ impl<'a> Checker<'a> {
                         reason: "bom-ref must be a non-empty, bounded string",
                     });
                 }
+                // An annotation's annotator is the component, service or party that wrote it,
+                // repeated inline: cdxgen 12 copies its own tool component there, bom-ref and
+                // all. Such a copy is not a second definition; it is checked as a string only.
+                if is_annotator(p) {
+                    return Ok(());
+                }
                 if !self.refs.insert(self.sh, r)? {
                     return Err(SbomError::DuplicateBomRef {
                         bom_ref: bounded(r),
@@ -267,11 +298,29 @@ impl<'a> Checker<'a> {
             }),
             ("hashes", Node::Arr(hs)) => {
                 for (i, h) in hs.iter().enumerate() {
-                    check_hash(&Obj::new(h, format!("{p}/{i}"))?)?;
+                    let at = format!("{p}/{i}");
+                    let needs_17 = check_hash(&Obj::new(h, at.clone())?)?;
+                    self.hash_version(needs_17, at)?;
                 }
                 Ok(())
             }
             _ => self.scan(child, p),
+        }
+    }
+
+    /// A hash whose algorithm needs 1.7: refused under an earlier `specVersion`, parked when the
+    /// version is still to come (the lowest-ranked occurrence is kept).
+    fn hash_version(&mut self, needs_17: bool, path: String) -> Result<(), SbomError> {
+        match (needs_17, self.version) {
+            (false, _) | (true, Some(SbomFormat::CycloneDx17)) => Ok(()),
+            (true, Some(_)) => Err(hash_needs_17(path)),
+            (true, None) => {
+                let rank = self.verdict.rank(ST_SCAN, CONTENT);
+                if self.streebog.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    self.streebog = Some((rank, path));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -316,7 +365,10 @@ impl<'a> Checker<'a> {
                 reason: "unknown component type for this specVersion",
             };
             match (ty, self.version) {
-                ("cryptographic-asset", Some(SbomFormat::CycloneDx16)) => {}
+                (
+                    "cryptographic-asset",
+                    Some(SbomFormat::CycloneDx16 | SbomFormat::CycloneDx17),
+                ) => {}
                 ("cryptographic-asset", None) => {
                     // Valid only if specVersion, still to come, says 1.6.
                     let rank = self.verdict.rank(stage, CONTENT);
@@ -390,6 +442,11 @@ impl<'a> Checker<'a> {
             self.verdict
                 .check(ST_SPEC, CONTENT, Err(missing_spec.clone()));
         }
+        if let (Some((rank, path)), Some(SbomFormat::CycloneDx15 | SbomFormat::CycloneDx16)) =
+            (self.streebog.take(), self.version)
+        {
+            self.verdict.record(rank, hash_needs_17(path));
+        }
         if let (Some((rank, path)), Some(SbomFormat::CycloneDx15)) =
             (self.crypto_asset.take(), self.version)
         {
@@ -409,6 +466,12 @@ impl<'a> Checker<'a> {
         self.verdict.finish()?;
         self.version.ok_or(missing_spec)
     }
+}
+
+/// Whether a JSON pointer lies inside an annotation's `annotator` (`/annotations/<i>/annotator/…`).
+pub(super) fn is_annotator(pointer: &str) -> bool {
+    let mut parts = pointer.split('/').skip(1);
+    parts.next() == Some("annotations") && parts.nth(1) == Some("annotator")
 }
 
 fn header_str<'n>(node: &'n Node, path: &str) -> Result<&'n str, SbomError> {

@@ -52,7 +52,7 @@ pub enum SbomError {
         found: String,
     },
     /// CycloneDX, but not spec version 1.5 or 1.6.
-    #[error("CycloneDX specVersion {found:?} is not supported (only 1.5 and 1.6)")]
+    #[error("CycloneDX specVersion {found:?} is not supported (only 1.5, 1.6 and 1.7)")]
     UnsupportedCycloneDxVersion {
         /// Version found (bounded).
         found: String,

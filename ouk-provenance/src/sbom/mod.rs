@@ -1,5 +1,5 @@
 //! SBOMs: generate the kit's own SPDX 2.3 document, and structurally validate SPDX 2.3 and CycloneDX
-//! 1.5/1.6 JSON documents (user-supplied on the builder side, every SBOM member on the importer side).
+//! 1.5/1.6/1.7 JSON documents (user-supplied on the builder side, every SBOM member on the importer side).
 //!
 //! The Rust checks here are structural (required fields, versions, identifier uniqueness and references,
 //! hash formats). Full JSON-schema validation is done by outside tools in CI (`pyspdxtools`,
@@ -37,6 +37,9 @@ pub enum SbomFormat {
     /// CycloneDX 1.6, JSON serialization.
     #[serde(rename = "cyclonedx-1.6")]
     CycloneDx16,
+    /// CycloneDX 1.7, JSON serialization (cdxgen 12 writes it by default).
+    #[serde(rename = "cyclonedx-1.7")]
+    CycloneDx17,
 }
 
 impl SbomFormat {
@@ -46,11 +49,12 @@ impl SbomFormat {
             SbomFormat::Spdx23 => "application/spdx+json",
             SbomFormat::CycloneDx15 => "application/vnd.cyclonedx+json; version=1.5",
             SbomFormat::CycloneDx16 => "application/vnd.cyclonedx+json; version=1.6",
+            SbomFormat::CycloneDx17 => "application/vnd.cyclonedx+json; version=1.7",
         }
     }
 }
 
-/// Detects whether `bytes` is SPDX 2.3 JSON or CycloneDX 1.5/1.6 JSON and checks its structure: a
+/// Detects whether `bytes` is SPDX 2.3 JSON or CycloneDX 1.5/1.6/1.7 JSON and checks its structure: a
 /// thin wrapper over [`validate_sbom_reader`] (same verdicts), kept for callers that hold the bytes.
 /// An over-size document is refused before parsing, with its exact size.
 pub fn validate_sbom(bytes: &[u8], limits: &Limits) -> Result<SbomFormat, SbomError> {

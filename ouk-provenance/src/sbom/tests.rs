@@ -67,6 +67,10 @@ fn constructed_valid_sboms_pass() {
         v(&fixture("sbom-valid/user-app.cdx-1.6.json")),
         Ok(SbomFormat::CycloneDx16)
     );
+    assert_eq!(
+        v(&fixture("sbom-valid/user-app.cdx-1.7.json")),
+        Ok(SbomFormat::CycloneDx17)
+    );
 }
 
 #[test]
@@ -121,6 +125,13 @@ fn constructed_invalid_sboms_fail_with_their_variant() {
             SbomError::InvalidHash {
                 path: "/components/0/hashes/0".into(),
                 reason: "content must be hex of the algorithm's length",
+            },
+        ),
+        (
+            "both/cdx-1.6-streebog-hash.cdx.json",
+            SbomError::InvalidHash {
+                path: "/components/0/hashes/0".into(),
+                reason: "unknown hash algorithm for this specVersion",
             },
         ),
         (
@@ -179,7 +190,7 @@ fn every_invalid_fixture_is_covered() {
             n += 1;
         }
     }
-    assert_eq!(n, 14);
+    assert_eq!(n, 15);
 }
 
 #[test]
@@ -473,6 +484,85 @@ fn cryptographic_asset_waits_for_spec_version() {
             path: "/specVersion".into()
         })
     );
+}
+
+/// cdxgen 12 repeats its tool component, bom-ref included, as an annotation's annotator: not a
+/// duplicate. The same bom-ref anywhere else still is.
+#[test]
+fn annotator_copies_are_not_duplicate_bom_refs() {
+    let tool =
+        r#"{"type":"application","name":"cdxgen","bom-ref":"pkg:npm/@cyclonedx/cdxgen@12.8.4"}"#;
+    let doc = |annotation_at: &str| {
+        format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.7","version":1,
+                "metadata":{{"tools":{{"components":[{tool}]}}}},
+                "annotations":[{{"subjects":["a"],"annotator":{{"{annotation_at}":{tool}}},
+                  "timestamp":"2026-12-04T00:00:00Z","text":"generated"}}],
+                "components":[{{"type":"library","name":"a","bom-ref":"a"}}]}}"#
+        )
+        .into_bytes()
+    };
+    assert_eq!(v(&doc("component")), Ok(SbomFormat::CycloneDx17));
+    assert_eq!(v(&doc("service")), Ok(SbomFormat::CycloneDx17));
+    let twice = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.7","version":1,
+            "metadata":{{"tools":{{"components":[{tool}]}}}},"components":[{tool}]}}"#
+    );
+    assert_eq!(
+        v(twice.as_bytes()),
+        Err(SbomError::DuplicateBomRef {
+            bom_ref: "pkg:npm/@cyclonedx/cdxgen@12.8.4".into()
+        })
+    );
+    assert!(cyclonedx::is_annotator(
+        "/annotations/0/annotator/component/bom-ref"
+    ));
+    assert!(!cyclonedx::is_annotator(
+        "/components/0/annotator/component/bom-ref"
+    ));
+    assert!(!cyclonedx::is_annotator("/annotations/0/subjects/0"));
+}
+
+/// Streebog hashes are CycloneDX 1.7's: refused under 1.5 and 1.6 whether `specVersion` comes
+/// before or after them, and wherever the hash sits (a component, or deep in `metadata.tools`).
+#[test]
+fn streebog_hashes_wait_for_spec_version() {
+    let h = r#"{"alg":"Streebog-512","content":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}"#;
+    let c = format!(r#"{{"type":"library","name":"a","bom-ref":"a","hashes":[{h}]}}"#);
+    for (version, want) in [
+        ("1.7", Ok(SbomFormat::CycloneDx17)),
+        (
+            "1.6",
+            Err(SbomError::InvalidHash {
+                path: "/components/0/hashes/0".into(),
+                reason: "unknown hash algorithm for this specVersion",
+            }),
+        ),
+    ] {
+        let tail = format!(r#","specVersion":"{version}""#);
+        assert_eq!(v(&cdx(&c, &tail)), want, "version after: {version}");
+        let before = format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"{version}","version":1,"components":[{c}]}}"#
+        );
+        assert_eq!(v(before.as_bytes()), want, "version before: {version}");
+    }
+    let tools = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
+            "metadata":{{"tools":{{"components":[{{"type":"application","name":"t","hashes":[{h}]}}]}}}}}}"#
+    );
+    assert!(matches!(
+        v(tools.as_bytes()),
+        Err(SbomError::InvalidHash { reason, .. }) if reason == "unknown hash algorithm for this specVersion"
+    ));
+    // A wrong length is a wrong length in 1.7 too.
+    let short = c.replace(
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011",
+        "00",
+    );
+    assert!(matches!(
+        v(&cdx(&short, r#","specVersion":"1.7""#)),
+        Err(SbomError::InvalidHash { reason, .. }) if reason == "content must be hex of the algorithm's length"
+    ));
 }
 
 #[test]
