@@ -1,5 +1,6 @@
-//! Reads the site's SBOMs (CycloneDX JSON 1.2–1.6, SPDX JSON 2.2/2.3, the formats Trivy reads)
-//! into a flat, sorted component list, so the matcher can tell which SBOMs an advisory affects.
+//! Reads the site's SBOMs (CycloneDX JSON 1.2–1.7, SPDX JSON 2.2/2.3, the formats Trivy reads,
+//! and SPDX 3 JSON-LD, which current generators write and Trivy does not read yet) into a flat,
+//! sorted component list, so the matcher can tell which SBOMs an advisory affects.
 //!
 //! SBOMs come from outside the air gap's trust boundary (any team can drop one in), so every
 //! read is bounded: the file size is checked before reading and enforced while reading, the
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::change_report::FirstN;
+
 /// Most components one SBOM may list (a large monorepo image has tens of thousands).
 pub const MAX_COMPONENTS: usize = 200_000;
 
@@ -23,10 +26,13 @@ pub const MAX_DEPTH: usize = 32;
 /// Which SBOM standard a file follows; detected from the content, never the file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SbomFormat {
-    /// CycloneDX JSON (`"bomFormat": "CycloneDX"`), spec versions 1.2 to 1.6.
+    /// CycloneDX JSON (`"bomFormat": "CycloneDX"`), spec versions 1.2 to 1.7.
     CycloneDx,
     /// SPDX JSON (`"spdxVersion": "SPDX-2.2"` or `"SPDX-2.3"`).
     Spdx,
+    /// SPDX 3 JSON-LD (an `@context` of `https://spdx.org/rdf/3.…`): its `software_Package`
+    /// elements. cdxgen's `cdx-convert` and Yocto write it; Trivy 0.59 does not read it.
+    Spdx3,
 }
 
 /// One package of an SBOM: what the matcher looks up (by purl) and what a report shows.
@@ -197,7 +203,7 @@ pub enum SbomError {
         /// The parser's error (with line and column).
         source: serde_json::Error,
     },
-    /// Neither `bomFormat: "CycloneDX"` nor `spdxVersion` is present.
+    /// Neither `bomFormat: "CycloneDX"`, nor `spdxVersion`, nor an SPDX 3 `@context` is present.
     #[error("{}: not a CycloneDX or SPDX JSON document", path.display())]
     UnknownFormat {
         /// The file.
@@ -290,6 +296,7 @@ fn parse_from<R: Read>(path: &Path, reader: R, max_components: usize) -> Result<
         max_components,
         cdx: Vec::new(),
         spdx: Vec::new(),
+        spdx3: Vec::new(),
         failure: None,
     };
     let parsed = {
@@ -306,7 +313,7 @@ fn parse_from<R: Read>(path: &Path, reader: R, max_components: usize) -> Result<
         path: path.to_path_buf(),
         source,
     })?;
-    finish(path, head, state.cdx, state.spdx)
+    finish(path, head, state)
 }
 
 #[cfg(test)]
@@ -334,6 +341,7 @@ struct State<'p> {
     max_components: usize,
     cdx: Vec<Component>,
     spdx: Vec<Component>,
+    spdx3: Vec<Component>,
     failure: Option<SbomError>,
 }
 
@@ -342,7 +350,7 @@ impl State<'_> {
     /// name nor a purl identify nothing and are dropped.
     fn push(
         &mut self,
-        spdx: bool,
+        format: SbomFormat,
         name: Option<String>,
         version: Option<String>,
         purl: Option<String>,
@@ -360,7 +368,7 @@ impl State<'_> {
             .filter(|v| !v.is_empty())
             .or_else(|| parsed.and_then(|p| p.version))
             .unwrap_or_default();
-        if self.cdx.len() + self.spdx.len() >= self.max_components {
+        if self.cdx.len() + self.spdx.len() + self.spdx3.len() >= self.max_components {
             self.failure = Some(SbomError::TooManyComponents {
                 path: self.path.to_path_buf(),
                 max: self.max_components,
@@ -373,10 +381,10 @@ impl State<'_> {
             purl,
             source,
         };
-        if spdx {
-            self.spdx.push(c);
-        } else {
-            self.cdx.push(c);
+        match format {
+            SbomFormat::CycloneDx => self.cdx.push(c),
+            SbomFormat::Spdx => self.spdx.push(c),
+            SbomFormat::Spdx3 => self.spdx3.push(c),
         }
         Ok(())
     }
@@ -390,6 +398,8 @@ struct Head {
     spdx_version: Option<String>,
     spdx_name: Option<String>,
     cdx_name: Option<String>,
+    /// The `@context` names SPDX 3 (`https://spdx.org/rdf/3.0.1/spdx-context.jsonld`).
+    spdx3_context: bool,
 }
 
 struct DocSeed<'a, 'p>(&'a mut State<'p>);
@@ -423,6 +433,8 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                     depth: 0,
                 })?,
                 "packages" => map.next_value_seed(SpdxSeq(&mut *self.0))?,
+                "@context" => head.spdx3_context = map.next_value::<JsonLdContext>()?.0,
+                "@graph" => map.next_value_seed(Spdx3Graph(&mut *self.0))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -524,7 +536,7 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
             }
         }
         self.state
-            .push(false, name, version, purl, source)
+            .push(SbomFormat::CycloneDx, name, version, purl, source)
             .map_err(serde::de::Error::custom)
     }
 }
@@ -556,12 +568,12 @@ impl<'de> Visitor<'de> for SpdxSeq<'_, '_> {
             let purl = p
                 .external_refs
                 .unwrap_or_default()
-                .0
+                .items
                 .into_iter()
                 .find(|r| r.reference_type.as_deref() == Some("purl"))
                 .and_then(|r| r.reference_locator);
             self.0
-                .push(true, p.name, p.version_info, purl, source)
+                .push(SbomFormat::Spdx, p.name, p.version_info, purl, source)
                 .map_err(serde::de::Error::custom)?;
         }
         Ok(())
@@ -576,37 +588,11 @@ struct SpdxPackage {
     #[serde(rename = "sourceInfo")]
     source_info: Option<String>,
     #[serde(rename = "externalRefs", default)]
-    external_refs: Option<FirstRefs>,
+    external_refs: Option<FirstN<SpdxRef, MAX_REFS>>,
 }
 
-/// A package's `externalRefs`, at most [`MAX_REFS`] kept (the purl is among the first).
-#[derive(Default)]
-struct FirstRefs(Vec<SpdxRef>);
-
-/// External references kept per SPDX package.
+/// External references kept per SPDX package (the purl is among the first).
 const MAX_REFS: usize = 64;
-
-impl<'de> Deserialize<'de> for FirstRefs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = FirstRefs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of external references")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstRefs, A::Error> {
-                let mut out = Vec::new();
-                while let Some(r) = seq.next_element::<SpdxRef>()? {
-                    if out.len() < MAX_REFS {
-                        out.push(r);
-                    }
-                }
-                Ok(FirstRefs(out))
-            }
-        }
-        d.deserialize_seq(V)
-    }
-}
 
 #[derive(Deserialize)]
 struct SpdxRef {
@@ -616,16 +602,138 @@ struct SpdxRef {
     reference_locator: Option<String>,
 }
 
-const CDX_VERSIONS: [&str; 5] = ["1.2", "1.3", "1.4", "1.5", "1.6"];
+/// An SPDX 3 JSON-LD `@graph`, streamed: each `software_Package` element is a component; other
+/// elements (relationships, files, the document, creation info) are skipped.
+struct Spdx3Graph<'a, 'p>(&'a mut State<'p>);
+
+impl<'de> DeserializeSeed<'de> for Spdx3Graph<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Spdx3Graph<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of SPDX 3 elements")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(e) = seq.next_element::<Spdx3Element>()? {
+            if !e.kind.as_deref().is_some_and(is_spdx3_package) {
+                continue;
+            }
+            // `software_packageUrl` is the package's own purl; an `externalIdentifier` of type
+            // `packageUrl` is the other place SPDX 3 allows one.
+            let purl = e.purl.or_else(|| {
+                e.external_identifier
+                    .unwrap_or_default()
+                    .items
+                    .into_iter()
+                    .find(|i| i.kind.as_deref() == Some("packageUrl"))
+                    .and_then(|i| i.identifier)
+            });
+            self.0
+                .push(SbomFormat::Spdx3, e.name, e.version, purl, None)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// The element type of a package, compacted by the SPDX 3 context or as the full IRI.
+fn is_spdx3_package(kind: &str) -> bool {
+    kind == "software_Package"
+        || (kind.starts_with("https://spdx.org/rdf/3.") && kind.ends_with("/Software/Package"))
+}
+
+/// The fields of an SPDX 3 element that a package uses; every element of the graph is read as
+/// one (its other fields are skipped).
+#[derive(Deserialize)]
+struct Spdx3Element {
+    #[serde(rename = "type", alias = "@type")]
+    kind: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "software_packageVersion")]
+    version: Option<String>,
+    #[serde(rename = "software_packageUrl")]
+    purl: Option<String>,
+    #[serde(rename = "externalIdentifier", default)]
+    external_identifier: Option<FirstN<Spdx3Identifier, MAX_REFS>>,
+}
+
+#[derive(Deserialize)]
+struct Spdx3Identifier {
+    #[serde(rename = "externalIdentifierType")]
+    kind: Option<String>,
+    identifier: Option<String>,
+}
+
+/// Whether a JSON-LD `@context` (a string, or an array whose strings are looked at, or an
+/// inline object, which is not) names the SPDX 3 context.
+struct JsonLdContext(bool);
+
+impl<'de> Deserialize<'de> for JsonLdContext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        fn names_spdx3(s: &str) -> bool {
+            s.starts_with("https://spdx.org/rdf/3.")
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JsonLdContext;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON-LD @context")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<JsonLdContext, E> {
+                Ok(JsonLdContext(names_spdx3(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonLdContext, A::Error> {
+                let mut found = false;
+                while let Some(item) = seq.next_element::<ContextItem>()? {
+                    found |= item.0.as_deref().is_some_and(names_spdx3);
+                }
+                Ok(JsonLdContext(found))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<JsonLdContext, M::Error> {
+                IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(JsonLdContext(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One entry of an `@context` array: a string is kept, anything else skipped.
+struct ContextItem(Option<String>);
+
+impl<'de> Deserialize<'de> for ContextItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ContextItem;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a context entry")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ContextItem, E> {
+                Ok(ContextItem(Some(s.to_owned())))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ContextItem, M::Error> {
+                IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ContextItem(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const CDX_VERSIONS: [&str; 6] = ["1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
 const SPDX_VERSIONS: [&str; 2] = ["SPDX-2.2", "SPDX-2.3"];
 
 /// Decides the format from the scalar fields and keeps that format's components.
-fn finish(
-    path: &Path,
-    head: Head,
-    cdx: Vec<Component>,
-    spdx: Vec<Component>,
-) -> Result<Sbom, SbomError> {
+fn finish(path: &Path, head: Head, state: State<'_>) -> Result<Sbom, SbomError> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -642,7 +750,7 @@ fn finish(
         }
         // metadata.component is the subject of the SBOM, not one of its packages: Trivy does
         // not scan it for vulnerabilities either.
-        (SbomFormat::CycloneDx, nonempty(head.cdx_name), cdx)
+        (SbomFormat::CycloneDx, nonempty(head.cdx_name), state.cdx)
     } else if let Some(version) = head.spdx_version {
         if !SPDX_VERSIONS.contains(&version.as_str()) {
             return Err(SbomError::UnsupportedVersion {
@@ -651,7 +759,10 @@ fn finish(
                 version,
             });
         }
-        (SbomFormat::Spdx, nonempty(head.spdx_name), spdx)
+        (SbomFormat::Spdx, nonempty(head.spdx_name), state.spdx)
+    } else if head.spdx3_context {
+        // The document's name is an element of the graph like any other; the file name serves.
+        (SbomFormat::Spdx3, None, state.spdx3)
     } else {
         return Err(SbomError::UnknownFormat {
             path: path.to_path_buf(),
@@ -812,6 +923,77 @@ mod tests {
         );
         assert_eq!(s.components[0].name, "glibc");
         assert_eq!(s.components[0].version, "");
+    }
+
+    #[test]
+    fn reads_cyclonedx_1_7() {
+        let s = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.7","components":[
+                {"type":"library","name":"lodash","version":"4.17.15","purl":"pkg:npm/lodash@4.17.15",
+                 "isExternal":false}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.format, SbomFormat::CycloneDx);
+        assert_eq!(s.components.len(), 1);
+        assert_eq!(
+            s.components[0].purl.as_deref(),
+            Some("pkg:npm/lodash@4.17.15")
+        );
+    }
+
+    /// SPDX 3 JSON-LD as cdxgen's `cdx-convert` writes it: packages are `software_Package`
+    /// elements of the `@graph`, whatever the key order; other elements are not components.
+    #[test]
+    fn reads_spdx3_json_ld_packages() {
+        let graph = r#""@graph":[
+            {"type":"CreationInfo","@id":"_:c","specVersion":"3.0.1","created":"2026-12-04T00:00:00Z"},
+            {"type":"SpdxDocument","spdxId":"urn:x#doc","name":"demo","creationInfo":"_:c"},
+            {"type":"software_Package","spdxId":"urn:x#p1","name":"lodash",
+             "software_packageVersion":"4.17.15","software_packageUrl":"pkg:npm/lodash@4.17.15",
+             "extension":[{"type":"extension_CdxPropertiesExtension","extension_cdxProperty":[]}]},
+            {"@type":"software_Package","spdxId":"urn:x#p2","name":"requests",
+             "externalIdentifier":[
+               {"type":"ExternalIdentifier","externalIdentifierType":"cpe23","identifier":"cpe:2.3:a:x:y:2"},
+               {"type":"ExternalIdentifier","externalIdentifierType":"packageUrl","identifier":"pkg:pypi/requests@2.28.0"}]},
+            {"type":"https://spdx.org/rdf/3.0.1/terms/Software/Package","spdxId":"urn:x#p3","name":"rack",
+             "software_packageVersion":"2.2.3"},
+            {"type":"software_File","spdxId":"urn:x#f","name":"package-lock.json"},
+            {"type":"Relationship","spdxId":"urn:x#r","from":"urn:x#doc","to":["urn:x#p1"],
+             "relationshipType":"describes"}]"#;
+        let context = r#""@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld""#;
+        for doc in [
+            format!("{{{context},{graph}}}"),
+            format!("{{{graph},{context}}}"),
+            format!(
+                r#"{{{graph},"@context":["https://spdx.org/rdf/3.0.1/spdx-context.jsonld",{{"x":"y"}}]}}"#
+            ),
+        ] {
+            let s = parse(&doc).unwrap();
+            assert_eq!(s.format, SbomFormat::Spdx3, "{doc}");
+            assert_eq!(s.name, "test.json");
+            let got: Vec<(&str, &str, Option<&str>)> = s
+                .components
+                .iter()
+                .map(|c| (c.name.as_str(), c.version.as_str(), c.purl.as_deref()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("lodash", "4.17.15", Some("pkg:npm/lodash@4.17.15")),
+                    ("rack", "2.2.3", None),
+                    ("requests", "2.28.0", Some("pkg:pypi/requests@2.28.0")),
+                ]
+            );
+        }
+        // A graph without the SPDX 3 context is some other JSON-LD.
+        assert!(matches!(
+            parse(&format!("{{{graph}}}")),
+            Err(SbomError::UnknownFormat { .. })
+        ));
+        assert!(matches!(
+            parse(&format!(r#"{{"@context":"https://schema.org/",{graph}}}"#)),
+            Err(SbomError::UnknownFormat { .. })
+        ));
     }
 
     #[test]
