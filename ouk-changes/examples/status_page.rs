@@ -207,6 +207,9 @@ fn sample() -> StatusPage {
             ],
         }],
         engine: "trivy 0.59".into(),
+        unreadable: vec![format!(
+            "legacy/{HOSTILE_SBOM}: CycloneDX XML is not read; convert it to CycloneDX JSON"
+        )],
     };
     StatusPage {
         title: "/var/lib/ouk/store".into(),

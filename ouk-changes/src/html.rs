@@ -122,6 +122,10 @@ pub struct RescanSummary {
     pub newly_affected: Vec<AffectedSbom>,
     /// `ouk` or `trivy x.y`.
     pub engine: String,
+    /// SBOM files the re-scan could not read or scan, each with the reason: a re-scan with any
+    /// is incomplete, and the page must not look clean.
+    #[serde(default)]
+    pub unreadable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -339,6 +343,13 @@ fn glance(out: &mut String, p: &StatusPage, active: Option<&GenerationRow>) -> f
             plural(r.newly_affected.len() as u64, "SBOM", "SBOMs")
         )?,
     }
+    if let Some(r) = p.last_rescan.as_ref().filter(|r| !r.unreadable.is_empty()) {
+        writeln!(
+            out,
+            "<div class=\"state warn\"><b>{} not scanned</b></div>",
+            plural(r.unreadable.len() as u64, "SBOM", "SBOMs")
+        )?;
+    }
     if p.audit.ok {
         out.push_str("<div class=\"state ok\"><b>Audit log intact</b></div>\n");
     } else {
@@ -463,6 +474,24 @@ fn rescan(out: &mut String, r: Option<&RescanSummary>) -> fmt::Result {
         None => out.push_str(" (first scan: every finding is new)"),
     }
     writeln!(out, "; engine: {}.</p>", Esc(&r.engine))?;
+    if !r.unreadable.is_empty() {
+        writeln!(
+            out,
+            "<p class=\"state warn\"><b>Incomplete: {} could not be scanned.</b></p>\n<ul>",
+            plural(r.unreadable.len() as u64, "SBOM file", "SBOM files")
+        )?;
+        for u in r.unreadable.iter().take(MAX_SBOMS) {
+            writeln!(out, "<li><code>{}</code></li>", Esc(u))?;
+        }
+        out.push_str("</ul>\n");
+        if r.unreadable.len() > MAX_SBOMS {
+            writeln!(
+                out,
+                "<p class=\"more\">\u{2026} and {} more</p>",
+                r.unreadable.len() - MAX_SBOMS
+            )?;
+        }
+    }
     for s in r.newly_affected.iter().take(MAX_SBOMS) {
         write!(
             out,
@@ -1117,6 +1146,7 @@ mod tests {
                     }],
                 }],
                 engine: "ouk".into(),
+                unreadable: vec![],
             }),
             audit: AuditStatus {
                 ok: true,
@@ -1164,6 +1194,7 @@ mod tests {
             ch.by_severity.insert(e.into(), CountsRow::default());
             let r = p.last_rescan.as_mut().unwrap();
             r.engine = e.into();
+            r.unreadable = vec![e.into()];
             r.newly_affected[0].sbom = e.into();
             let f = &mut r.newly_affected[0].new_findings[0];
             f.advisory = e.into();
@@ -1278,7 +1309,16 @@ mod tests {
         });
         let html = render(&p);
         assert!(html.contains("No SBOM newly affected."));
+        assert!(!html.contains("not scanned") && !html.contains("Incomplete"));
         assert!(html.contains("First import"));
+
+        // ...but an incomplete one does not look clean: the banner and the section say so.
+        p.last_rescan.as_mut().unwrap().unreadable =
+            vec!["app.cdx.json: trivy failed on it (exit status: 1): invalid version".into()];
+        let html = render(&p);
+        assert!(html.contains("<div class=\"state warn\"><b>1 SBOM not scanned</b></div>"));
+        assert!(html.contains("Incomplete: 1 SBOM file could not be scanned."));
+        assert!(html.contains("<li><code>app.cdx.json: trivy failed on it"));
         assert!(html.contains("No changes by Ecosystem."));
         assert!(html.contains("No entries."));
 

@@ -205,7 +205,8 @@ enum Command {
         out: Output,
     },
     /// Check a directory of SBOMs (CycloneDX / SPDX JSON) against the active generation and report
-    /// the findings that are new since the previous one. Exit 4 when there are any.
+    /// the findings that are new since the previous one. Exit 4 when there are any, 5 when an SBOM
+    /// could not be read or scanned.
     Rescan {
         /// Directory of SBOMs (walked recursively; `*.json`).
         #[arg(long, value_name = "DIR", required_unless_present = "config")]
@@ -892,7 +893,15 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 ouk_importer::status_page::write_html(&store.store, &page, now())?;
             }
             emit(&out, &r, || rescan_text(&r));
-            Ok(if r.has_new_findings() { 4 } else { 0 })
+            // An incomplete re-scan outranks new findings: the findings are in the report
+            // either way, and "4" must not let a job read the whole site as looked at.
+            Ok(if r.is_incomplete() {
+                5
+            } else if r.has_new_findings() {
+                4
+            } else {
+                0
+            })
         }
         Command::Report { html, store, out } => {
             let r = ouk_importer::status_page::write_html(&store.store, &html, now())?;
@@ -1225,7 +1234,7 @@ fn rescan_text(r: &ouk_importer::rescan::RescanReport) -> String {
         r.previous.as_deref().unwrap_or("(no previous generation)")
     );
     if r.with_new_findings.is_empty() {
-        let _ = writeln!(s, "no SBOM has new findings");
+        let _ = writeln!(s, "no scanned SBOM has new findings");
     }
     for sb in r.sboms.iter().filter(|x| !x.new.is_empty()) {
         let _ = writeln!(
@@ -1261,8 +1270,15 @@ fn rescan_text(r: &ouk_importer::rescan::RescanReport) -> String {
             );
         }
     }
+    if r.is_incomplete() {
+        let _ = writeln!(
+            s,
+            "\nINCOMPLETE: {} SBOM file(s) not scanned:",
+            r.unreadable.len()
+        );
+    }
     for u in &r.unreadable {
-        let _ = writeln!(s, "unreadable SBOM: {u}");
+        let _ = writeln!(s, "  unreadable SBOM: {u}");
     }
     s
 }

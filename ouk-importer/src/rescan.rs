@@ -133,6 +133,12 @@ impl RescanReport {
     pub fn has_new_findings(&self) -> bool {
         !self.with_new_findings.is_empty()
     }
+
+    /// Whether an SBOM of the directory was not scanned (exit code 5): a nightly job must not
+    /// read "no new findings" when part of the site was not looked at.
+    pub fn is_incomplete(&self) -> bool {
+        !self.unreadable.is_empty()
+    }
 }
 
 fn previous_of(store: &Store, current: &GenerationInfo) -> Result<Option<GenerationInfo>> {
@@ -201,14 +207,17 @@ struct TrivyVuln {
     severity: String,
 }
 
-/// Runs `trivy sbom` offline on one SBOM with a generation's cache directory.
+/// Runs `trivy sbom` offline on one SBOM with a generation's cache directory. The outer error
+/// stops the re-scan (Trivy cannot be started, the scratch directory fails); the inner one is
+/// this SBOM's alone (Trivy refused it, e.g. a CycloneDX version it does not know, timed out on
+/// it, or wrote no readable report): the SBOM is reported unreadable and the others are scanned.
 fn trivy_scan(
     binary: &Path,
     timeout: Duration,
     cache_dir: &Path,
     sbom: &Path,
     scratch: &Path,
-) -> Result<BTreeSet<FindingRow>> {
+) -> Result<std::result::Result<BTreeSet<FindingRow>, String>> {
     let out_path = scratch.join("trivy-report.json");
     let _ = std::fs::remove_file(&out_path);
     // Stderr goes to a file, not a pipe: a chatty Trivy would otherwise fill the pipe and stall
@@ -238,10 +247,9 @@ fn trivy_scan(
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Error::Rescan(format!(
-                "trivy took longer than {}s on {}",
-                timeout.as_secs(),
-                sbom.display()
+            return Ok(Err(format!(
+                "trivy took longer than {}s on it",
+                timeout.as_secs()
             )));
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -251,17 +259,21 @@ fn trivy_scan(
         if let Ok(f) = File::open(&err_path) {
             let _ = f.take(4096).read_to_string(&mut err);
         }
-        return Err(Error::Rescan(format!(
-            "trivy failed on {} ({status}): {}",
-            sbom.display(),
+        return Ok(Err(format!(
+            "trivy failed on it ({status}): {}",
             err.trim()
         )));
     }
-    let file = File::open(&out_path).map_err(|e| Error::io("reading", &out_path, e))?;
-    let report: TrivyReport =
-        serde_json::from_reader(BufReader::new(file.take(MAX_TRIVY_REPORT_BYTES)))
-            .map_err(|e| Error::Rescan(format!("trivy report for {}: {e}", sbom.display())))?;
-    Ok(report
+    let report: TrivyReport = match File::open(&out_path) {
+        Ok(file) => {
+            match serde_json::from_reader(BufReader::new(file.take(MAX_TRIVY_REPORT_BYTES))) {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(format!("trivy's report on it is unreadable: {e}"))),
+            }
+        }
+        Err(e) => return Ok(Err(format!("trivy wrote no report on it: {e}"))),
+    };
+    Ok(Ok(report
         .results
         .into_iter()
         .flat_map(|r| r.vulnerabilities)
@@ -273,7 +285,7 @@ fn trivy_scan(
             fixed: Some(v.fixed).filter(|s| !s.is_empty()),
             severity: Some(v.severity).filter(|s| !s.is_empty()),
         })
-        .collect())
+        .collect()))
 }
 
 fn trivy_version(binary: &Path) -> String {
@@ -292,6 +304,9 @@ fn trivy_version(binary: &Path) -> String {
 }
 
 type PerSbom = BTreeMap<String, BTreeSet<FindingRow>>;
+
+/// SBOMs an engine could not scan, with the reason (keyed by file, like [`PerSbom`]).
+type Failed = BTreeMap<String, String>;
 
 /// Trivy writes into its cache directory (fanal/, locks): it gets a scratch one whose `db` is a
 /// link to the generation's, so the published generation is never written to.
@@ -314,6 +329,7 @@ fn trivy_findings(
     dir: &Path,
     binary: &Path,
     timeout: Duration,
+    failed: &mut Failed,
 ) -> Result<PerSbom> {
     let cache = store.generation_dir(&generation.name).join("trivy");
     if !cache.join("db/trivy.db").is_file() {
@@ -326,8 +342,20 @@ fn trivy_findings(
     let cache_dir = scratch_cache(&cache, scratch.path())?;
     let mut out = PerSbom::new();
     for (name, _) in sboms {
-        let found = trivy_scan(binary, timeout, &cache_dir, &dir.join(name), scratch.path())?;
-        out.insert(name.clone(), found);
+        if failed.contains_key(name) {
+            continue;
+        }
+        match trivy_scan(binary, timeout, &cache_dir, &dir.join(name), scratch.path())? {
+            Ok(found) => {
+                out.insert(name.clone(), found);
+            }
+            Err(why) => {
+                failed.insert(
+                    name.clone(),
+                    format!("{why} (generation {})", generation.name),
+                );
+            }
+        }
     }
     Ok(out)
 }
@@ -348,6 +376,9 @@ pub fn rescan(store_root: &Path, opts: &RescanOptions, now: Timestamp) -> Result
             Err(e) => unreadable.push(format!("{name}: {e}")),
         }
     }
+    // SBOMs the engine could not scan under either generation: no finding of theirs can be
+    // called new or resolved, so they are reported unreadable, not clean.
+    let mut failed = Failed::new();
     let (engine, now_found, before_found) = match &opts.engine {
         Engine::Own => {
             let matcher = Matcher::new(&sboms);
@@ -359,14 +390,20 @@ pub fn rescan(store_root: &Path, opts: &RescanOptions, now: Timestamp) -> Result
             ("ouk".to_owned(), a, b)
         }
         Engine::Trivy { binary, timeout } => {
-            let a = trivy_findings(&store, &current, &sboms, &opts.sboms, binary, *timeout)?;
+            let (dir, t) = (&opts.sboms, *timeout);
+            let a = trivy_findings(&store, &current, &sboms, dir, binary, t, &mut failed)?;
             let b = match &previous {
-                Some(p) => trivy_findings(&store, p, &sboms, &opts.sboms, binary, *timeout)?,
+                Some(p) => trivy_findings(&store, p, &sboms, dir, binary, t, &mut failed)?,
                 None => PerSbom::new(),
             };
             (trivy_version(binary), a, b)
         }
     };
+    for (name, why) in &failed {
+        unreadable.push(format!("{name}: {why}"));
+    }
+    unreadable.sort();
+    sboms.retain(|(name, _)| !failed.contains_key(name));
     let empty = BTreeSet::new();
     let mut results = Vec::new();
     for (name, sbom) in &sboms {
@@ -487,6 +524,7 @@ printf '%s' '{"Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName
             &sbom,
             scratch.path(),
         )
+        .unwrap()
         .expect("the fake trivy finds the DB and is not stalled by its stderr");
         let rows: Vec<_> = found.into_iter().collect();
         assert_eq!(rows.len(), 1);
@@ -494,6 +532,8 @@ printf '%s' '{"Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName
         assert_eq!(rows[0].fixed.as_deref(), Some("2"));
     }
 
+    /// Trivy failing on one SBOM is that SBOM's failure (the re-scan goes on with the others),
+    /// with Trivy's own words.
     #[test]
     fn trivy_failure_carries_its_message() {
         let scratch = tempfile::tempdir().unwrap();
@@ -508,10 +548,10 @@ printf '%s' '{"Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName
             &sbom,
             scratch.path(),
         )
-        .unwrap_err()
-        .to_string();
+        .expect("a failing Trivy is not a failed re-scan")
+        .unwrap_err();
         assert!(
-            err.contains("first run") && err.contains("a.cdx.json"),
+            err.starts_with("trivy failed on it") && err.contains("first run"),
             "{err}"
         );
     }

@@ -139,6 +139,7 @@ pub fn page(store_root: &Path, now: Timestamp) -> Result<StatusPage> {
         previous: r.previous.clone(),
         sboms_scanned: r.sboms_scanned as u64,
         engine: r.engine.clone(),
+        unreadable: r.unreadable.clone(),
         newly_affected: r
             .sboms
             .iter()

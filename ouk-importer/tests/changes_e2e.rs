@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use devkit::{dev_request, importer, now_unix, real_sources, root, shared_feeds};
-use ouk_builder::build::{build, SbomArg};
+use ouk_builder::build::{build, SbomArg, TrivySource};
 use ouk_builder::progress::Silent;
 use ouk_feeds::MergeOptions;
 use ouk_format::time::Timestamp;
@@ -20,6 +20,10 @@ const AFFECTED_SBOM: &str =
     "cyclonedx-1.5/cyclonedx-python_requirements_file_with-comments_1.5.json";
 
 fn kit(out: &Path, sequence: u64, next_day: bool) {
+    kit_with_trivy(out, sequence, next_day, TrivySource::None);
+}
+
+fn kit_with_trivy(out: &Path, sequence: u64, next_day: bool, trivy: TrivySource) {
     let feeds = shared_feeds();
     let sources = real_sources(next_day);
     // Yesterday's and today's kits, by the real clock (the importer checks both times).
@@ -34,6 +38,7 @@ fn kit(out: &Path, sequence: u64, next_day: bool) {
         describes: None,
         path: feeds.join("sbom").join(AFFECTED_SBOM),
     }];
+    req.trivy = trivy;
     build(&req, &Silent).unwrap();
 }
 
@@ -289,4 +294,105 @@ fn diff_refuses_unknown_generations_and_needs_an_active_one() {
     let d = json(&o);
     assert_eq!(d["advisories"]["entries"], serde_json::json!([]));
     assert!(d["advisories"]["summary"]["unchanged"].as_u64().unwrap() > 20);
+}
+
+/// A re-scan that could not look at every SBOM says so with exit 5, whichever engine: a file
+/// the reader refuses, or one the site's Trivy refuses (here a stand-in script that fails on it,
+/// the way Trivy 0.59 fails on CycloneDX 1.7). The other SBOMs are still scanned and reported.
+#[test]
+fn sboms_that_cannot_be_scanned_make_the_rescan_incomplete() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let k1 = dir.path().join("k1.ouk");
+    // With a Trivy DB: `--trivy` scans each generation's installed one.
+    kit_with_trivy(&k1, 1, false, TrivySource::Export);
+    import(&k1, &store);
+    let sboms = dir.path().join("sboms");
+    std::fs::create_dir(&sboms).unwrap();
+    let real = shared_feeds().join("sbom").join(AFFECTED_SBOM);
+    std::fs::copy(&real, sboms.join("app.cdx.json")).unwrap();
+    std::fs::copy(&real, sboms.join("refused-by-trivy.cdx.json")).unwrap();
+
+    // Built-in matcher: everything readable, so complete (exit 0: kit 1 has no advisory for it).
+    let o = run(
+        &["rescan", "--sboms", sboms.to_str().unwrap(), "--json"],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // A file that is no SBOM at all: listed unreadable, exit 5, the others still reported.
+    std::fs::write(sboms.join("broken.json"), b"{\"bomFormat\":").unwrap();
+    let o = run(
+        &["rescan", "--sboms", sboms.to_str().unwrap(), "--json"],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    let unreadable = r["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{r}");
+    assert!(
+        unreadable[0].as_str().unwrap().starts_with("broken.json: "),
+        "{r}"
+    );
+    assert_eq!(r["sboms_scanned"], 2, "{r}");
+    let text = run(&["rescan", "--sboms", sboms.to_str().unwrap()], &store);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("INCOMPLETE: 1 SBOM file(s) not scanned")
+    );
+    std::fs::remove_file(sboms.join("broken.json")).unwrap();
+
+    // A Trivy that refuses one SBOM: that one is unreadable (with Trivy's words), the other is
+    // scanned, exit 5. The stand-in reads the same arguments `rescan` gives the real Trivy.
+    let trivy = dir.path().join("trivy");
+    std::fs::write(
+        &trivy,
+        "#!/bin/sh\n\
+         [ \"$1\" = --version ] && { echo 'Version: 0.0.0-stand-in'; exit 0; }\n\
+         out=; last=\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --output ] && out=$2; last=$1; shift; done\n\
+         case $last in *refused-by-trivy*) echo 'FATAL invalid specification version' >&2; exit 1;; esac\n\
+         echo '{\"Results\":[]}' > \"$out\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&trivy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = run(
+        &[
+            "rescan",
+            "--sboms",
+            sboms.to_str().unwrap(),
+            "--trivy",
+            trivy.to_str().unwrap(),
+            "--json",
+        ],
+        &store,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    assert_eq!(r["engine"], "trivy 0.0.0-stand-in", "{r}");
+    assert_eq!(r["sboms_scanned"], 1, "{r}");
+    assert_eq!(r["sboms"][0]["sbom"], "app.cdx.json", "{r}");
+    let unreadable = r["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{r}");
+    let why = unreadable[0].as_str().unwrap();
+    assert!(
+        why.starts_with("refused-by-trivy.cdx.json: trivy failed on it")
+            && why.contains("invalid specification version"),
+        "{why}"
+    );
 }
