@@ -857,6 +857,11 @@ fn other_sbom_encoding(path: &Path) -> Option<(&'static str, &'static str)> {
         (".cdx.xml", "CycloneDX XML", CDX),
         ("bom.xml", "CycloneDX XML", CDX),
         (".cdx.proto", "CycloneDX protobuf", CDX),
+        // Compressed JSON (archived SBOMs): the reader does not decompress site input.
+        (".json.gz", "compressed JSON", "uncompressed"),
+        (".json.zst", "compressed JSON", "uncompressed"),
+        (".json.xz", "compressed JSON", "uncompressed"),
+        (".json.bz2", "compressed JSON", "uncompressed"),
     ]
     .into_iter()
     .find(|(ending, _, _)| name.ends_with(ending))
@@ -1176,6 +1181,7 @@ mod tests {
             "img.SPDX.yaml",
             "svc.cdx.xml",
             "bom.xml",
+            "image.cdx.json.gz",
             "README.md",
         ] {
             std::fs::write(root.join(name), "x").unwrap();
@@ -1185,7 +1191,7 @@ mod tests {
             .iter()
             .map(|(n, r)| (n.as_str(), r.as_ref().unwrap_err().to_string()))
             .collect();
-        assert_eq!(named.len(), 4, "{named:?}");
+        assert_eq!(named.len(), 5, "{named:?}");
         let find = |n: &str| named.iter().find(|(m, _)| *m == n).unwrap().1.clone();
         assert!(
             find("app.spdx").contains("SPDX tag-value is not read; convert it to SPDX 2.x JSON")
@@ -1195,5 +1201,7 @@ mod tests {
             find("svc.cdx.xml").contains("CycloneDX XML is not read; convert it to CycloneDX JSON")
         );
         assert!(find("bom.xml").contains("CycloneDX XML"));
+        assert!(find("image.cdx.json.gz")
+            .contains("compressed JSON is not read; convert it to uncompressed JSON"));
     }
 }
