@@ -110,7 +110,7 @@ impl Matcher {
                     continue;
                 };
                 let Some(osv) = osv_package(&pkg) else {
-                    if let Some(os) = os_package(&pkg, c.source.as_ref()) {
+                    if let Some(os) = os_package(&pkg, c.source.as_ref(), sbom.os.as_ref()) {
                         index
                             .entry((os.family, os.source.clone()))
                             .or_default()
@@ -746,6 +746,7 @@ mod tests {
                 format: SbomFormat::CycloneDx,
                 name: "s".into(),
                 components,
+                os: None,
             },
         )]
     }
@@ -779,6 +780,45 @@ mod tests {
         "pkg:npm/x@2.5.0",
         "pkg:npm/x@3.0.0",
     ];
+
+    /// A distribution purl without `distro` takes its release from the operating system the
+    /// SBOM names, as Trivy does, but only when that is the purl's distribution.
+    #[test]
+    fn release_from_the_sboms_operating_system_when_the_purl_has_no_distro() {
+        let sbom = |os: &str, version: &str| {
+            (
+                format!("{os}.json"),
+                Sbom {
+                    format: SbomFormat::CycloneDx,
+                    name: os.into(),
+                    components: vec![Component {
+                        name: "openssl".into(),
+                        version: String::new(),
+                        purl: Some("pkg:deb/debian/openssl@3.0.11-1~deb12u1?arch=amd64".into()),
+                        source: None,
+                    }],
+                    os: Some(crate::sbom::OperatingSystem {
+                        name: os.into(),
+                        version: version.into(),
+                    }),
+                },
+            )
+        };
+        let m = Matcher::new(&[sbom("debian", "12.4"), sbom("ubuntu", "22.04")]);
+        let record = |id: &str, eco: &str| {
+            format!(
+                r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{eco}","name":"openssl"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"3.0.13-1~deb12u1"}}]}}]}}]}}"#
+            )
+        };
+        let snapshot = [record("D-12", "Debian:12"), record("D-11", "Debian:11")].join("\n");
+        let got: Vec<(String, String)> = m
+            .scan(snapshot.as_bytes(), 1 << 20)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.sbom, f.advisory))
+            .collect();
+        assert_eq!(got, [("debian.json".to_string(), "D-12".to_string())]);
+    }
 
     #[test]
     fn distribution_packages_match_by_release_source_and_distro_order() {
@@ -817,6 +857,7 @@ mod tests {
                 format: SbomFormat::CycloneDx,
                 name: "img".into(),
                 components: comps,
+                os: None,
             },
         )]);
         let line = |id: &str, eco: &str, name: &str, events: &str| {

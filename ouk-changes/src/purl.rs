@@ -170,11 +170,21 @@ pub struct OsPackage {
 /// tools: `bookworm`); the source package from `source` (the SBOM's own statement,
 /// see [`crate::sbom::SourcePackage`]), else the purl's `upstream` qualifier (syft:
 /// `openssl` or `openssl@3.0.11-1`), else the binary package itself; the version from the same
-/// places, else the purl's version with its `epoch` qualifier. `None` for other purls, for
-/// other distributions, and without a release: a Debian advisory for one release says nothing
-/// about another.
-pub fn os_package(purl: &Purl, source: Option<&crate::sbom::SourcePackage>) -> Option<OsPackage> {
-    let distro = purl.qualifier("distro");
+/// places, else the purl's version with its `epoch` qualifier. A purl without `distro` takes the
+/// release from the operating system the SBOM names (`os`), when that is the purl's
+/// distribution, as Trivy does. `None` for other purls, for other distributions, and without a
+/// release: a Debian advisory for one release says nothing about another.
+pub fn os_package(
+    purl: &Purl,
+    source: Option<&crate::sbom::SourcePackage>,
+    os: Option<&crate::sbom::OperatingSystem>,
+) -> Option<OsPackage> {
+    let sbom_os = || {
+        let ns = purl.namespace.as_deref()?;
+        os.filter(|o| o.name.eq_ignore_ascii_case(ns))
+            .map(|o| o.version.as_str())
+    };
+    let distro = purl.qualifier("distro").or_else(sbom_os);
     let (family, release) = match (purl.ty.as_str(), purl.namespace.as_deref()) {
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
             let r = distro?.strip_prefix("debian-").unwrap_or(distro?);
@@ -308,7 +318,7 @@ mod tests {
                 name: n.into(),
                 version: v.map(str::to_string),
             });
-            os_package(&parse_purl(p).unwrap(), src.as_ref())
+            os_package(&parse_purl(p).unwrap(), src.as_ref(), None)
                 .map(|o| (o.family, o.release, o.source, o.version))
         };
         // (purl, source the SBOM states, family, release, source package, source version)

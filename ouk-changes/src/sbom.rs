@@ -173,6 +173,20 @@ pub struct Sbom {
     pub name: String,
     /// Every component, sorted and without exact duplicates, so output is deterministic.
     pub components: Vec<Component>,
+    /// The operating system the SBOM describes, when it names exactly one (a CycloneDX component
+    /// of type `operating-system`, an SPDX package of purpose `OPERATING-SYSTEM`): Trivy takes the
+    /// distribution release from it, so a distribution package whose purl has no `distro`
+    /// qualifier takes it from here too.
+    pub os: Option<OperatingSystem>,
+}
+
+/// An operating system named by an SBOM (`debian` `12.4`, `ubuntu` `22.04`, `alpine` `3.19.1`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OperatingSystem {
+    /// Its name, as the SBOM gives it (Trivy, syft and cdxgen write the distribution's ID).
+    pub name: String,
+    /// Its version.
+    pub version: String,
 }
 
 /// Why an SBOM could not be read. Each variant names the file, as a directory of SBOMs is
@@ -297,6 +311,7 @@ fn parse_from<R: Read>(path: &Path, reader: R, max_components: usize) -> Result<
         cdx: Vec::new(),
         spdx: Vec::new(),
         spdx3: Vec::new(),
+        os: Vec::new(),
         failure: None,
     };
     let parsed = {
@@ -342,10 +357,29 @@ struct State<'p> {
     cdx: Vec<Component>,
     spdx: Vec<Component>,
     spdx3: Vec<Component>,
+    /// Operating systems named, at most [`MAX_OS`] kept (one is usable; more are ambiguous).
+    os: Vec<OperatingSystem>,
     failure: Option<SbomError>,
 }
 
+/// Operating systems kept while reading: two distinct ones already make the SBOM ambiguous.
+const MAX_OS: usize = 2;
+
 impl State<'_> {
+    /// Notes an operating-system component (name and version both needed to say a release).
+    fn note_os(&mut self, name: Option<&String>, version: Option<&String>) {
+        let (Some(name), Some(version)) = (name, version) else {
+            return;
+        };
+        let os = OperatingSystem {
+            name: name.clone(),
+            version: version.clone(),
+        };
+        if self.os.len() < MAX_OS && !self.os.contains(&os) && source_field_ok(name) {
+            self.os.push(os);
+        }
+    }
+
     /// Adds a component, filling a missing version from the purl; components with neither a
     /// name nor a purl identify nothing and are dropped.
     fn push(
@@ -426,7 +460,12 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                 "name" => head.spdx_name = map.next_value()?,
                 "metadata" => {
                     let m: Option<CdxMetadata> = map.next_value()?;
-                    head.cdx_name = m.and_then(|m| m.component).and_then(|c| c.name);
+                    if let Some(c) = m.and_then(|m| m.component) {
+                        if c.kind.as_deref() == Some("operating-system") {
+                            self.0.note_os(c.name.as_ref(), c.version.as_ref());
+                        }
+                        head.cdx_name = c.name;
+                    }
                 }
                 "components" => map.next_value_seed(CdxSeq {
                     state: &mut *self.0,
@@ -452,6 +491,9 @@ struct CdxMetadata {
 #[derive(Deserialize)]
 struct CdxMetaComponent {
     name: Option<String>,
+    version: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 /// A CycloneDX `components` array (possibly nested), flattened as it streams.
@@ -514,7 +556,7 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         let (mut name, mut version, mut purl) = (None, None, None);
-        let mut source = None;
+        let (mut source, mut kind) = (None, None::<String>);
         // Children stream first when `components` precedes `name`; the list is sorted at the
         // end, so the order of arrival does not matter.
         while let Some(key) = map.next_key::<String>()? {
@@ -522,6 +564,7 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
                 "name" => name = map.next_value()?,
                 "version" => version = map.next_value()?,
                 "purl" => purl = map.next_value()?,
+                "type" => kind = map.next_value()?,
                 "properties" => {
                     let props: Option<CdxProperties> = map.next_value()?;
                     source = props.and_then(|p| SourcePackage::from_trivy_properties(&p.0));
@@ -534,6 +577,9 @@ impl<'de> Visitor<'de> for CdxComponentSeed<'_, '_> {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+        }
+        if kind.as_deref() == Some("operating-system") {
+            self.state.note_os(name.as_ref(), version.as_ref());
         }
         self.state
             .push(SbomFormat::CycloneDx, name, version, purl, source)
@@ -565,6 +611,9 @@ impl<'de> Visitor<'de> for SpdxSeq<'_, '_> {
                 .source_info
                 .as_deref()
                 .and_then(SourcePackage::from_spdx_source_info);
+            if p.purpose.as_deref() == Some("OPERATING-SYSTEM") {
+                self.0.note_os(p.name.as_ref(), p.version_info.as_ref());
+            }
             let purl = p
                 .external_refs
                 .unwrap_or_default()
@@ -589,6 +638,8 @@ struct SpdxPackage {
     source_info: Option<String>,
     #[serde(rename = "externalRefs", default)]
     external_refs: Option<FirstN<SpdxRef, MAX_REFS>>,
+    #[serde(rename = "primaryPackagePurpose")]
+    purpose: Option<String>,
 }
 
 /// External references kept per SPDX package (the purl is among the first).
@@ -770,10 +821,15 @@ fn finish(path: &Path, head: Head, state: State<'_>) -> Result<Sbom, SbomError> 
     };
     components.sort();
     components.dedup();
+    let os = match state.os.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
     Ok(Sbom {
         format,
         name: name.unwrap_or(file_name),
         components,
+        os,
     })
 }
 
@@ -928,6 +984,54 @@ mod tests {
         );
         assert_eq!(s.components[0].name, "glibc");
         assert_eq!(s.components[0].version, "");
+    }
+
+    /// The operating system is read where Trivy, syft and cdxgen put it: a component (or the
+    /// metadata component) of type `operating-system`, an SPDX package of purpose
+    /// `OPERATING-SYSTEM`. Two different ones say nothing.
+    #[test]
+    fn the_operating_system_is_read_when_there_is_exactly_one() {
+        let os = |name: &str, version: &str| {
+            Some(OperatingSystem {
+                name: name.into(),
+                version: version.into(),
+            })
+        };
+        let cdx = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+                {"type":"operating-system","name":"debian","version":"12.4"},
+                {"type":"library","name":"openssl","version":"3.0.11-1","purl":"pkg:deb/debian/openssl@3.0.11-1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(cdx.os, os("debian", "12.4"));
+        let meta = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.5",
+                "metadata":{"component":{"type":"operating-system","name":"alpine","version":"3.19.1"}},
+                "components":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(meta.os, os("alpine", "3.19.1"));
+        let spdx = parse(
+            r#"{"spdxVersion":"SPDX-2.3","name":"img","packages":[
+                {"name":"ubuntu","versionInfo":"22.04","primaryPackagePurpose":"OPERATING-SYSTEM"},
+                {"name":"libc6","versionInfo":"2.35-0ubuntu3"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(spdx.os, os("ubuntu", "22.04"));
+        let two = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+                {"type":"operating-system","name":"debian","version":"12.4"},
+                {"type":"operating-system","name":"debian","version":"12.4"},
+                {"type":"operating-system","name":"debian","version":"11.9"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(two.os, None);
+        let versionless = parse(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+                {"type":"operating-system","name":"debian"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(versionless.os, None);
     }
 
     #[test]
