@@ -59,3 +59,48 @@ for path in sys.argv[2:]:
 sys.exit(0 if ok else 1)
 PY
 echo "os-rescan: built-in matcher and Trivy report the expected distribution advisories"
+
+# The same SBOMs with the `distro` qualifier taken off every purl (some SBOM tools omit it): the
+# built-in matcher must take each package's release from the SBOM's operating-system component
+# (CycloneDX) or OPERATING-SYSTEM package (SPDX), as Trivy does, and report the same advisories.
+mkdir -p "$W/sboms-no-distro"
+python3 - "$W/sboms" "$W/sboms-no-distro" <<'PY'
+import json, pathlib, sys
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+def strip(purl):
+    base, q, rest = purl.partition("?")
+    if not q:
+        return purl
+    quals, h, sub = rest.partition("#")
+    kept = [x for x in quals.split("&") if not x.startswith("distro=")]
+    return base + ("?" + "&".join(kept) if kept else "") + h + sub
+def walk(v):
+    if isinstance(v, dict):
+        return {k: (strip(x) if k in ("purl", "referenceLocator") and isinstance(x, str)
+                    and x.startswith("pkg:") else walk(x)) for k, x in v.items()}
+    if isinstance(v, list):
+        return [walk(x) for x in v]
+    return v
+stripped = 0
+for p in sorted(src.glob("*.json")):
+    text = json.dumps(walk(json.load(open(p))))
+    stripped += p.read_text().count("distro=") - text.count("distro=")
+    (dst / p.name).write_text(text)
+print(f"took {stripped} distro qualifiers off")
+assert stripped > 0
+PY
+rc=0
+"$I" rescan --sboms "$W/sboms-no-distro" --store "$STORE" --json --no-record \
+  > "$W/rescan-no-distro.json" || rc=$?
+[ "$rc" -eq 4 ] || { echo "rescan (no distro) exited $rc, expected 4"; exit 1; }
+python3 - "$W/rescan-own.json" "$W/rescan-no-distro.json" <<'PY'
+import json, sys
+def by(path):
+    return {s["sbom"]: sorted(f["advisory"] for f in s["new"]) for s in json.load(open(path))["sboms"]}
+with_distro, without = by(sys.argv[1]), by(sys.argv[2])
+for name in sorted(with_distro):
+    status = "ok" if without.get(name) == with_distro[name] else "MISMATCH"
+    print(f"{name:<24} {status}: {without.get(name)} (with distro: {with_distro[name]})")
+sys.exit(0 if with_distro == without else 1)
+PY
+echo "os-rescan: without distro qualifiers the release comes from the SBOM's operating system"
