@@ -208,9 +208,11 @@ struct TrivyVuln {
 }
 
 /// Runs `trivy sbom` offline on one SBOM with a generation's cache directory. The outer error
-/// stops the re-scan (Trivy cannot be started, the scratch directory fails); the inner one is
-/// this SBOM's alone (Trivy refused it, e.g. a CycloneDX version it does not know, timed out on
-/// it, or wrote no readable report): the SBOM is reported unreadable and the others are scanned.
+/// stops the re-scan: Trivy cannot be started, the scratch directory fails, or Trivy outlasts
+/// the timeout (a hung Trivy, a held cache lock, is the scanner's state, not the SBOM's: going on
+/// would cost the timeout once per SBOM). The inner one is this SBOM's alone: Trivy refused it
+/// (e.g. a CycloneDX version it does not know) or wrote no readable report; the SBOM is reported
+/// unreadable and the others are scanned.
 fn trivy_scan(
     binary: &Path,
     timeout: Duration,
@@ -247,9 +249,10 @@ fn trivy_scan(
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            return Ok(Err(format!(
-                "trivy took longer than {}s on it",
-                timeout.as_secs()
+            return Err(Error::Rescan(format!(
+                "trivy took longer than {}s on {}",
+                timeout.as_secs(),
+                sbom.display()
             )));
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -530,6 +533,35 @@ printf '%s' '{"Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].advisory, "CVE-1");
         assert_eq!(rows[0].fixed.as_deref(), Some("2"));
+    }
+
+    /// A Trivy that hangs stops the re-scan at the timeout instead of hanging once per SBOM.
+    #[test]
+    fn a_hung_trivy_stops_the_rescan() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = tempfile::tempdir().unwrap();
+        let trivy = scratch.path().join("hung-trivy");
+        std::fs::write(&trivy, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&trivy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sbom = scratch.path().join("a.cdx.json");
+        let started = Instant::now();
+        let err = trivy_scan(
+            &trivy,
+            Duration::from_millis(200),
+            scratch.path(),
+            &sbom,
+            scratch.path(),
+        )
+        .expect_err("a timeout is the scanner's failure, not the SBOM's")
+        .to_string();
+        assert!(
+            err.contains("took longer than") && err.contains("a.cdx.json"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the child was not killed"
+        );
     }
 
     /// Trivy failing on one SBOM is that SBOM's failure (the re-scan goes on with the others),
