@@ -375,7 +375,8 @@ impl State<'_> {
             name: name.clone(),
             version: version.clone(),
         };
-        if self.os.len() < MAX_OS && !self.os.contains(&os) && source_field_ok(name) {
+        let bounded = source_field_ok(name) && source_field_ok(version);
+        if bounded && self.os.len() < MAX_OS && !self.os.contains(&os) {
             self.os.push(os);
         }
     }
@@ -677,6 +678,9 @@ impl<'de> Visitor<'de> for Spdx3Graph<'_, '_> {
             if !e.kind.as_deref().is_some_and(is_spdx3_package) {
                 continue;
             }
+            if e.purpose.as_deref() == Some("operatingSystem") {
+                self.0.note_os(e.name.as_ref(), e.version.as_ref());
+            }
             // `software_packageUrl` is the package's own purl; an `externalIdentifier` of type
             // `packageUrl` is the other place SPDX 3 allows one.
             let purl = e.purl.or_else(|| {
@@ -714,6 +718,8 @@ struct Spdx3Element {
     purl: Option<String>,
     #[serde(rename = "externalIdentifier", default)]
     external_identifier: Option<FirstN<Spdx3Identifier, MAX_REFS>>,
+    #[serde(rename = "software_primaryPurpose")]
+    purpose: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1018,6 +1024,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(spdx.os, os("ubuntu", "22.04"));
+        let spdx3 = parse(
+            r#"{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[
+                {"type":"software_Package","name":"debian","software_packageVersion":"12.4",
+                 "software_primaryPurpose":"operatingSystem"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(spdx3.os, os("debian", "12.4"));
         let two = parse(
             r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
                 {"type":"operating-system","name":"debian","version":"12.4"},
