@@ -7,16 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SHARED="${SHARED:-../shared}"
-F="$SHARED/feeds"
 TGT="${CARGO_TARGET_DIR:-target}"
 W="$TGT/ci-lockfiles"
 LF=testdata/lockfiles
 rm -rf "$W" && mkdir -p "$W/sboms" "$W/trivy-cache"
 
-TRIVY="$TGT/ci-trivy/trivy-0.59.1"
-[ -x "$TRIVY" ] || bash .ci/parts/trivy.sh >/dev/null
-if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); else OFFLINE=(); fi
+source .ci/parts/rescan-lib.sh
 
 echo "== lockfiles: Trivy writes the SBOMs"
 for fmt in cyclonedx:cdx spdx-json:spdx; do
@@ -24,18 +20,10 @@ for fmt in cyclonedx:cdx spdx-json:spdx; do
     --format "${fmt%%:*}" -o "$W/sboms/lockfiles.${fmt#*:}.json" "$LF"
 done
 
-echo "== lockfiles: kit from $F, imported into a fresh store"
-cargo build --release -q -p ouk-builder -p ouk-importer
-B="$TGT/release/ouk-builder"
-I="$TGT/release/ouk-importer"
-"$B" build --source "ghsa=$F/ghsa" --source "osv=$F/go" --source "osv=$F/pysec" \
-  --source "osv=$F/rustsec" --source "nvd=$F/nvd" \
-  --key keys/dev/kit.key --attestation-key keys/dev/attestation.key --expires 30d \
-  --builder-id https://ouk.dev/builders/dev --quiet --sequence 1 --out "$W/kit.ouk"
-"$I" import "$W/kit.ouk" --trust-root keys/dev/trust-root.json --store "$W/store" --quiet
+echo "== lockfiles: kit from the real feed samples, imported into a fresh store"
+feeds_kit "$W"
 
 echo "== lockfiles: rescan, built-in matcher and Trivy"
-source .ci/parts/rescan-lib.sh
 rescan_both "$W/sboms" "$W/store" "$W/rescan"
 
 python3 - "$LF/expected-findings.json" "$W/rescan-own.json" "$W/rescan-trivy.json" <<'PY'

@@ -15,9 +15,7 @@ STORE="$1"
 TGT="${CARGO_TARGET_DIR:-target}"
 W="$TGT/ci-os-rescan"
 TD=testdata/trivy/os
-TRIVY="$TGT/ci-trivy/trivy-0.59.1"
-[ -x "$TRIVY" ] || bash .ci/parts/trivy.sh >/dev/null
-if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); else OFFLINE=(); fi
+source .ci/parts/rescan-lib.sh
 rm -rf "$W" && mkdir -p "$W/sboms"
 
 for root in "$TD"/rootfs/*/; do
@@ -28,9 +26,6 @@ for root in "$TD"/rootfs/*/; do
   done
 done
 
-cargo build --release -q -p ouk-importer
-I="$TGT/release/ouk-importer"
-source .ci/parts/rescan-lib.sh
 rescan_both "$W/sboms" "$STORE" "$W/rescan"
 
 python3 - "$TD/expected-findings.json" "$W/rescan-own.json" "$W/rescan-trivy.json" <<'PY'

@@ -59,6 +59,20 @@ fn json(o: &Output) -> serde_json::Value {
     })
 }
 
+/// `rescan --sboms DIR --json [EXTRA...]`, which must exit with `code`; its report.
+fn rescan(store: &Path, sboms: &Path, extra: &[&str], code: i32) -> serde_json::Value {
+    let mut args = vec!["rescan", "--sboms", sboms.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let o = run(&args, store);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "rescan {extra:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    json(&o)
+}
+
 fn import(kit: &Path, store: &Path) -> serde_json::Value {
     let trust = root().join("keys/dev/trust-root.json");
     let o = importer(&[
@@ -107,22 +121,8 @@ fn a_real_advisory_added_the_next_day_is_reported_by_diff_rescan_and_the_page() 
     assert!(first_total > 20, "{r1}");
 
     // A re-scan under one generation has nothing "new" (no previous generation).
-    let o = run(
-        &[
-            "rescan",
-            "--sboms",
-            shared_feeds().join("sbom").to_str().unwrap(),
-            "--json",
-        ],
-        &store,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert_eq!(json(&o)["with_new_findings"], serde_json::json!([]));
+    let r = rescan(&store, &shared_feeds().join("sbom"), &[], 0);
+    assert_eq!(r["with_new_findings"], serde_json::json!([]));
 
     // Second import: exactly one advisory added, reported by the import itself...
     let r2 = import(&k2, &store);
@@ -195,22 +195,7 @@ fn a_real_advisory_added_the_next_day_is_reported_by_diff_rescan_and_the_page() 
     assert!(text.contains(ADDED), "{text}");
 
     // ...and by `rescan`: exactly that SBOM is newly affected, by exactly that advisory.
-    let o = run(
-        &[
-            "rescan",
-            "--sboms",
-            shared_feeds().join("sbom").to_str().unwrap(),
-            "--json",
-        ],
-        &store,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(4),
-        "new findings must exit 4: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r = json(&o);
+    let r = rescan(&store, &shared_feeds().join("sbom"), &[], 4);
     assert_eq!(
         r["with_new_findings"],
         serde_json::json!([AFFECTED_SBOM]),
@@ -315,30 +300,11 @@ fn sboms_that_cannot_be_scanned_make_the_rescan_incomplete() {
     std::fs::copy(&real, sboms.join("refused-by-trivy.cdx.json")).unwrap();
 
     // Built-in matcher: everything readable, so complete (exit 0: kit 1 has no advisory for it).
-    let o = run(
-        &["rescan", "--sboms", sboms.to_str().unwrap(), "--json"],
-        &store,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    rescan(&store, &sboms, &[], 0);
 
     // A file that is no SBOM at all: listed unreadable, exit 5, the others still reported.
     std::fs::write(sboms.join("broken.json"), b"{\"bomFormat\":").unwrap();
-    let o = run(
-        &["rescan", "--sboms", sboms.to_str().unwrap(), "--json"],
-        &store,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r = json(&o);
+    let r = rescan(&store, &sboms, &[], 5);
     let unreadable = r["unreadable"].as_array().unwrap();
     assert_eq!(unreadable.len(), 1, "{r}");
     assert!(
@@ -366,24 +332,7 @@ fn sboms_that_cannot_be_scanned_make_the_rescan_incomplete() {
     )
     .unwrap();
     std::fs::set_permissions(&trivy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let o = run(
-        &[
-            "rescan",
-            "--sboms",
-            sboms.to_str().unwrap(),
-            "--trivy",
-            trivy.to_str().unwrap(),
-            "--json",
-        ],
-        &store,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r = json(&o);
+    let r = rescan(&store, &sboms, &["--trivy", trivy.to_str().unwrap()], 5);
     assert_eq!(r["engine"], "trivy 0.0.0-stand-in", "{r}");
     assert_eq!(r["sboms_scanned"], 1, "{r}");
     assert_eq!(r["sboms"][0]["sbom"], "app.cdx.json", "{r}");
