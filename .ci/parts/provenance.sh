@@ -30,7 +30,7 @@ say "emitting sample SPDX + statement"
 CARGO_TARGET_DIR="$TGT" cargo run --quiet -p ouk-provenance --example emit -- "$OUT" >/dev/null
 
 say "pyspdxtools -i: documents that must be valid"
-for f in "$OUT/kit.spdx.json" "$FIX/sbom-valid/user-app.spdx.json" "$SHARED/feeds/sbom/spdx-2.3/SPDXJSONExample-v2.3.spdx.json"; do
+for f in "$OUT/kit.spdx.json" "$FIX/sbom-valid/user-app.spdx.json" "$FIX/sbom-valid/user-app.spdx-2.2.json" "$SHARED/feeds/sbom/spdx-2.3/SPDXJSONExample-v2.3.spdx.json"; do
   "$VENV/bin/pyspdxtools" -i "$f" >"$OUT/pyspdxtools.log" 2>&1 || { cat "$OUT/pyspdxtools.log"; say "FAIL valid SPDX refused: $f"; exit 1; }
   say "ok   valid   $f"
 done

@@ -303,7 +303,7 @@ struct BuildArgs {
     /// Include GHSA unreviewed advisories.
     #[arg(long)]
     include_unreviewed: bool,
-    /// User SBOM ([MEMBER=]PATH, SPDX 2.3 or CycloneDX 1.5/1.6/1.7 JSON). Repeatable.
+    /// User SBOM ([MEMBER=]PATH, SPDX 2.3/2.2 or CycloneDX 1.5/1.6/1.7 JSON). Repeatable.
     #[arg(long = "sbom")]
     sboms: Vec<String>,
     /// Pack this upstream Trivy db.tar.gz instead of exporting one from the feeds.

@@ -45,8 +45,8 @@ pub enum SbomError {
     /// Neither SPDX (`spdxVersion`) nor CycloneDX (`bomFormat`), or both at once.
     #[error("SBOM is neither SPDX JSON nor CycloneDX JSON")]
     UnknownFormat,
-    /// SPDX, but not version 2.3.
-    #[error("SPDX version {found:?} is not supported (only SPDX-2.3)")]
+    /// SPDX, but neither version 2.3 nor 2.2.
+    #[error("SPDX version {found:?} is not supported (only SPDX-2.3 and SPDX-2.2)")]
     UnsupportedSpdxVersion {
         /// Version found (bounded).
         found: String,

@@ -1,5 +1,5 @@
-//! SBOMs: generate the kit's own SPDX 2.3 document, and structurally validate SPDX 2.3 and CycloneDX
-//! 1.5/1.6/1.7 JSON documents (user-supplied on the builder side, every SBOM member on the importer side).
+//! SBOMs: generate the kit's own SPDX 2.3 document, and structurally validate SPDX 2.3/2.2 and
+//! CycloneDX 1.5/1.6/1.7 JSON documents (user-supplied on the builder side, every SBOM member on the importer side).
 //!
 //! The Rust checks here are structural (required fields, versions, identifier uniqueness and references,
 //! hash formats). Full JSON-schema validation is done by outside tools in CI (`pyspdxtools`,
@@ -31,6 +31,9 @@ pub enum SbomFormat {
     /// SPDX 2.3, JSON serialization.
     #[serde(rename = "spdx-2.3")]
     Spdx23,
+    /// SPDX 2.2, JSON serialization (Microsoft's sbom-tool writes it).
+    #[serde(rename = "spdx-2.2")]
+    Spdx22,
     /// CycloneDX 1.5, JSON serialization.
     #[serde(rename = "cyclonedx-1.5")]
     CycloneDx15,
@@ -46,7 +49,7 @@ impl SbomFormat {
     /// The media type to record for this SBOM in the kit manifest.
     pub fn media_type(self) -> &'static str {
         match self {
-            SbomFormat::Spdx23 => "application/spdx+json",
+            SbomFormat::Spdx23 | SbomFormat::Spdx22 => "application/spdx+json",
             SbomFormat::CycloneDx15 => "application/vnd.cyclonedx+json; version=1.5",
             SbomFormat::CycloneDx16 => "application/vnd.cyclonedx+json; version=1.6",
             SbomFormat::CycloneDx17 => "application/vnd.cyclonedx+json; version=1.7",
@@ -54,7 +57,7 @@ impl SbomFormat {
     }
 }
 
-/// Detects whether `bytes` is SPDX 2.3 JSON or CycloneDX 1.5/1.6/1.7 JSON and checks its structure: a
+/// Detects whether `bytes` is SPDX 2.3/2.2 JSON or CycloneDX 1.5/1.6/1.7 JSON and checks its structure: a
 /// thin wrapper over [`validate_sbom_reader`] (same verdicts), kept for callers that hold the bytes.
 /// An over-size document is refused before parsing, with its exact size.
 pub fn validate_sbom(bytes: &[u8], limits: &Limits) -> Result<SbomFormat, SbomError> {

@@ -1,11 +1,13 @@
-//! Structural checks of SPDX 2.3 JSON (spec: spdx.github.io/spdx-spec/v2.3). Covers what a consumer
-//! relies on: version, document header, creation info, element identifiers (format, uniqueness, every
-//! reference resolvable), checksums and verification codes. License-expression grammar and the full JSON
-//! schema are left to `pyspdxtools` in CI.
+//! Structural checks of SPDX 2.3 and 2.2 JSON (spec: spdx.github.io/spdx-spec/v2.3, /v2.2.2).
+//! Covers what a consumer relies on: version, document header, creation info, element identifiers
+//! (format, uniqueness, every reference resolvable), checksums and verification codes, and the
+//! differences of 2.2 (Microsoft's sbom-tool writes it): the package and file fields it requires
+//! that 2.3 made optional, and the 2.3 additions it lacks. License-expression grammar and the full
+//! JSON schema are left to `pyspdxtools` in CI.
 
-use super::verdict::{park, IdSet, Pending, Shared, Verdict, CONTENT, SHAPE};
+use super::verdict::{park, IdSet, Pending, Rank, Shared, Verdict, CONTENT, SHAPE};
 use super::walk::{is_lower_hex, Obj};
-use super::SbomError;
+use super::{SbomError, SbomFormat};
 use crate::json_walk::Node;
 use crate::text::bounded;
 
@@ -56,6 +58,37 @@ const RELATIONSHIP_TYPES: &[&str] = &[
     "SPECIFICATION_FOR",
     "OTHER",
 ];
+
+/// Relationship types SPDX 2.3 added.
+const RELATIONSHIP_TYPES_23: &[&str] = &["REQUIREMENT_DESCRIPTION_FOR", "SPECIFICATION_FOR"];
+
+/// Checksum algorithms SPDX 2.3 added.
+const CHECKSUM_ALGS_23: &[&str] = &[
+    "SHA3-256",
+    "SHA3-384",
+    "SHA3-512",
+    "BLAKE2b-256",
+    "BLAKE2b-384",
+    "BLAKE2b-512",
+    "BLAKE3",
+    "ADLER32",
+];
+
+/// Package fields SPDX 2.3 added.
+const PACKAGE_FIELDS_23: &[&str] = &[
+    "primaryPackagePurpose",
+    "releaseDate",
+    "builtDate",
+    "validUntilDate",
+];
+
+/// Package fields SPDX 2.2 requires (2.3 made them optional).
+const PACKAGE_FIELDS_REQUIRED_22: &[&str] =
+    &["licenseConcluded", "licenseDeclared", "copyrightText"];
+
+/// File fields SPDX 2.2 requires (2.3 made them optional).
+const FILE_FIELDS_REQUIRED_22: &[&str] =
+    &["licenseConcluded", "licenseInfoInFiles", "copyrightText"];
 
 /// SPDX 2.3 checksum algorithms and their hex length (0 = variable length).
 const CHECKSUM_ALGS: &[(&str, usize)] = &[
@@ -189,9 +222,10 @@ fn stage_of(table: &[(&str, u8)], key: &str) -> Option<u8> {
     table.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
 }
 
-/// Streaming SPDX 2.3 checker: fed each top-level value (or each element of a top-level array) as a
-/// small bounded tree, it keeps only identifier fingerprints, parked forward references and the
-/// lowest-ranked refusal.
+/// Streaming SPDX 2.3 / 2.2 checker: fed each top-level value (or each element of a top-level
+/// array) as a small bounded tree, it keeps only identifier fingerprints, parked forward references
+/// and the lowest-ranked refusal. What is wrong in 2.2 only (a 2.3 addition, a field 2.2 requires)
+/// and seen before `spdxVersion` is kept as a conditional refusal until the version is known.
 pub(super) struct Checker<'a> {
     sh: &'a Shared<'a>,
     verdict: Verdict,
@@ -200,6 +234,8 @@ pub(super) struct Checker<'a> {
     doc_refs: IdSet,
     license_ids: IdSet,
     parked: Vec<Pending>,
+    version: Option<SbomFormat>,
+    if_22: Option<(Rank, SbomError)>,
 }
 
 impl<'a> Checker<'a> {
@@ -212,7 +248,64 @@ impl<'a> Checker<'a> {
             doc_refs: IdSet::default(),
             license_ids: IdSet::default(),
             parked: Vec::new(),
+            version: None,
+            if_22: None,
         }
+    }
+
+    /// A refusal under SPDX 2.2 only: returned now when the document is 2.2, dropped when it is
+    /// 2.3, kept (the lowest-ranked one) while `spdxVersion` is still to come.
+    fn in_22(&mut self, stage: u8, err: SbomError) -> Result<(), SbomError> {
+        match self.version {
+            Some(SbomFormat::Spdx22) => Err(err),
+            Some(_) => Ok(()),
+            None => {
+                let rank = self.verdict.rank(stage, CONTENT);
+                if self.if_22.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    self.if_22 = Some((rank, err));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A checksum: valid in both versions, or an algorithm 2.3 added.
+    fn checksum(&mut self, stage: u8, c: &Obj<'_>) -> Result<&'static str, SbomError> {
+        let alg = check_checksum(c)?;
+        if CHECKSUM_ALGS_23.contains(&alg) {
+            self.in_22(
+                stage,
+                SbomError::InvalidHash {
+                    path: c.path.clone(),
+                    reason: "checksum algorithm not in SPDX 2.2",
+                },
+            )?;
+        }
+        Ok(alg)
+    }
+
+    /// Fields 2.2 requires and fields 2.3 added, of one package or file.
+    fn fields_22(
+        &mut self,
+        stage: u8,
+        o: &Obj<'_>,
+        required: &[&str],
+        added: &[&str],
+    ) -> Result<(), SbomError> {
+        for key in required.iter().filter(|k| !o.contains_key(k)) {
+            self.in_22(stage, SbomError::MissingField { path: o.at(key) })?;
+        }
+        for key in added.iter().filter(|k| o.contains_key(k)) {
+            let reason = "not in SPDX 2.2";
+            self.in_22(
+                stage,
+                SbomError::InvalidValue {
+                    path: o.at(key),
+                    reason,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn mark_header(&mut self, stage: u8) {
@@ -227,6 +320,12 @@ impl<'a> Checker<'a> {
         if let Some(stage) = stage_of(HEADER, key) {
             self.mark_header(stage);
             let r = header(key, node, path);
+            if key == "spdxVersion" {
+                self.version = match node.as_str() {
+                    Some("SPDX-2.2") => Some(SbomFormat::Spdx22),
+                    _ => Some(SbomFormat::Spdx23),
+                };
+            }
             self.verdict.check(stage, CONTENT, r);
         } else if let Some(stage) = stage_of(ARRAYS, key) {
             self.verdict.check(
@@ -379,8 +478,14 @@ impl<'a> Checker<'a> {
         p.opt_str("versionInfo")?;
         let files_analyzed = p.opt_bool("filesAnalyzed")?;
         for c in p.opt_objs("checksums")? {
-            check_checksum(&c)?;
+            self.checksum(ST_PACKAGES, &c)?;
         }
+        self.fields_22(
+            ST_PACKAGES,
+            p,
+            PACKAGE_FIELDS_REQUIRED_22,
+            PACKAGE_FIELDS_23,
+        )?;
         if let Some(vc) = p.opt_obj("packageVerificationCode")? {
             if files_analyzed == Some(false) {
                 return Err(SbomError::InvalidValue {
@@ -413,8 +518,9 @@ impl<'a> Checker<'a> {
         }
         let mut has_sha1 = false;
         for c in &f.opt_objs("checksums")? {
-            has_sha1 |= check_checksum(c)? == "SHA1";
+            has_sha1 |= self.checksum(ST_FILES, c)? == "SHA1";
         }
+        self.fields_22(ST_FILES, f, FILE_FIELDS_REQUIRED_22, &[])?;
         if !has_sha1 {
             return Err(SbomError::InvalidHash {
                 path: f.at("checksums"),
@@ -464,11 +570,17 @@ impl<'a> Checker<'a> {
             r.req_str("spdxElementId")?,
             false,
         )?;
-        if !RELATIONSHIP_TYPES.contains(&r.req_str("relationshipType")?) {
+        let kind = r.req_str("relationshipType")?;
+        if !RELATIONSHIP_TYPES.contains(&kind) {
             return Err(SbomError::InvalidValue {
                 path: r.at("relationshipType"),
                 reason: "unknown relationship type",
             });
+        }
+        if RELATIONSHIP_TYPES_23.contains(&kind) {
+            let path = r.at("relationshipType");
+            let reason = "relationship type not in SPDX 2.2";
+            self.in_22(st, SbomError::InvalidValue { path, reason })?;
         }
         self.resolve(
             st,
@@ -478,8 +590,9 @@ impl<'a> Checker<'a> {
         )
     }
 
-    /// End of document: required header fields, then every parked reference.
-    pub(super) fn finish(mut self) -> Result<(), SbomError> {
+    /// End of document: required header fields, the conditional 2.2 refusal, then every parked
+    /// reference; the version on success.
+    pub(super) fn finish(mut self) -> Result<SbomFormat, SbomError> {
         for (i, (key, stage)) in HEADER.iter().enumerate() {
             if !self.header_seen.get(i).copied().unwrap_or(true) {
                 self.verdict.check(
@@ -491,6 +604,9 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        if let (Some((rank, err)), Some(SbomFormat::Spdx22)) = (self.if_22.take(), self.version) {
+            self.verdict.record(rank, err);
+        }
         for p in std::mem::take(&mut self.parked) {
             let set = if p.tag == TAG_DOC_REF {
                 &self.doc_refs
@@ -501,7 +617,8 @@ impl<'a> Checker<'a> {
                 self.verdict.record(p.rank, p.err);
             }
         }
-        self.verdict.finish()
+        self.verdict.finish()?;
+        Ok(self.version.unwrap_or(SbomFormat::Spdx23))
     }
 }
 
@@ -516,7 +633,7 @@ fn header(key: &str, node: &Node, path: String) -> Result<(), SbomError> {
     })?;
     let bad = |reason| Err(SbomError::InvalidValue { path, reason });
     match key {
-        "spdxVersion" if s != "SPDX-2.3" => {
+        "spdxVersion" if s != "SPDX-2.3" && s != "SPDX-2.2" => {
             Err(SbomError::UnsupportedSpdxVersion { found: bounded(s) })
         }
         "SPDXID" if s != "SPDXRef-DOCUMENT" => bad("must be SPDXRef-DOCUMENT"),

@@ -100,7 +100,7 @@ impl State<'_> {
             });
         }
         match (self.spdx_key, self.cdx_key, self.spdx, self.cdx) {
-            (true, false, Some(c), _) => c.finish().map(|()| SbomFormat::Spdx23),
+            (true, false, Some(c), _) => c.finish(),
             (false, true, _, Some(c)) => c.finish(),
             _ => Err(SbomError::UnknownFormat),
         }

@@ -71,6 +71,10 @@ fn constructed_valid_sboms_pass() {
         v(&fixture("sbom-valid/user-app.cdx-1.7.json")),
         Ok(SbomFormat::CycloneDx17)
     );
+    assert_eq!(
+        v(&fixture("sbom-valid/user-app.spdx-2.2.json")),
+        Ok(SbomFormat::Spdx22)
+    );
 }
 
 #[test]
@@ -125,6 +129,25 @@ fn constructed_invalid_sboms_fail_with_their_variant() {
             SbomError::InvalidHash {
                 path: "/components/0/hashes/0".into(),
                 reason: "content must be hex of the algorithm's length",
+            },
+        ),
+        (
+            "both/spdx-2.2-primary-package-purpose.spdx.json",
+            SbomError::InvalidValue {
+                path: "/packages/1/primaryPackagePurpose".into(),
+                reason: "not in SPDX 2.2",
+            },
+        ),
+        (
+            "both/spdx-2.2-package-without-license-declared.spdx.json",
+            SbomError::MissingField {
+                path: "/packages/1/licenseDeclared".into(),
+            },
+        ),
+        (
+            "both/spdx-2.2-file-without-copyright.spdx.json",
+            SbomError::MissingField {
+                path: "/files/0/copyrightText".into(),
             },
         ),
         (
@@ -190,7 +213,7 @@ fn every_invalid_fixture_is_covered() {
             n += 1;
         }
     }
-    assert_eq!(n, 15);
+    assert_eq!(n, 18);
 }
 
 #[test]
@@ -521,6 +544,86 @@ fn annotator_copies_are_not_duplicate_bom_refs() {
         "/components/0/annotator/component/bom-ref"
     ));
     assert!(!cyclonedx::is_annotator("/annotations/0/subjects/0"));
+}
+
+/// What SPDX 2.3 added (a package purpose, a checksum algorithm, a relationship type) and what
+/// 2.2 requires (a package's declared license) decide only once `spdxVersion` is known, before or
+/// after the elements.
+#[test]
+fn spdx_2_2_differences_wait_for_the_version() {
+    let pkg = |extra: &str| {
+        format!(
+            r#"{{"SPDXID":"SPDXRef-P","name":"p","downloadLocation":"NOASSERTION","filesAnalyzed":false,
+                "licenseConcluded":"MIT","copyrightText":"NOASSERTION"{extra}}}"#
+        )
+    };
+    let doc = |version: &str, package: &str, rel: &str, first: bool| {
+        let header = format!(
+            r#""spdxVersion":"{version}","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"d",
+               "documentNamespace":"https://example.org/d","creationInfo":{{"created":"2024-01-01T00:00:00Z","creators":["Tool: t"]}}"#
+        );
+        let body = format!(
+            r#""packages":[{package}],"relationships":[{{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"{rel}","relatedSpdxElement":"SPDXRef-P"}}]"#
+        );
+        if first {
+            format!("{{{header},{body}}}").into_bytes()
+        } else {
+            format!("{{{body},{header}}}").into_bytes()
+        }
+    };
+    let declared = r#","licenseDeclared":"MIT""#;
+    for first in [true, false] {
+        let ok = pkg(declared);
+        assert_eq!(
+            v(&doc("SPDX-2.2", &ok, "DESCRIBES", first)),
+            Ok(SbomFormat::Spdx22)
+        );
+        // 2.3 allows what 2.2 lacks, and does without what 2.2 requires.
+        let purpose = pkg(r#","licenseDeclared":"MIT","primaryPackagePurpose":"LIBRARY""#);
+        let sha3 = pkg(&format!(
+            r#"{declared},"checksums":[{{"algorithm":"SHA3-256","checksumValue":"{}"}}]"#,
+            "a".repeat(64)
+        ));
+        let bare = pkg("");
+        for p in [&purpose, &sha3, &bare] {
+            assert_eq!(
+                v(&doc("SPDX-2.3", p, "DESCRIBES", first)),
+                Ok(SbomFormat::Spdx23)
+            );
+        }
+        assert_eq!(
+            v(&doc("SPDX-2.3", &ok, "SPECIFICATION_FOR", first)),
+            Ok(SbomFormat::Spdx23)
+        );
+        let refused = |p: &str, rel: &str| v(&doc("SPDX-2.2", p, rel, first)).unwrap_err();
+        assert_eq!(
+            refused(&purpose, "DESCRIBES"),
+            SbomError::InvalidValue {
+                path: "/packages/0/primaryPackagePurpose".into(),
+                reason: "not in SPDX 2.2"
+            }
+        );
+        assert_eq!(
+            refused(&sha3, "DESCRIBES"),
+            SbomError::InvalidHash {
+                path: "/packages/0/checksums/0".into(),
+                reason: "checksum algorithm not in SPDX 2.2"
+            }
+        );
+        assert_eq!(
+            refused(&bare, "DESCRIBES"),
+            SbomError::MissingField {
+                path: "/packages/0/licenseDeclared".into()
+            }
+        );
+        assert_eq!(
+            refused(&ok, "SPECIFICATION_FOR"),
+            SbomError::InvalidValue {
+                path: "/relationships/0/relationshipType".into(),
+                reason: "relationship type not in SPDX 2.2"
+            }
+        );
+    }
 }
 
 /// Streebog hashes are CycloneDX 1.7's: refused under 1.5 and 1.6 whether `specVersion` comes
