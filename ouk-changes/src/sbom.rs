@@ -223,6 +223,17 @@ pub enum SbomError {
         /// The file.
         path: PathBuf,
     },
+    /// A JSON document a scanner or SBOM tool writes that is not CycloneDX or SPDX (syft's own
+    /// format, a Trivy report): named with what to write instead.
+    #[error("{}: {what}, not a CycloneDX or SPDX document; {instead}", path.display())]
+    OtherToolFormat {
+        /// The file.
+        path: PathBuf,
+        /// What the file is.
+        what: &'static str,
+        /// How to get an SBOM this reader reads.
+        instead: &'static str,
+    },
     /// An SBOM in an encoding this reader does not read (SPDX tag-value, RDF or YAML,
     /// CycloneDX XML): named so it is not silently left out of a re-scan.
     #[error("{}: {encoding} is not read; convert it to {want} JSON", path.display())]
@@ -435,6 +446,10 @@ struct Head {
     cdx_name: Option<String>,
     /// The `@context` names SPDX 3 (`https://spdx.org/rdf/3.0.1/spdx-context.jsonld`).
     spdx3_context: bool,
+    /// syft's own JSON (`descriptor.name` is `syft`).
+    syft: bool,
+    /// A Trivy JSON report (`SchemaVersion` and `ArtifactName` at the top).
+    trivy_report: (bool, bool),
 }
 
 struct DocSeed<'a, 'p>(&'a mut State<'p>);
@@ -475,6 +490,18 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                 "packages" => map.next_value_seed(SpdxSeq(&mut *self.0))?,
                 "@context" => head.spdx3_context = map.next_value::<JsonLdContext>()?.0,
                 "@graph" => map.next_value_seed(Spdx3Graph(&mut *self.0))?,
+                "descriptor" => {
+                    let d: Option<ToolDescriptor> = map.next_value()?;
+                    head.syft = d.and_then(|d| d.name).as_deref() == Some("syft");
+                }
+                "SchemaVersion" => {
+                    map.next_value::<IgnoredAny>()?;
+                    head.trivy_report.0 = true;
+                }
+                "ArtifactName" => {
+                    map.next_value::<IgnoredAny>()?;
+                    head.trivy_report.1 = true;
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -487,6 +514,12 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
 #[derive(Deserialize)]
 struct CdxMetadata {
     component: Option<CdxMetaComponent>,
+}
+
+/// syft JSON's `descriptor` (the tool that wrote it).
+#[derive(Deserialize)]
+struct ToolDescriptor {
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -820,6 +853,18 @@ fn finish(path: &Path, head: Head, state: State<'_>) -> Result<Sbom, SbomError> 
     } else if head.spdx3_context {
         // The document's name is an element of the graph like any other; the file name serves.
         (SbomFormat::Spdx3, None, state.spdx3)
+    } else if head.syft {
+        return Err(SbomError::OtherToolFormat {
+            path: path.to_path_buf(),
+            what: "syft JSON",
+            instead: "write CycloneDX or SPDX JSON (syft -o cyclonedx-json or -o spdx-json)",
+        });
+    } else if head.trivy_report == (true, true) {
+        return Err(SbomError::OtherToolFormat {
+            path: path.to_path_buf(),
+            what: "a Trivy scan report",
+            instead: "write an SBOM (trivy … --format cyclonedx or --format spdx-json)",
+        });
     } else {
         return Err(SbomError::UnknownFormat {
             path: path.to_path_buf(),
@@ -1045,6 +1090,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(versionless.os, None);
+    }
+
+    /// JSON that other tools write beside SBOMs is named for what it is, not "unknown".
+    #[test]
+    fn syft_json_and_trivy_reports_are_named() {
+        let syft = parse(
+            r#"{"artifacts":[{"name":"openssl","version":"3.0.11"}],"source":{},
+                "descriptor":{"name":"syft","version":"1.4.1"},"schema":{"version":"16.0.9"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            syft.contains("syft JSON, not a CycloneDX or SPDX document"),
+            "{syft}"
+        );
+        assert!(syft.contains("syft -o cyclonedx-json"), "{syft}");
+        let trivy = parse(
+            r#"{"SchemaVersion":2,"ArtifactName":"alpine:3.19","ArtifactType":"container_image","Results":[]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(trivy.contains("a Trivy scan report"), "{trivy}");
+        // One of the two keys is not enough to call it a Trivy report.
+        assert!(matches!(
+            parse(r#"{"SchemaVersion":2}"#),
+            Err(SbomError::UnknownFormat { .. })
+        ));
     }
 
     #[test]
