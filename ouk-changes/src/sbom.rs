@@ -16,6 +16,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::change_report::FirstN;
+use crate::record_facts::StrOrIgnore;
 
 /// Most components one SBOM may list (a large monorepo image has tens of thousands).
 pub const MAX_COMPONENTS: usize = 200_000;
@@ -782,7 +783,9 @@ impl<'de> Deserialize<'de> for JsonLdContext {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonLdContext, A::Error> {
                 let mut found = false;
-                while let Some(item) = seq.next_element::<ContextItem>()? {
+                // An array entry: a context URL (a string), an inline context or `null` (a
+                // reset, which JSON-LD allows); only strings are looked at.
+                while let Some(item) = seq.next_element::<StrOrIgnore>()? {
                     found |= item.0.as_deref().is_some_and(names_spdx3);
                 }
                 Ok(JsonLdContext(found))
@@ -790,29 +793,6 @@ impl<'de> Deserialize<'de> for JsonLdContext {
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<JsonLdContext, M::Error> {
                 IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(JsonLdContext(false))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// One entry of an `@context` array: a string is kept, anything else skipped.
-struct ContextItem(Option<String>);
-
-impl<'de> Deserialize<'de> for ContextItem {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ContextItem;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a context entry")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ContextItem, E> {
-                Ok(ContextItem(Some(s.to_owned())))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ContextItem, M::Error> {
-                IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Ok(ContextItem(None))
             }
         }
         d.deserialize_any(V)
@@ -1159,7 +1139,7 @@ mod tests {
             format!("{{{context},{graph}}}"),
             format!("{{{graph},{context}}}"),
             format!(
-                r#"{{{graph},"@context":["https://spdx.org/rdf/3.0.1/spdx-context.jsonld",{{"x":"y"}}]}}"#
+                r#"{{{graph},"@context":[null,"https://spdx.org/rdf/3.0.1/spdx-context.jsonld",{{"x":"y"}}]}}"#
             ),
         ] {
             let s = parse(&doc).unwrap();
