@@ -131,8 +131,19 @@ pub(super) struct Checker<'a> {
     spec_seen: bool,
     refs: IdSet,
     parked: Vec<Pending>,
-    crypto_asset: Option<(Rank, String)>,
-    streebog: Option<(Rank, String)>,
+    /// Refusals that hold only below a version (`cryptographic-asset` below 1.6, Streebog below
+    /// 1.7), seen before `specVersion`: the lowest-ranked one per version.
+    below: Vec<(SbomFormat, Rank, SbomError)>,
+}
+
+/// The minor version of a CycloneDX format, to compare versions.
+fn minor(v: SbomFormat) -> u8 {
+    match v {
+        SbomFormat::CycloneDx15 => 5,
+        SbomFormat::CycloneDx16 => 6,
+        SbomFormat::CycloneDx17 => 7,
+        _ => 0,
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -144,8 +155,26 @@ impl<'a> Checker<'a> {
             spec_seen: false,
             refs: IdSet::default(),
             parked: Vec::new(),
-            crypto_asset: None,
-            streebog: None,
+            below: Vec::new(),
+        }
+    }
+
+    /// `err` holds only when the document's version is below `min`: returned now when the
+    /// version is known and lower, dropped when it is `min` or later, kept while `specVersion` is
+    /// still to come.
+    fn below(&mut self, min: SbomFormat, stage: u8, err: SbomError) -> Result<(), SbomError> {
+        match self.version {
+            Some(v) if minor(v) >= minor(min) => Ok(()),
+            Some(_) => Err(err),
+            None => {
+                let rank = self.verdict.rank(stage, CONTENT);
+                match self.below.iter_mut().find(|(m, _, _)| *m == min) {
+                    Some(kept) if rank < kept.1 => *kept = (min, rank, err),
+                    Some(_) => {}
+                    None => self.below.push((min, rank, err)),
+                }
+                Ok(())
+            }
         }
     }
 
@@ -245,7 +274,7 @@ impl<'a> Checker<'a> {
         let r = match key {
             "hashes" => Obj::new(node, path.clone())
                 .and_then(|h| check_hash(&h))
-                .and_then(|needs_17| self.hash_version(needs_17, path.clone())),
+                .and_then(|needs_17| self.hash_version(needs_17, &path)),
             "bom-ref" => Ok(()),
             _ => self.scan(node, &path),
         };
@@ -300,7 +329,7 @@ impl<'a> Checker<'a> {
                 for (i, h) in hs.iter().enumerate() {
                     let at = format!("{p}/{i}");
                     let needs_17 = check_hash(&Obj::new(h, at.clone())?)?;
-                    self.hash_version(needs_17, at)?;
+                    self.hash_version(needs_17, &at)?;
                 }
                 Ok(())
             }
@@ -308,20 +337,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A hash whose algorithm needs 1.7: refused under an earlier `specVersion`, parked when the
-    /// version is still to come (the lowest-ranked occurrence is kept).
-    fn hash_version(&mut self, needs_17: bool, path: String) -> Result<(), SbomError> {
-        match (needs_17, self.version) {
-            (false, _) | (true, Some(SbomFormat::CycloneDx17)) => Ok(()),
-            (true, Some(_)) => Err(hash_needs_17(path)),
-            (true, None) => {
-                let rank = self.verdict.rank(ST_SCAN, CONTENT);
-                if self.streebog.as_ref().is_none_or(|(r, _)| rank < *r) {
-                    self.streebog = Some((rank, path));
-                }
-                Ok(())
-            }
+    /// A hash whose algorithm needs 1.7 is refused under an earlier `specVersion`.
+    fn hash_version(&mut self, needs_17: bool, path: &str) -> Result<(), SbomError> {
+        if !needs_17 {
+            return Ok(());
         }
+        let err = hash_needs_17(path.to_owned());
+        self.below(SbomFormat::CycloneDx17, ST_SCAN, err)
     }
 
     fn scan(&mut self, v: &Node, path: &str) -> Result<(), SbomError> {
@@ -364,20 +386,10 @@ impl<'a> Checker<'a> {
                 path: c.at("type"),
                 reason: "unknown component type for this specVersion",
             };
-            match (ty, self.version) {
-                (
-                    "cryptographic-asset",
-                    Some(SbomFormat::CycloneDx16 | SbomFormat::CycloneDx17),
-                ) => {}
-                ("cryptographic-asset", None) => {
-                    // Valid only if specVersion, still to come, says 1.6.
-                    let rank = self.verdict.rank(stage, CONTENT);
-                    if self.crypto_asset.as_ref().is_none_or(|(r, _)| rank < *r) {
-                        self.crypto_asset = Some((rank, c.at("type")));
-                    }
-                }
-                _ => return Err(unknown),
+            if ty != "cryptographic-asset" {
+                return Err(unknown);
             }
+            self.below(SbomFormat::CycloneDx16, stage, unknown)?;
         }
         c.req_text("name")?;
         c.opt_str("version")?;
@@ -432,8 +444,8 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    /// End of document: `specVersion` present, the conditional `cryptographic-asset` refusal, then
-    /// every parked reference.
+    /// End of document: `specVersion` present, the refusals that wait for the version, then every
+    /// parked reference.
     pub(super) fn finish(mut self) -> Result<SbomFormat, SbomError> {
         let missing_spec = SbomError::MissingField {
             path: "/specVersion".into(),
@@ -442,21 +454,10 @@ impl<'a> Checker<'a> {
             self.verdict
                 .check(ST_SPEC, CONTENT, Err(missing_spec.clone()));
         }
-        if let (Some((rank, path)), Some(SbomFormat::CycloneDx15 | SbomFormat::CycloneDx16)) =
-            (self.streebog.take(), self.version)
-        {
-            self.verdict.record(rank, hash_needs_17(path));
-        }
-        if let (Some((rank, path)), Some(SbomFormat::CycloneDx15)) =
-            (self.crypto_asset.take(), self.version)
-        {
-            self.verdict.record(
-                rank,
-                SbomError::InvalidValue {
-                    path,
-                    reason: "unknown component type for this specVersion",
-                },
-            );
+        for (min, rank, err) in std::mem::take(&mut self.below) {
+            if self.version.is_some_and(|v| minor(v) < minor(min)) {
+                self.verdict.record(rank, err);
+            }
         }
         for p in std::mem::take(&mut self.parked) {
             if !self.refs.contains_fp(p.fp) {
