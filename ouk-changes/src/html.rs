@@ -419,6 +419,18 @@ fn more(out: &mut String, total: usize, shown: usize, cols: usize) -> fmt::Resul
     Ok(())
 }
 
+/// The paragraph form of [`more`], after a list: "… and N more" followed by `what`.
+fn more_paragraph(out: &mut String, total: usize, shown: usize, what: &str) -> fmt::Result {
+    if total > shown {
+        writeln!(
+            out,
+            "<p class=\"more\">\u{2026} and {} more{what}</p>",
+            total - shown
+        )?;
+    }
+    Ok(())
+}
+
 /// Whitelisted CSS class for a severity string (never model text in an attribute).
 fn sev_class(sev: &str) -> &'static str {
     match sev.to_ascii_lowercase().as_str() {
@@ -484,13 +496,7 @@ fn rescan(out: &mut String, r: Option<&RescanSummary>) -> fmt::Result {
             writeln!(out, "<li><code>{}</code></li>", Esc(u))?;
         }
         out.push_str("</ul>\n");
-        if r.unreadable.len() > MAX_SBOMS {
-            writeln!(
-                out,
-                "<p class=\"more\">\u{2026} and {} more</p>",
-                r.unreadable.len() - MAX_SBOMS
-            )?;
-        }
+        more_paragraph(out, r.unreadable.len(), MAX_SBOMS, "")?;
     }
     for s in r.newly_affected.iter().take(MAX_SBOMS) {
         write!(
@@ -519,13 +525,12 @@ fn rescan(out: &mut String, r: Option<&RescanSummary>) -> fmt::Result {
         more(out, s.new_findings.len(), MAX_ROWS, 5)?;
         out.push_str("</tbody>\n</table>\n");
     }
-    if r.newly_affected.len() > MAX_SBOMS {
-        writeln!(
-            out,
-            "<p class=\"more\">\u{2026} and {} more newly affected SBOMs</p>",
-            r.newly_affected.len() - MAX_SBOMS
-        )?;
-    }
+    more_paragraph(
+        out,
+        r.newly_affected.len(),
+        MAX_SBOMS,
+        " newly affected SBOMs",
+    )?;
     out.push_str("</section>\n");
     Ok(())
 }
