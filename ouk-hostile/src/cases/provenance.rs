@@ -84,5 +84,11 @@ pub fn cases(ctx: &Ctx) -> Vec<HostileCase> {
         importer_case(ctx, "sbom_invalid", kinds::SBOM_INVALID,
             KitOptions { sbom_override: Some(br#"{"spdxVersion":"SPDX-2.3","name":"broken"}"#.to_vec()), ..d() },
             "The SBOM member is JSON but not a valid SPDX document."),
+        importer_case(ctx, "sbom_spdx22_with_spdx23_field", kinds::SBOM_INVALID,
+            KitOptions { sbom_override: Some(include_bytes!("../../../testdata/provenance/sbom-invalid/both/spdx-2.2-primary-package-purpose.spdx.json").to_vec()), ..d() },
+            "The SBOM member says SPDX 2.2 but uses a field only 2.3 has (primaryPackagePurpose): 2.2 is read by 2.2's rules."),
+        importer_case(ctx, "sbom_cyclonedx16_streebog_hash", kinds::SBOM_INVALID,
+            KitOptions { sbom_override: Some(include_bytes!("../../../testdata/provenance/sbom-invalid/both/cdx-1.6-streebog-hash.cdx.json").to_vec()), ..d() },
+            "The SBOM member says CycloneDX 1.6 but carries a Streebog hash, which only 1.7 defines."),
     ]
 }
