@@ -17,6 +17,7 @@ W="$TGT/ci-os-rescan"
 TD=testdata/trivy/os
 source .ci/parts/rescan-lib.sh
 rm -rf "$W" && mkdir -p "$W/sboms"
+bash "$TD/make-rpmdb.sh" >/dev/null
 
 for root in "$TD"/rootfs/*/; do
   label=$(basename "$root")

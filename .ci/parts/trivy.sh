@@ -6,6 +6,7 @@
 #                                   it, then scan testdata/trivy/sbom with Trivy 0.44.1 and 0.59.1;
 #                                   the same for the distribution advisories in testdata/trivy/os/osv
 #                                   against SBOMs Trivy writes of the root file systems in os/rootfs
+#                                   (Debian, Ubuntu, Alpine, Wolfi, Chainguard, AlmaLinux, Rocky)
 #   .ci/parts/trivy.sh CACHE_DIR    scan with an installed DB instead (e.g. <store>/current/trivy
 #                                   after a real kit import of testdata/trivy/osv and os/osv);
 #                                   CACHE_DIR must be writable (Trivy creates fanal/ there)
@@ -70,8 +71,10 @@ scan() { # scan LABEL CACHE_DIR
 }
 
 # Distribution packages: each Trivy writes one CycloneDX SBOM per constructed root file system
-# in $TD/os/rootfs (dpkg status / apk installed database, os-release), once. Each version scans
-# its own SBOMs: 0.44.1 silently reads nothing from 0.59.1's CycloneDX 1.6.
+# in $TD/os/rootfs (dpkg status / apk installed database / RPM database, os-release), once. Each
+# version scans its own SBOMs: 0.44.1 silently reads nothing from 0.59.1's CycloneDX 1.6. The RPM
+# databases (AlmaLinux, Rocky Linux) are generated from their package lists first.
+bash "$TD/os/make-rpmdb.sh"
 OS_SBOMS="$W/os-sboms"
 rm -rf "$OS_SBOMS"
 for pair in "0.44.1:$OLD" "0.59.1:$NEW"; do
@@ -129,7 +132,7 @@ build_and_scan() { # build_and_scan LABEL INPUT SCAN [READ_DB_FLAG]: export, pac
 
 # 1. The language fixtures as plain OSV records, exported directly; 2. the same through the
 #    ouk-feeds merger (the path a real kit takes), when available. 3. The distribution
-#    advisories (Debian, Ubuntu, Alpine, Wolfi, Chainguard) both ways, scanned as Trivy's own OS
+#    advisories (Debian, Ubuntu, Alpine, Wolfi, Chainguard, AlmaLinux, Rocky Linux) both ways, scanned as Trivy's own OS
 #    scanners read them: SBOMs of root file systems.
 have_merge=false
 if cargo build -q -p ouk-feeds --example merge 2>/dev/null && [ -x "$TGT/debug/examples/merge" ]; then

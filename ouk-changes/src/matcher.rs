@@ -81,8 +81,8 @@ pub enum MatchError {
 struct Installed {
     sbom: usize,
     ecosystem: &'static str,
-    /// The distribution release a Debian, Ubuntu or Alpine package was built for (`12`,
-    /// `22.04`, `3.19`); `None` for language packages.
+    /// The distribution release a distribution package was built for (`12`, `22.04`, `3.19`,
+    /// `8`); `None` for language packages.
     release: Option<String>,
     package: String,
     version: String,
@@ -258,6 +258,9 @@ impl Matcher {
             return Ok(());
         }
         let aff = lazy.materialise()?;
+        if matches!(eco, "AlmaLinux" | "Rocky Linux") && rpm_module_build(&aff) {
+            return Ok(());
+        }
         for inst in installed {
             let Some(fixed) = affects(eco, &aff, &inst.version) else {
                 continue;
@@ -317,9 +320,10 @@ fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> 
     }
 }
 
-/// The release of a Debian, Ubuntu, Alpine, Wolfi or Chainguard advisory ecosystem, as
-/// [`os_package`] gives it for an installed package: `Debian:12` → `12`, `Ubuntu:22.04` and
-/// `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `Wolfi` → empty (rolling). `None`
+/// The release of a Debian, Ubuntu, Alpine, Wolfi, Chainguard, AlmaLinux or Rocky Linux advisory
+/// ecosystem, as [`os_package`] gives it for an installed package: `Debian:12` → `12`,
+/// `Ubuntu:22.04` and `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `AlmaLinux:8` → `8`,
+/// `Wolfi` → empty (rolling). `None`
 /// for others, including Ubuntu Pro (ESM builds are other packages than the archive's, and
 /// Trivy does not read them either).
 fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
@@ -335,8 +339,31 @@ fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
         "Debian" if rest.is_empty() => Some(("Debian", release.to_string())),
         "Ubuntu" if rest.is_empty() || rest == ["LTS"] => Some(("Ubuntu", release.to_string())),
         "Alpine" if rest.is_empty() => Some(("Alpine", release.strip_prefix('v')?.to_string())),
+        "AlmaLinux" if rest.is_empty() => Some(("AlmaLinux", release.to_string())),
+        "Rocky Linux" if rest.is_empty() => Some(("Rocky Linux", release.to_string())),
         _ => None,
     }
+}
+
+/// Whether an AlmaLinux or Rocky Linux `affected[]` entry names a build of a module stream
+/// (`.module+el8…`, `.module_el8…`). Such an entry is not matched: OSV does not say which stream
+/// it is for, and comparing it with the install of another stream (or the non-modular package of
+/// that name) would report builds that were never affected. Trivy's AlmaLinux scanner skips
+/// modular packages for the same reason, and the Trivy DB export leaves these entries out.
+fn rpm_module_build(aff: &Affected) -> bool {
+    let module = |v: &Option<String>| {
+        v.as_deref()
+            .is_some_and(|v| v.contains(".module+") || v.contains(".module_"))
+    };
+    aff.ranges.iter().any(|r| {
+        r.events
+            .0
+            .iter()
+            .any(|e| module(&e.introduced) || module(&e.fixed) || module(&e.last_affected))
+    }) || aff
+        .versions
+        .iter()
+        .any(|v| v.contains(".module+") || v.contains(".module_"))
 }
 
 /// The language ecosystems the SBOM side can produce (see [`crate::purl::osv_package`]);
@@ -916,6 +943,85 @@ mod tests {
                     Some("3.0.13-1~deb12u1")
                 ),
                 want("D-5", "Debian:12", "zlib", "1:1.2.13.dfsg-1", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn rpm_packages_match_by_binary_name_major_release_and_rpm_order() {
+        let comp = |purl: &str, source: Option<&str>| Component {
+            name: String::new(),
+            version: String::new(),
+            purl: Some(purl.into()),
+            source: source.map(|n| crate::sbom::SourcePackage {
+                name: n.into(),
+                version: None,
+            }),
+        };
+        let comps = vec![
+            // Trivy: epoch in its qualifier, source RPM in a property (not what ALSA names).
+            comp(
+                "pkg:rpm/alma/openssl-libs@1.1.1k-9.el8_7?arch=x86_64&epoch=1&distro=alma-8.9",
+                Some("openssl"),
+            ),
+            comp(
+                "pkg:rpm/alma/nodejs@16.20.2-1.module_el8.8.0+3613+4a7b2ad0?epoch=1&distro=alma-8.9",
+                None,
+            ),
+            comp("pkg:rpm/rocky/libxml2@2.9.13-5.el9_3?distro=rocky-9.3", None),
+        ];
+        let m = Matcher::new(&[(
+            "img.json".to_string(),
+            Sbom {
+                format: SbomFormat::CycloneDx,
+                name: "img".into(),
+                components: comps,
+                os: None,
+            },
+        )]);
+        let line = |id: &str, eco: &str, name: &str, fixed: &str| {
+            format!(
+                r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+            )
+        };
+        let snapshot = [
+            line("ALSA-1", "AlmaLinux:8", "openssl-libs", "1:1.1.1k-12.el8_9"),
+            // Without the epoch the fix is below the installed 1:… build.
+            line("ALSA-2", "AlmaLinux:8", "openssl-libs", "1.1.1k-12.el8_9"),
+            // Another major release; the source RPM's name.
+            line("ALSA-3", "AlmaLinux:9", "openssl-libs", "1:3.0.7-27.el9"),
+            line("ALSA-4", "AlmaLinux:8", "openssl", "1:1.1.1k-12.el8_9"),
+            // A module stream's build: not matched.
+            line(
+                "ALSA-5",
+                "AlmaLinux:8",
+                "nodejs",
+                "1:18.19.0-1.module_el8.9.0+3712+d1b3cd47",
+            ),
+            // Rocky's explicit zero epoch.
+            line("RLSA-1", "Rocky Linux:9", "libxml2", "0:2.9.13-6.el9_4"),
+            line("RLSA-2", "Rocky Linux:9", "libxml2", "0:2.9.13-5.el9_3"),
+        ]
+        .join("\n");
+        let got: Vec<(String, String, String, Option<String>)> = m
+            .scan(snapshot.as_bytes(), 1 << 20)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.advisory, f.package, f.installed, f.fixed))
+            .collect();
+        let want = |a: &str, p: &str, i: &str, f: &str| {
+            (a.into(), p.into(), i.into(), Some(f.to_string()))
+        };
+        assert_eq!(
+            got,
+            [
+                want(
+                    "ALSA-1",
+                    "openssl-libs",
+                    "1:1.1.1k-9.el8_7",
+                    "1:1.1.1k-12.el8_9"
+                ),
+                want("RLSA-1", "libxml2", "2.9.13-5.el9_3", "0:2.9.13-6.el9_4"),
             ]
         );
     }

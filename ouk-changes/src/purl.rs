@@ -148,19 +148,22 @@ pub fn osv_package(purl: &Purl) -> Option<OsvPackage> {
     })
 }
 
-/// A distribution package as Debian, Ubuntu and Alpine advisories name it: the release it was
-/// built for, its source package and the source version.
+/// A distribution package as its distribution's advisories name it: the release it was built
+/// for, and the source package and source version (Debian, Ubuntu, Alpine, Wolfi, Chainguard) or
+/// the binary package and its version (AlmaLinux, Rocky Linux, whose advisories list binary
+/// packages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsPackage {
-    /// `Debian`, `Ubuntu`, `Alpine`, `Wolfi` or `Chainguard` (the OSV ecosystem without its
-    /// release).
+    /// `Debian`, `Ubuntu`, `Alpine`, `Wolfi`, `Chainguard`, `AlmaLinux` or `Rocky Linux` (the OSV
+    /// ecosystem without its release).
     pub family: &'static str,
     /// The release as OSV writes it after the family: `12` (Debian), `22.04` (Ubuntu), `3.19`
-    /// (Alpine, without OSV's `v`); empty for the rolling Wolfi and Chainguard.
+    /// (Alpine, without OSV's `v`), `8` (AlmaLinux, Rocky Linux: the major release); empty for
+    /// the rolling Wolfi and Chainguard.
     pub release: String,
-    /// The source package name (what the advisories name).
+    /// The package name the advisories use (source package; binary package for RPM).
     pub source: String,
-    /// The source version, epoch included.
+    /// Its version, epoch included.
     pub version: String,
 }
 
@@ -172,8 +175,11 @@ pub struct OsPackage {
 /// `openssl` or `openssl@3.0.11-1`), else the binary package itself; the version from the same
 /// places, else the purl's version with its `epoch` qualifier. A purl without `distro` takes the
 /// release from the operating system the SBOM names (`os`), when that is the purl's
-/// distribution, as Trivy does. `None` for other purls, for other distributions, and without a
-/// release: a Debian advisory for one release says nothing about another.
+/// distribution, as Trivy does. `rpm` purls of AlmaLinux and Rocky Linux (Trivy: `pkg:rpm/alma/…`,
+/// `pkg:rpm/rocky/…`; syft: `almalinux`; OSV: `rocky-linux`) keep their binary name and version
+/// with the `epoch` qualifier, as AlmaLinux's and Rocky's advisories list binary packages. `None`
+/// for other purls, for other distributions, and without a release: a Debian advisory for one
+/// release says nothing about another.
 pub fn os_package(
     purl: &Purl,
     source: Option<&crate::sbom::SourcePackage>,
@@ -209,6 +215,19 @@ pub fn os_package(
         ("apk", Some(ns)) if ns.eq_ignore_ascii_case("chainguard") => ("Chainguard", String::new()),
         ("wolfi", None) => ("Wolfi", String::new()),
         ("chainguard", None) => ("Chainguard", String::new()),
+        ("rpm", Some(ns)) => {
+            let (family, prefixes): (&'static str, &[&str]) = match ns.to_ascii_lowercase().as_str()
+            {
+                "alma" | "almalinux" => ("AlmaLinux", &["almalinux-", "alma-"]),
+                "rocky" | "rocky-linux" | "rockylinux" => {
+                    ("Rocky Linux", &["rocky-linux-", "rockylinux-", "rocky-"])
+                }
+                _ => return None,
+            };
+            let d = distro?;
+            let r = prefixes.iter().find_map(|p| d.strip_prefix(p)).unwrap_or(d);
+            (family, numeric_prefix(r, 1)?)
+        }
         _ => return None,
     };
     let upstream = purl.qualifier("upstream").map(|u| match u.split_once('@') {
@@ -223,6 +242,8 @@ pub fn os_package(
             _ => v.to_string(),
         });
     let (name, version) = match (source, upstream) {
+        // RPM distributions' advisories name binary packages: the source RPM is not looked up.
+        _ if purl.ty == "rpm" => (purl.name.clone(), own_version),
         (Some(s), _) => (s.name.clone(), s.version.clone().or(own_version)),
         (None, Some((n, v))) if !n.is_empty() => {
             (n.to_string(), v.map(str::to_string).or(own_version))
@@ -331,7 +352,7 @@ mod tests {
             &'a str,
         );
         #[rustfmt::skip]
-        let cases: [Case<'_>; 10] = [
+        let cases: [Case<'_>; 14] = [
             // Trivy: release from `distro`, source from its properties.
             ("pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
              Some(("openssl", Some("3.0.11-1~deb12u1"))), "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
@@ -356,6 +377,16 @@ mod tests {
              Some(("openssl", Some("3.3.0-r0"))), "Wolfi", "", "openssl", "3.3.0-r0"),
             ("pkg:chainguard/libssl3@3.3.0-r0?arch=x86_64",
              Some(("openssl", None)), "Chainguard", "", "openssl", "3.3.0-r0"),
+            // RPM: the binary package (the stated source RPM is not what ALSA/RLSA list), the
+            // major release, the epoch qualifier.
+            ("pkg:rpm/alma/openssl-libs@1.1.1k-9.el8_7?arch=x86_64&epoch=1&distro=alma-8.9",
+             Some(("openssl", Some("1.1.1k-9.el8_7"))), "AlmaLinux", "8", "openssl-libs", "1:1.1.1k-9.el8_7"),
+            ("pkg:rpm/almalinux/bash@4.4.20-4.el8_6?arch=x86_64&distro=almalinux-8.9",
+             None, "AlmaLinux", "8", "bash", "4.4.20-4.el8_6"),
+            ("pkg:rpm/rocky/libxml2@2.9.13-5.el9_3?arch=x86_64&distro=rocky-9.3",
+             None, "Rocky Linux", "9", "libxml2", "2.9.13-5.el9_3"),
+            ("pkg:rpm/rocky-linux/openssl-libs@3.0.7-24.el9?distro=rocky-linux-9&epoch=1",
+             None, "Rocky Linux", "9", "openssl-libs", "1:3.0.7-24.el9"),
         ];
         for (purl, src, family, release, name, version) in cases {
             assert_eq!(
@@ -375,6 +406,9 @@ mod tests {
             "pkg:deb/debian/libssl3@3.0.11-1",
             "pkg:deb/debian/libssl3@3.0.11-1?distro=sid",
             "pkg:rpm/redhat/openssl@3.0.7?distro=rhel-9",
+            "pkg:rpm/alma/openssl@3.0.7-27.el9",
+            "pkg:rpm/rocky/openssl@3.0.7-27.el9?distro=rocky-latest",
+            "pkg:rpm/fedora/openssl@3.0.7-27.fc39?distro=fedora-39",
             "pkg:deb/kali/libssl3@3.0.11-1?distro=kali-2024",
             "pkg:apk/alpine/busybox@1.36?distro=edge",
             "pkg:apk/alpine/busybox?distro=3.19.1",

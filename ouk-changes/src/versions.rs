@@ -13,6 +13,8 @@
 //!   orderings (checked on crates.io); each follows the reference implementation's rules.
 //! * Debian, Ubuntu: dpkg's ordering (`debversion` crate): epoch, upstream version, revision,
 //!   `~` before everything.
+//! * AlmaLinux, Rocky Linux: RPM's ordering (`rpm-version` crate): epoch, then version and
+//!   release by `rpmvercmp`, `~` before and `^` after the plain version.
 //! * Alpine, Wolfi, Chainguard: apk-tools' ordering, hand-written below (`apk_version_compare`):
 //!   the one crate (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer
 //!   does not take.
@@ -40,8 +42,23 @@ pub fn compare(ecosystem: &str, a: &str, b: &str) -> Option<Ordering> {
         "Packagist" => Some(ComposerVersion::parse(a)?.cmp(&ComposerVersion::parse(b)?)),
         "Debian" | "Ubuntu" => compare_dpkg(a, b),
         "Alpine" | "Wolfi" | "Chainguard" => compare_apk(a, b),
+        "AlmaLinux" | "Rocky Linux" => compare_rpm(a, b),
         _ => compare_generic(a, b),
     }
+}
+
+/// RPM's ordering of `[epoch:]version[-release]` (a missing epoch is 0). `None` for an empty or
+/// over-long string, or one with characters RPM does not allow in a version (whitespace, control
+/// characters, a second `-` in the release), so a range is never evaluated on garbage.
+fn compare_rpm(a: &str, b: &str) -> Option<Ordering> {
+    let ok = |v: &str| {
+        !v.is_empty()
+            && v.len() <= MAX_VERSION_LEN
+            && v.matches('-').count() <= 1
+            && v.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b".:_+~^-".contains(&c))
+    };
+    (ok(a) && ok(b)).then(|| rpm_version::rpm_evr_compare(a, b))
 }
 
 /// dpkg's ordering. `None` for a string dpkg would not accept as a version.
@@ -607,6 +624,33 @@ mod tests {
         );
         assert_eq!(compare("npm", "not-a-version", "1.0.0"), None);
         assert_eq!(compare("npm", "", "1.0.0"), None);
+    }
+
+    #[test]
+    fn rpm_ordering_for_almalinux_and_rocky() {
+        // Cases from rpm's own rpmvercmp tests and the shapes ALSA/RLSA records use.
+        for eco in ["AlmaLinux:8", "Rocky Linux:9"] {
+            check(
+                eco,
+                &[
+                    ("1:1.1.1k-9.el8_7", "1:1.1.1k-12.el8_9", Less),
+                    ("1:1.1.1k-9.el8_7", "1.1.1k-12.el8_9", Greater),
+                    ("0:2.9.13-6.el9_4", "2.9.13-6.el9_4", Equal),
+                    ("8.7p1-43.el9", "8.7p1-38.el9_4.4", Greater),
+                    ("7.61.1-33.el8_9.5", "7.61.1-34.el8_10.2", Less),
+                    ("1.0~rc1", "1.0", Less),
+                    ("1.0^git1", "1.0", Greater),
+                    ("1.0^git1", "1.1", Less),
+                    ("1.0a", "1.0", Greater),
+                    ("2.0", "10", Less),
+                    ("5.5p1", "5.5p10", Less),
+                    ("1.0010", "1.9", Greater),
+                ],
+            );
+        }
+        assert_eq!(compare("AlmaLinux:8", "", "1.0-1"), None);
+        assert_eq!(compare("AlmaLinux:8", "1.0 || >0", "1.0-1"), None);
+        assert_eq!(compare("Rocky Linux:9", "1.0-1-2", "1.0-1"), None);
     }
 
     #[test]

@@ -396,9 +396,12 @@ fn add_record(
 /// The vulnerability id being assembled, with its advisory and (distribution buckets) its fix.
 type OpenEntry = (Vec<u8>, (Advisory, Option<OsFix>));
 
-/// One distribution `affected` entry (see [`mapping::os_fix`]): its source package under the
-/// release's bucket, with its fixed version or as unfixed. Within one record, an unfixed entry
-/// wins over a fixed one for the same package (the record says some build is unfixed).
+/// One distribution `affected` entry (see [`mapping::os_fix`]): its package (the source package
+/// for Debian, Ubuntu and Alpine, the binary one for AlmaLinux and Rocky Linux, as each
+/// distribution's records name them and Trivy looks them up) under the release's bucket, with
+/// its fixed version or as unfixed (RPM buckets: fixed only, [`mapping::rpm_os_fix`]). Within one
+/// record, an unfixed entry wins over a fixed one for the same package (the record says some
+/// build is unfixed).
 fn add_os_entry(
     rec: &Record,
     i: usize,
@@ -410,7 +413,13 @@ fn add_os_entry(
 ) {
     let a = &rec.affected[i];
     let Some(pkg) = &a.package else { return };
-    let fix = match mapping::os_package_key(&pkg.name).and_then(|_| mapping::os_fix(a)) {
+    let rpm = mapping::is_rpm_bucket(&bucket);
+    let fix = match mapping::os_package_key(&pkg.name)
+        .and_then(|_| mapping::os_fix(a))
+        .and_then(|fix| match fix {
+            Some(fix) if rpm => mapping::rpm_os_fix(fix).map(Some),
+            other => Ok(other),
+        }) {
         Ok(Some(fix)) => fix,
         Ok(None) => return,
         Err(reason) => {

@@ -175,7 +175,40 @@ pub(crate) fn os_bucket(osv: &str) -> Option<String> {
             let r = release.strip_prefix('v')?;
             (rest.is_empty() && numeric(r, 1)).then(|| format!("alpine {r}"))
         }
+        // Trivy's AlmaLinux and Rocky Linux scanners look up the major release (8.9 → `alma 8`).
+        "AlmaLinux" if rest.is_empty() && numeric(release, 0) => Some(format!("alma {release}")),
+        "Rocky Linux" if rest.is_empty() && numeric(release, 0) => Some(format!("rocky {release}")),
         _ => None,
+    }
+}
+
+/// Whether an OS bucket of [`os_bucket`] is read by one of Trivy's RPM scanners (AlmaLinux, Rocky
+/// Linux), whose advisories need [`rpm_os_fix`].
+pub(crate) fn is_rpm_bucket(bucket: &str) -> bool {
+    bucket.starts_with("alma ") || bucket.starts_with("rocky ")
+}
+
+/// The fix of an AlmaLinux or Rocky Linux entry as Trivy's RPM scanners can use it. They look up
+/// the installed *binary* package by name (modular ones as `module:stream::name`), compare its
+/// `epoch:version-release` with the fixed version under RPM's ordering, and have no notion of an
+/// unfixed package. So:
+/// * unfixed entries are refused (an empty fixed version would never be reported);
+/// * fixes built in a module (`.module+el8…`, `.module_el8…`) are refused: OSV does not name the
+///   module stream, and under the plain name they would be compared with the non-modular package
+///   of that name, a different build line;
+/// * an explicit zero epoch (`0:4.9.3-2.el9`, as Rocky writes it) is dropped, as trivy-db writes
+///   versions; RPM orders both spellings the same.
+pub(crate) fn rpm_os_fix(fix: OsFix) -> Result<OsFix, &'static str> {
+    match fix {
+        OsFix::Unfixed => Err("unfixed entry: Trivy's RPM scanners report only fixed versions"),
+        OsFix::Fixed(v) if v.contains(".module+") || v.contains(".module_") => Err(
+            "fix built in a module stream: Trivy looks modular packages up by module:stream, \
+             which OSV does not name",
+        ),
+        OsFix::Fixed(v) => Ok(OsFix::Fixed(match v.strip_prefix("0:") {
+            Some(rest) => rest.to_string(),
+            None => v,
+        })),
     }
 }
 
@@ -693,6 +726,10 @@ mod tests {
         assert_eq!(os_bucket("Alpine:v3.19").as_deref(), Some("alpine 3.19"));
         assert_eq!(os_bucket("Wolfi").as_deref(), Some("wolfi"));
         assert_eq!(os_bucket("Chainguard").as_deref(), Some("chainguard"));
+        assert_eq!(os_bucket("AlmaLinux:8").as_deref(), Some("alma 8"));
+        assert_eq!(os_bucket("Rocky Linux:9").as_deref(), Some("rocky 9"));
+        assert!(is_rpm_bucket("alma 8") && is_rpm_bucket("rocky 9"));
+        assert!(!is_rpm_bucket("debian 12") && !is_rpm_bucket("alpine 3.19"));
         for other in [
             "Debian",
             "Debian:sid",
@@ -703,7 +740,10 @@ mod tests {
             "Alpine:edge",
             "Alpine:3.19",
             "Alpine:v3.19.1",
-            "Rocky Linux:9",
+            "Rocky Linux:9.3",
+            "AlmaLinux",
+            "AlmaLinux:8:extras",
+            "almalinux:8",
             "Wolfi:2024",
             "wolfi",
             "npm",
@@ -746,6 +786,26 @@ mod tests {
         let listed =
             affected(r#"{"package":{"ecosystem":"Debian:12","name":"zlib"},"versions":["1.0-1"]}"#);
         assert!(os_fix(&listed).is_err());
+    }
+
+    #[test]
+    fn rpm_fixes_are_fixed_non_modular_versions() {
+        let fixed = |v: &str| rpm_os_fix(OsFix::Fixed(v.into()));
+        assert_eq!(
+            fixed("1:1.1.1k-12.el8_9"),
+            Ok(OsFix::Fixed("1:1.1.1k-12.el8_9".into()))
+        );
+        assert_eq!(
+            fixed("0:4.9.3-2.el9_8.1"),
+            Ok(OsFix::Fixed("4.9.3-2.el9_8.1".into()))
+        );
+        assert_eq!(
+            fixed("10:2.0-1.el9"),
+            Ok(OsFix::Fixed("10:2.0-1.el9".into()))
+        );
+        assert!(fixed("7.4.19-4.module_el8.6.0+3238+624bf8b8").is_err());
+        assert!(fixed("0:2.7.0-10.module+el8.4.0+570+c2eaf144").is_err());
+        assert!(rpm_os_fix(OsFix::Unfixed).is_err());
     }
 
     #[test]

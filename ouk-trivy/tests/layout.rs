@@ -544,7 +544,7 @@ fn bad_records_are_reported_and_skipped() {
     let lines = [
         r#"{"id":"X-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0 || >=0"}]}]}]}"#,
         "this is not json",
-        r#"{"id":"X-2","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.1"}]}]}]}"#,
+        r#"{"id":"X-2","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Red Hat:enterprise_linux:9::appstream","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.1"}]}]}]}"#,
         "",
         r#"{"id":"X-3","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"b"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
         r#"{"id":"X-4","modified":"2024-01-01T00:00:00Z","withdrawn":"2030-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"c"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
@@ -605,10 +605,20 @@ fn distribution_records_fill_trivys_os_buckets() {
     let out = tmp.path().join("out");
     let s = export_trivy_db(&input, &out, &ExportOptions::new(EPOCH)).unwrap();
     // The record id travels as a vendor id, as a DSA id does in Trivy's own Debian advisories.
-    // OUKTEST-OS-0008 starts its range above 0: left out, with the reason.
-    assert_eq!(s.records_skipped, 1, "{s:?}");
-    assert_eq!(s.skipped[0].id.as_deref(), Some("OUKTEST-OS-0008"));
-    assert!(s.skipped[0].reason.contains("introduced 0"), "{s:?}");
+    // Left out, each with its reason: OUKTEST-OS-0008 starts its range above 0, OUKTEST-OS-0013
+    // is an AlmaLinux fix built in a module stream, OUKTEST-OS-0015 an unfixed Rocky package.
+    let skipped: Vec<(&str, &str)> = s
+        .skipped
+        .iter()
+        .map(|k| (k.id.as_deref().unwrap_or(""), k.reason.as_str()))
+        .collect();
+    assert_eq!(s.records_skipped, 3, "{s:?}");
+    assert_eq!(skipped[0].0, "OUKTEST-OS-0008");
+    assert!(skipped[0].1.contains("introduced 0"), "{s:?}");
+    assert_eq!(skipped[1].0, "OUKTEST-OS-0013");
+    assert!(skipped[1].1.contains("module stream"), "{s:?}");
+    assert_eq!(skipped[2].0, "OUKTEST-OS-0015");
+    assert!(skipped[2].1.contains("unfixed"), "{s:?}");
     // The Ubuntu Pro entry of OUKTEST-OS-0005 has no Trivy bucket of ours.
     assert_eq!(s.affected_unsupported, 1, "{s:?}");
     let d = dump(&out.join("db/trivy.db"));
@@ -651,6 +661,27 @@ fn distribution_records_fill_trivys_os_buckets() {
     assert!(d["chainguard"].contains_key("openssl\0CVE-2099-20010"));
     assert!(d["vulnerability"].contains_key("CVE-2099-20006"));
     assert!(!d.contains_key("ubuntu 18.04"));
+    // AlmaLinux and Rocky Linux: binary packages under the major release, epochs as written
+    // except an explicit zero one (trivy-db's spelling).
+    assert_eq!(
+        value("alma 8", "openssl-libs\0CVE-2099-20011"),
+        r#"{"VendorIDs":["OUKTEST-OS-0011"],"FixedVersion":"1:1.1.1k-12.el8_9"}"#
+    );
+    assert_eq!(
+        value("alma 9", "openssl-libs\0CVE-2099-20011"),
+        r#"{"VendorIDs":["OUKTEST-OS-0011"],"FixedVersion":"1:3.0.7-27.el9"}"#
+    );
+    assert_eq!(
+        value("rocky 9", "libxml2\0CVE-2099-20014"),
+        r#"{"VendorIDs":["OUKTEST-OS-0014"],"FixedVersion":"2.9.13-6.el9_4"}"#
+    );
+    assert!(d["rocky 8"].contains_key("libxml2\0CVE-2099-20014"));
+    assert!(!d["alma 8"].contains_key("nodejs\0CVE-2099-20013"));
+    assert!(!d["rocky 9"].contains_key("vim-minimal\0CVE-2099-20015"));
+    assert_eq!(
+        value("data-source", "alma 8"),
+        r#"{"ID":"ouk","Name":"OUK merged advisories alma 8"}"#
+    );
 }
 
 #[test]
