@@ -8,6 +8,8 @@
 //! No real BDU record was available when this was written: the layout follows the
 //! published export format and is tested on constructed fixtures only.
 
+use std::io::BufRead;
+
 use super::regional::{add_cve, add_url, date, finish};
 use super::xml::{for_each_record, El};
 use super::{Parsed, ReadOptions};
@@ -92,15 +94,16 @@ fn one(out: &mut Parsed, file: &str, e: El, max_id: usize) {
     out.records.push(r);
 }
 
-/// Parse one BDU export XML file.
-pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Parsed {
+/// Parse one BDU export XML document, record by record as it is read (FSTEC's full export is
+/// hundreds of megabytes; see [`super::xml_file`]).
+pub(crate) fn parse(file: &str, src: impl BufRead, opts: &ReadOptions<'_>) -> Parsed {
     let mut out = Parsed::default();
-    let mut recs = Vec::new();
-    if let Err(e) = for_each_record(bytes, "vul", |e| recs.push(e)) {
+    let max_id = opts.limits.max_id_len;
+    let read = for_each_record(src, "vul", opts.limits.max_file_bytes, |e| {
+        one(&mut out, file, e, max_id)
+    });
+    if let Err(e) = read {
         out.reject(K, file, None, e);
-    }
-    for e in recs {
-        one(&mut out, file, e, opts.limits.max_id_len);
     }
     out
 }

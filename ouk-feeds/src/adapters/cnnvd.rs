@@ -6,6 +6,8 @@
 //!   array, or `data.records[]`): `cnnvdCode`, `cveCode`, `vulName`, `vulDesc`,
 //!   `hazardLevel` (1..4), `publishTime`, `updateTime`, `referUrl` (`链接:` lines).
 
+use std::io::BufRead;
+
 use serde_json::Value;
 
 use super::regional::{add_cve, add_url, date, finish};
@@ -118,11 +120,27 @@ fn from_json_obj(out: &mut Parsed, file: &str, v: &Value, max_id: usize) {
     out.records.push(r);
 }
 
-/// Parse one CNNVD XML or JSON file.
-pub(crate) fn parse_file(file: &str, bytes: &[u8], json: bool, opts: &ReadOptions<'_>) -> Parsed {
+/// Parse one CNNVD XML export (`<cnnvd><entry>`), record by record as it is read.
+pub(crate) fn parse_xml(file: &str, src: impl BufRead, opts: &ReadOptions<'_>) -> Parsed {
     let mut out = Parsed::default();
     let max_id = opts.limits.max_id_len;
-    if json {
+    let read = for_each_record(src, "entry", opts.limits.max_file_bytes, |e| {
+        from_xml(&mut out, file, e, max_id)
+    });
+    if let Err(e) = read {
+        out.reject(K, file, None, e);
+    }
+    out
+}
+
+/// Parse one CNNVD XML or JSON file.
+pub(crate) fn parse_file(file: &str, bytes: &[u8], json: bool, opts: &ReadOptions<'_>) -> Parsed {
+    if !json {
+        return parse_xml(file, bytes, opts);
+    }
+    let mut out = Parsed::default();
+    let max_id = opts.limits.max_id_len;
+    {
         let v: Value = match serde_json::from_slice(bytes) {
             Ok(v) => v,
             Err(e) => {
@@ -141,14 +159,6 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], json: bool, opts: &ReadOption
         };
         for it in items {
             from_json_obj(&mut out, file, it, max_id);
-        }
-    } else {
-        let mut recs = Vec::new();
-        if let Err(e) = for_each_record(bytes, "entry", |e| recs.push(e)) {
-            out.reject(K, file, None, e);
-        }
-        for e in recs {
-            from_xml(&mut out, file, e, max_id);
         }
     }
     out

@@ -3,6 +3,8 @@
 //! `cves/cve/cveNumber` (CVE ids only: bare BID numbers are ignored and reported),
 //! `openTime` (published), `referenceLink`.
 
+use std::io::BufRead;
+
 use super::regional::{add_cve, add_url, date, finish};
 use super::xml::{for_each_record, El};
 use super::{Parsed, ReadOptions};
@@ -55,14 +57,14 @@ fn one(out: &mut Parsed, file: &str, e: El, max_id: usize) {
 }
 
 /// Parse one CNVD shareData XML file.
-pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Parsed {
+pub(crate) fn parse(file: &str, src: impl BufRead, opts: &ReadOptions<'_>) -> Parsed {
     let mut out = Parsed::default();
-    let mut recs = Vec::new();
-    if let Err(e) = for_each_record(bytes, "vulnerability", |e| recs.push(e)) {
+    let max_id = opts.limits.max_id_len;
+    let read = for_each_record(src, "vulnerability", opts.limits.max_file_bytes, |e| {
+        one(&mut out, file, e, max_id)
+    });
+    if let Err(e) = read {
         out.reject(K, file, None, e);
-    }
-    for e in recs {
-        one(&mut out, file, e, opts.limits.max_id_len);
     }
     out
 }

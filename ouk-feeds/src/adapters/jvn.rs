@@ -147,7 +147,8 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Pa
     let mut out = Parsed::default();
     let max_id = opts.limits.max_id_len;
     let mut vul = Vec::new();
-    if let Err(e) = for_each_record(bytes, "Vulinfo", |e| vul.push(e)) {
+    let max = opts.limits.max_file_bytes;
+    if let Err(e) = for_each_record(bytes, "Vulinfo", max, |e| vul.push(e)) {
         out.reject(K, file, None, e);
         return out;
     }
@@ -158,7 +159,7 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], opts: &ReadOptions<'_>) -> Pa
         return out;
     }
     let mut items = Vec::new();
-    if let Err(e) = for_each_record(bytes, "item", |e| items.push(e)) {
+    if let Err(e) = for_each_record(bytes, "item", max, |e| items.push(e)) {
         out.reject(K, file, None, e);
     }
     for e in items {

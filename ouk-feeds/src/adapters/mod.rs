@@ -13,6 +13,7 @@ pub(crate) mod nvd;
 mod nvd_feed;
 pub(crate) mod osv;
 pub(crate) mod xml;
+mod xml_file;
 
 use std::fs::File;
 use std::io::Read;
@@ -87,7 +88,9 @@ fn wanted_ext(kind: SourceKind, path: &Path) -> bool {
         SourceKind::Nvd => ext == "json" || nvd_feed::is_feed_file(path),
         SourceKind::Ghsa | SourceKind::Enisa => ext == "json",
         SourceKind::Cnnvd => matches!(ext.as_str(), "xml" | "json"),
-        SourceKind::Cnvd | SourceKind::Jvn | SourceKind::Bdu => ext == "xml",
+        // FSTEC publishes the BDU export as `vulxml.zip`.
+        SourceKind::Bdu => matches!(ext.as_str(), "xml" | "zip"),
+        SourceKind::Cnvd | SourceKind::Jvn => ext == "xml",
     }
 }
 
@@ -218,10 +221,25 @@ pub(crate) fn parse_bytes(
         ),
         SourceKind::Nvd => nvd::parse_file(file, bytes, opts),
         SourceKind::Cnnvd => cnnvd::parse_file(file, bytes, lower.ends_with(".json"), opts),
-        SourceKind::Cnvd => cnvd::parse_file(file, bytes, opts),
+        SourceKind::Cnvd => cnvd::parse(file, bytes, opts),
         SourceKind::Enisa => enisa::parse_file(file, bytes, opts),
         SourceKind::Jvn => jvn::parse_file(file, bytes, opts),
-        SourceKind::Bdu => bdu::parse_file(file, bytes, opts),
+        SourceKind::Bdu => bdu::parse(file, bytes, opts),
+    }
+}
+
+/// A reader that hashes what passes through it: the source digest of a streamed file covers the
+/// bytes as stored, read once.
+pub(super) struct HashingReader<R> {
+    pub inner: R,
+    pub hash: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -237,6 +255,9 @@ fn process_file(spec: &SourceSpec, path: &Path, opts: &ReadOptions<'_>) -> FileO
     let name = display(spec, path);
     if spec.kind == SourceKind::Nvd && nvd_feed::is_feed_file(path) {
         return nvd_feed::read_feed_file(&name, path, opts);
+    }
+    if xml_file::is_streamed(spec.kind, path) {
+        return xml_file::read_file(spec.kind, &name, path, opts);
     }
     let is_zip = path
         .extension()

@@ -20,7 +20,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::{FileOut, Parsed, ReadOptions};
+use super::{FileOut, HashingReader, Parsed, ReadOptions};
 use crate::source::SourceKind;
 
 /// Whether `path` is an NVD feed file this module reads (`*.json.gz`, `*.json.zip`).
@@ -152,19 +152,6 @@ impl<R: Read> Read for Capped<'_, R> {
                 b.max_element
             )));
         }
-        Ok(n)
-    }
-}
-
-struct HashingReader<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
         Ok(n)
     }
 }

@@ -5,6 +5,8 @@
 //! Names are local names (namespace prefixes dropped); every regional format uses
 //! distinct local names, so prefixes carry no information we need.
 
+use std::io::{self, BufRead, Read};
+
 use quick_xml::events::Event as XEvent;
 use quick_xml::Reader;
 
@@ -77,23 +79,89 @@ fn start_el(e: &quick_xml::events::BytesStart<'_>) -> El {
     el
 }
 
-/// Call `f` for every element named `record` (local name). Returns the number of
-/// records seen, or an error text (with byte offset) when the XML is malformed;
+/// The input of [`for_each_record`], counting what the XML reader consumes since the last mark:
+/// quick_xml buffers one whole event (a text, a tag), so an endless text or tag in a streamed
+/// export would otherwise grow memory without bound. The mark is moved after every event outside
+/// a record and at each record's end, so the cap applies to one record, or to one event between
+/// records.
+struct RecordBudget<R> {
+    inner: R,
+    since_mark: u64,
+    max: u64,
+}
+
+impl<R: BufRead> Read for RecordBudget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let avail = self.fill_buf()?;
+            let n = avail.len().min(buf.len());
+            buf[..n].copy_from_slice(&avail[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for RecordBudget<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.since_mark > self.max {
+            return Err(io::Error::other(OVER_BUDGET));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.since_mark += n as u64;
+        self.inner.consume(n);
+    }
+}
+
+const OVER_BUDGET: &str = "record above the size limit";
+
+/// Call `f` for every element named `record` (local name), as each one ends: memory holds one
+/// record's tree at a time, however large the document. One record (or one event between
+/// records) may not span more than `max_record` bytes of input. Returns the number of records
+/// seen, or an error text (with byte offset) when the XML is malformed or a record is too large;
 /// records before the error have already been delivered.
 pub(crate) fn for_each_record(
-    bytes: &[u8],
+    src: impl BufRead,
     record: &str,
+    max_record: u64,
     mut f: impl FnMut(El),
 ) -> Result<usize, String> {
-    let mut reader = Reader::from_reader(bytes);
+    let mut reader = Reader::from_reader(RecordBudget {
+        inner: src,
+        since_mark: 0,
+        max: max_record,
+    });
     reader.config_mut().trim_text(false);
     let mut buf = Vec::new();
     let mut stack: Vec<El> = Vec::new();
     let mut count = 0usize;
     loop {
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        let too_large = |at: u64| {
+            format!(
+                "a <{record}> record (or the text before it) ending after byte {at} is larger \
+                 than {max_record} bytes (limit max_file_bytes)"
+            )
+        };
+        let ev = match reader.read_event_into(&mut buf) {
+            // An input read as one slice hands over a whole event at once: checked here too.
+            Ok(_) if reader.get_ref().since_mark > max_record => {
+                return Err(too_large(reader.buffer_position()));
+            }
+            Ok(ev) => ev,
+            Err(_) if reader.get_ref().since_mark > max_record => {
+                return Err(too_large(reader.buffer_position()));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "malformed XML at byte {}: {e}",
+                    reader.buffer_position()
+                ))
+            }
+        };
         match ev {
             XEvent::Start(e) => {
                 let el = start_el(&e);
@@ -141,6 +209,9 @@ pub(crate) fn for_each_record(
             XEvent::Eof => break,
             _ => {}
         }
+        if stack.is_empty() {
+            reader.get_mut().since_mark = 0;
+        }
         buf.clear();
     }
     if !stack.is_empty() {
@@ -157,14 +228,35 @@ mod tests {
     fn records_and_errors() {
         let x = br#"<?xml version="1.0"?><r xmlns:a="u"><v><a:id k="1">X&#xD;</a:id><e/></v><v><id>Y</id></v></r>"#;
         let mut got = Vec::new();
-        let n = for_each_record(x, "v", |e| got.push(e)).unwrap();
+        let n = for_each_record(&x[..], "v", 1 << 20, |e| got.push(e)).unwrap();
         assert_eq!(n, 2);
         assert_eq!(got[0].child("id").unwrap().text, "X\r");
         assert_eq!(got[0].child("id").unwrap().attr("k"), Some("1"));
         assert!(got[0].child("e").is_some());
         let bad = b"<r><v><id>1</id></v><v><id>2</id></w></r>";
         let mut n2 = 0;
-        assert!(for_each_record(bad, "v", |_| n2 += 1).is_err());
+        assert!(for_each_record(&bad[..], "v", 1 << 20, |_| n2 += 1).is_err());
         assert_eq!(n2, 1);
+    }
+
+    #[test]
+    fn one_record_or_one_text_between_records_is_capped() {
+        // Many small records fit, however long the document; one big record does not.
+        let small = "<v><id>1</id></v>".repeat(10_000);
+        let doc = format!("<r>{small}</r>");
+        let n = for_each_record(doc.as_bytes(), "v", 64, |_| {}).unwrap();
+        assert_eq!(n, 10_000);
+        let big = format!(
+            "<r><v><id>1</id></v><v><d>{}</d></v></r>",
+            "x".repeat(100_000)
+        );
+        let mut seen = 0;
+        let err = for_each_record(big.as_bytes(), "v", 4096, |_| seen += 1).unwrap_err();
+        assert!(err.contains("larger than 4096 bytes"), "{err}");
+        assert_eq!(seen, 1);
+        // An endless text outside any record is refused too, not buffered.
+        let junk = format!("<r>{}<v><id>1</id></v></r>", "y".repeat(100_000));
+        let err = for_each_record(junk.as_bytes(), "v", 4096, |_| {}).unwrap_err();
+        assert!(err.contains("limit max_file_bytes"), "{err}");
     }
 }
