@@ -140,26 +140,24 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8], json: bool, opts: &ReadOption
     }
     let mut out = Parsed::default();
     let max_id = opts.limits.max_id_len;
-    {
-        let v: Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                out.reject(K, file, None, format!("invalid JSON: {e}"));
-                return out;
-            }
-        };
-        let items: Vec<&Value> = if let Some(d) = v.get("cnnvdDetail") {
-            vec![d]
-        } else if let Some(Value::Array(a)) = v.pointer("/data/records") {
-            a.iter().collect()
-        } else if let Value::Array(a) = &v {
-            a.iter().collect()
-        } else {
-            vec![&v]
-        };
-        for it in items {
-            from_json_obj(&mut out, file, it, max_id);
+    let v: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            out.reject(K, file, None, format!("invalid JSON: {e}"));
+            return out;
         }
+    };
+    let items: Vec<&Value> = if let Some(d) = v.get("cnnvdDetail") {
+        vec![d]
+    } else if let Some(Value::Array(a)) = v.pointer("/data/records") {
+        a.iter().collect()
+    } else if let Value::Array(a) = &v {
+        a.iter().collect()
+    } else {
+        vec![&v]
+    };
+    for it in items {
+        from_json_obj(&mut out, file, it, max_id);
     }
     out
 }
