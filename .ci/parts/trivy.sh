@@ -106,10 +106,38 @@ scan_os() { # scan_os LABEL CACHE_DIR: the OS SBOMs against $TD/os/expected-find
   return $rc
 }
 
+scan_jars() { # scan_jars CACHE_DIR: a Java application's file system, as `trivy image` sees one
+  # Two JARs that name themselves in META-INF/maven/.../pom.properties. Offline, Trivy refuses to
+  # analyse any JAR without a Java DB; with the importer's stub it must name both and report
+  # exactly testdata/trivy/jar/expected-findings.json.
+  local cache="$1" root="$W/jar-rootfs" rc=0
+  rm -rf "$root"; mkdir -p "$root/opt/app/lib"
+  for v in 2.14.1 2.17.1; do
+    python3 - "$root/opt/app/lib/log4j-core-$v.jar" "$v" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
+    z.writestr("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+               f"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion={sys.argv[2]}\n")
+PY
+  done
+  for pair in "0.44.1:$OLD" "0.59.1:$NEW"; do
+    local ver="${pair%%:*}" out="$W/report-jars-${pair%%:*}.json"
+    if ! "${OFFLINE[@]}" "${pair#*:}" rootfs --format json --skip-db-update --offline-scan \
+        --cache-dir "$cache" -o "$out" "$root" > "$W/log-jars-$ver.txt" 2>&1; then
+      echo "trivy $ver failed on the JAR file system:"; cat "$W/log-jars-$ver.txt"; return 1
+    fi
+    echo "[jars] trivy $ver"
+    python3 "$TD/check_findings.py" "$TD/jar/expected-findings.json" "$ver" "$out" || rc=1
+  done
+  return $rc
+}
+
 if [ $# -ge 1 ]; then
   "$VENV/bin/python" "$TD/read_db.py" --layout-only "$1/db"
   scan given "$1"
   scan_os given "$1"
+  scan_jars "$1"
   echo "trivy acceptance OK (given cache dir $1)"
   exit 0
 fi

@@ -501,6 +501,8 @@ pub fn apply(p: &Prepared, staging: &Path, m: &Manifest) -> Result<Option<String
         &ouk_trivy::ExportOptions::new(when),
     )
     .map_err(Error::Trivy)?;
+    // As the full-kit install: Trivy needs a Java DB to analyse JAR files offline.
+    ouk_trivy::install_java_db_stub(&staging.join("trivy")).map_err(Error::Trivy)?;
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
 }
 

@@ -705,6 +705,8 @@ fn install_trivy(root: &Path, m: &Manifest) -> Result<Option<String>> {
             });
         }
     }
+    // Without a Java DB, Trivy stops at the first JAR even offline.
+    ouk_trivy::install_java_db_stub(&root.join("trivy")).map_err(Error::Trivy)?;
     Ok(Some(format!("trivy/db/{}", ouk_trivy::DB_FILE)))
 }
 

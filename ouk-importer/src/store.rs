@@ -9,6 +9,7 @@
 //!   generations/<name>/         one complete, verified kit per directory:
 //!       <member paths...>       the members, as listed in the manifest
 //!       trivy/db/trivy.db       installed Trivy DB (when the kit has trivy/db.tar.gz)
+//!       trivy/java-db/          beside it, the Java DB stub Trivy needs to analyse JARs offline
 //!       .ouk/manifest.json      the verified manifest payload
 //!       .ouk/manifest.dsse.json the signed envelope (re-verifiable later)
 //!       .ouk/statement.json     the verified in-toto statement

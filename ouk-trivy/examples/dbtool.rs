@@ -43,6 +43,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 declared,
                 &DbLimits::default(),
             )?;
+            // As the importer does: the Java DB stub beside the DB.
+            ouk_trivy::install_java_db_stub(Path::new(cache))?;
             println!("{s:?}");
         }
         _ => {

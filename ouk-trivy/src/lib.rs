@@ -9,6 +9,7 @@
 //!
 //! Two halves, so a consumer that only installs DBs links only what it runs:
 //! * always: [`install_db_tar_gz`] (the verified member → `<cache>/db/{trivy.db,metadata.json}`),
+//!   [`install_java_db_stub`] (what Trivy needs to analyse JAR files offline),
 //!   [`db_tar_gz_expanded_size`] and [`validate_bolt`], a bounds-checked Bolt validator that
 //!   needs neither mmap nor bbolt-rs.
 //! * feature `export` (default): [`export_trivy_db`] (merged `advisories.ndjson` → `db/`),
@@ -26,6 +27,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod install;
+mod java_db;
 mod limits;
 mod metadata;
 
@@ -49,6 +51,7 @@ pub use bolt::{validate_bolt, BoltSummary};
 pub use buckets::{DATA_SOURCE_BUCKET, DATA_SOURCE_ID, REQUIRED_BUCKETS, VULNERABILITY_BUCKET};
 pub use error::TrivyError;
 pub use install::{db_tar_gz_expanded_size, install_db_tar_gz, InstallSummary};
+pub use java_db::{install_java_db_stub, JAVA_DB_DIR, JAVA_DB_FILE, JAVA_DB_SCHEMA_VERSION};
 pub use limits::{DbLimits, ExportLimits};
 pub use metadata::{Metadata, SCHEMA_VERSION};
 
