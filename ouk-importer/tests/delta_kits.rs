@@ -69,12 +69,15 @@ fn snapshot_of_store(store: &Path) -> (PathBuf, Vec<String>, Vec<u8>) {
     )
 }
 
-const COMPARED: [&str; 5] = [
+const COMPARED: [&str; 7] = [
     "feeds/advisories.ndjson",
     "feeds/snapshot.json",
     "feeds/merge-report.json",
     "trivy/db/trivy.db",
     "trivy/db/metadata.json",
+    // The Java DB stub, written by the importer beside either kind of Trivy DB.
+    "trivy/java-db/metadata.json",
+    "trivy/java-db/trivy-java.db",
 ];
 
 trait MkDir {

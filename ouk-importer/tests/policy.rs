@@ -561,6 +561,12 @@ fn trivy_db_member_is_installed_in_the_generation() {
         std::fs::read(out.join("db/trivy.db")).unwrap()
     );
     assert!(db.join("metadata.json").is_file());
+    // Beside it, the Java DB stub Trivy needs to analyse JARs offline.
+    let java = env.store.join("current/trivy/java-db");
+    assert_eq!(std::fs::read(java.join("trivy-java.db")).unwrap(), b"");
+    let md: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(java.join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(md["Version"], 1, "{md}");
 
     // A corrupt DB inside an otherwise valid, signed kit is refused before activation.
     let mut bad = Build::new(2);
