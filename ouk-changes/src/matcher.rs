@@ -341,8 +341,62 @@ fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
         "Alpine" if rest.is_empty() => Some(("Alpine", release.strip_prefix('v')?.to_string())),
         "AlmaLinux" if rest.is_empty() => Some(("AlmaLinux", release.to_string())),
         "Rocky Linux" if rest.is_empty() => Some(("Rocky Linux", release.to_string())),
+        "SUSE" if rest.is_empty() => Some(("SUSE", suse_release(release)?)),
+        "openSUSE" if rest.is_empty() => Some(("openSUSE", opensuse_release(release)?)),
         _ => None,
     }
+}
+
+/// The release of the SUSE product an OSV `SUSE:` ecosystem names, as an installed SLES or SLE
+/// Micro reports it (`VERSION_ID`), by the rule Trivy applies to SUSE's platform names: SUSE
+/// files base packages under the modules that ship them and under support phases, so
+/// `Module for Basesystem 15 SP5` and `Server 15 SP5-LTSS` are both `15.5` (the last two
+/// numbers, `SP` dropped); `Micro 5.5` is `Micro 5.5`. `None` for products without a release
+/// (SUSE Manager, Enterprise Storage, or no number). The same rule as the Trivy DB export's.
+fn suse_release(product: &str) -> Option<String> {
+    fn number(s: &str) -> Option<&str> {
+        (!s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+    }
+    let rest = product.strip_prefix("Linux Enterprise ")?;
+    if product.contains("SUSE Manager") || rest.starts_with("Storage") {
+        return None;
+    }
+    if let Some(v) = rest.strip_prefix("Micro ") {
+        return dotted_release(v).map(|v| format!("Micro {v}"));
+    }
+    let spaced = rest.replace('-', " ");
+    let mut found: Vec<&str> = Vec::new();
+    for field in spaced.split_whitespace().rev() {
+        if let Some(n) = number(field.strip_prefix("SP").unwrap_or(field)) {
+            found.push(n);
+            if found.len() == 2 {
+                break;
+            }
+        }
+    }
+    match found.as_slice() {
+        [major] => Some(major.to_string()),
+        [sp, major] => Some(format!("{major}.{sp}")),
+        _ => None,
+    }
+}
+
+/// `Leap 15.5` → `Leap 15.5`, `Tumbleweed` → `Tumbleweed` (rolling), as [`os_package`] gives an
+/// installed openSUSE's release; `None` for other openSUSE products (Leap Micro).
+fn opensuse_release(product: &str) -> Option<String> {
+    if product == "Tumbleweed" {
+        return Some(product.to_string());
+    }
+    dotted_release(product.strip_prefix("Leap ")?).map(|v| format!("Leap {v}"))
+}
+
+/// `15.5`, when it is two dot-separated numbers.
+fn dotted_release(v: &str) -> Option<String> {
+    let mut parts = v.split('.');
+    let num = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    (num(parts.next()) && num(parts.next()) && parts.next().is_none()).then(|| v.to_string())
 }
 
 /// Whether an AlmaLinux or Rocky Linux `affected[]` entry names a build of a module stream
@@ -1024,6 +1078,40 @@ mod tests {
                 want("RLSA-1", "libxml2", "2.9.13-5.el9_3", "0:2.9.13-6.el9_4"),
             ]
         );
+    }
+
+    #[test]
+    fn suse_ecosystems_map_to_the_release_an_installed_system_reports() {
+        for (eco, want) in [
+            (
+                "SUSE:Linux Enterprise Server 15 SP5",
+                Some(("SUSE", "15.5")),
+            ),
+            (
+                "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
+                Some(("SUSE", "15.5")),
+            ),
+            (
+                "SUSE:Linux Enterprise Server 12 SP5-LTSS",
+                Some(("SUSE", "12.5")),
+            ),
+            ("SUSE:Linux Enterprise Server 15", Some(("SUSE", "15"))),
+            (
+                "SUSE:Linux Enterprise Micro 5.5",
+                Some(("SUSE", "Micro 5.5")),
+            ),
+            ("openSUSE:Leap 15.5", Some(("openSUSE", "Leap 15.5"))),
+            ("openSUSE:Tumbleweed", Some(("openSUSE", "Tumbleweed"))),
+            ("SUSE:Linux Enterprise Storage 7", None),
+            (
+                "SUSE:Linux Enterprise Module for SUSE Manager Server 4.3",
+                None,
+            ),
+            ("openSUSE:Leap Micro 5.5", None),
+        ] {
+            let got = os_release(eco);
+            assert_eq!(got.as_ref().map(|(f, r)| (*f, r.as_str())), want, "{eco}");
+        }
     }
 
     #[test]

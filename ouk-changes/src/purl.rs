@@ -185,12 +185,24 @@ pub fn os_package(
     source: Option<&crate::sbom::SourcePackage>,
     os: Option<&crate::sbom::OperatingSystem>,
 ) -> Option<OsPackage> {
-    let sbom_os = || {
-        let ns = purl.namespace.as_deref()?;
-        os.filter(|o| o.name.eq_ignore_ascii_case(ns))
-            .map(|o| o.version.as_str())
-    };
-    let distro = purl.qualifier("distro").or_else(sbom_os);
+    // Without `distro`, the SBOM's one operating system, when it is the purl's distribution.
+    // SUSE's purl namespaces (`suse`, `sles`, `opensuse`) do not name the product the operating
+    // system does (`sles`, `sle-micro`, `suse linux enterprise server`, `opensuse-leap`): for
+    // these the release is spelled as Trivy spells `distro`, `<os name>-<version>`, which the
+    // SUSE arms below read.
+    let fallback: Option<String> = purl.namespace.as_deref().and_then(|ns| {
+        let o = os?;
+        let (ns, name) = (ns.to_ascii_lowercase(), o.name.to_ascii_lowercase());
+        let suse = (matches!(ns.as_str(), "suse" | "sles" | "sled")
+            && (name.starts_with("sle") || name.starts_with("suse linux enterprise")))
+            || (ns.starts_with("opensuse") && name.starts_with("opensuse"));
+        if suse {
+            Some(format!("{name}-{}", o.version))
+        } else {
+            (name == ns).then(|| o.version.clone())
+        }
+    });
+    let distro = purl.qualifier("distro").or(fallback.as_deref());
     let (family, release) = match (purl.ty.as_str(), purl.namespace.as_deref()) {
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
             let r = distro?.strip_prefix("debian-").unwrap_or(distro?);
@@ -215,6 +227,40 @@ pub fn os_package(
         ("apk", Some(ns)) if ns.eq_ignore_ascii_case("chainguard") => ("Chainguard", String::new()),
         ("wolfi", None) => ("Wolfi", String::new()),
         ("chainguard", None) => ("Chainguard", String::new()),
+        // SUSE: Trivy writes `pkg:rpm/suse/…?distro=sles-15.5` (`sle-micro-5.5` for SLE Micro),
+        // syft `pkg:rpm/sles/…`; the release is VERSION_ID, as SUSE's advisories are mapped
+        // (`crate::matcher`'s `suse_release`).
+        ("rpm", Some(ns))
+            if matches!(ns.to_ascii_lowercase().as_str(), "suse" | "sles" | "sled") =>
+        {
+            let d = distro?;
+            match d
+                .strip_prefix("sle-micro-")
+                .or_else(|| d.strip_prefix("sl-micro-"))
+            {
+                Some(v) => ("SUSE", format!("Micro {}", numeric_prefix(v, 2)?)),
+                None => {
+                    let v = d.rsplit_once('-').map_or(d, |(_, v)| v);
+                    let v = numeric_prefix(v, 2).or_else(|| numeric_prefix(v, 1))?;
+                    ("SUSE", v)
+                }
+            }
+        }
+        // openSUSE: Trivy `pkg:rpm/opensuse/…?distro=opensuse-leap-15.5` (Tumbleweed:
+        // `opensuse-tumbleweed-<snapshot>`; Trivy 0.44 `pkg:rpm/opensuse.leap/…`), syft
+        // `pkg:rpm/opensuse-leap/…`.
+        ("rpm", Some(ns)) if ns.to_ascii_lowercase().starts_with("opensuse") => {
+            let d = distro?;
+            if d.starts_with("opensuse-tumbleweed") {
+                ("openSUSE", "Tumbleweed".to_string())
+            } else {
+                // Trivy 0.44 spells the family `opensuse.leap`.
+                let v = ["opensuse-leap-", "opensuse.leap-", "opensuse-"]
+                    .iter()
+                    .find_map(|p| d.strip_prefix(p))?;
+                ("openSUSE", format!("Leap {}", numeric_prefix(v, 2)?))
+            }
+        }
         ("rpm", Some(ns)) => {
             let (family, prefixes): (&'static str, &[&str]) = match ns.to_ascii_lowercase().as_str()
             {
@@ -352,7 +398,7 @@ mod tests {
             &'a str,
         );
         #[rustfmt::skip]
-        let cases: [Case<'_>; 14] = [
+        let cases: [Case<'_>; 19] = [
             // Trivy: release from `distro`, source from its properties.
             ("pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12.5",
              Some(("openssl", Some("3.0.11-1~deb12u1"))), "Debian", "12", "openssl", "3.0.11-1~deb12u1"),
@@ -387,6 +433,17 @@ mod tests {
              None, "Rocky Linux", "9", "libxml2", "2.9.13-5.el9_3"),
             ("pkg:rpm/rocky-linux/openssl-libs@3.0.7-24.el9?distro=rocky-linux-9&epoch=1",
              None, "Rocky Linux", "9", "openssl-libs", "1:3.0.7-24.el9"),
+            // SUSE, as Trivy 0.59 and 0.44 write them; the release is VERSION_ID.
+            ("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.8.1?arch=x86_64&distro=sles-15.5",
+             None, "SUSE", "15.5", "libopenssl3", "3.0.8-150500.5.8.1"),
+            ("pkg:rpm/sles/glibc@2.31-150300.63.1?arch=x86_64&distro=sles-15.5",
+             None, "SUSE", "15.5", "glibc", "2.31-150300.63.1"),
+            ("pkg:rpm/suse/libopenssl3@3.0.8-150400.4.49.1?distro=sle-micro-5.5",
+             None, "SUSE", "Micro 5.5", "libopenssl3", "3.0.8-150400.4.49.1"),
+            ("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.8.1?distro=opensuse-leap-15.5",
+             None, "openSUSE", "Leap 15.5", "libopenssl3", "3.0.8-150500.5.8.1"),
+            ("pkg:rpm/opensuse.leap/libopenssl3@3.0.8-150500.5.8.1?distro=opensuse.leap-15.5",
+             None, "openSUSE", "Leap 15.5", "libopenssl3", "3.0.8-150500.5.8.1"),
         ];
         for (purl, src, family, release, name, version) in cases {
             assert_eq!(
@@ -415,6 +472,49 @@ mod tests {
             "pkg:npm/lodash@4.17.21?distro=debian-12",
         ] {
             assert_eq!(os(none, None), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn suse_purls_without_distro_take_the_sboms_product_and_version() {
+        let os = |name: &str, version: &str| crate::sbom::OperatingSystem {
+            name: name.into(),
+            version: version.into(),
+        };
+        let release = |purl: &str, o: &crate::sbom::OperatingSystem| {
+            os_package(&parse_purl(purl).unwrap(), None, Some(o)).map(|p| (p.family, p.release))
+        };
+        let suse = "pkg:rpm/suse/libopenssl3@3.0.8-150500.5.8.1?arch=x86_64";
+        let leap = "pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.8.1";
+        for (purl, o, want) in [
+            (suse, os("sles", "15.5"), Some(("SUSE", "15.5"))),
+            // Trivy 0.44: `pkg:rpm/sles/…` under "suse linux enterprise server".
+            (
+                "pkg:rpm/sles/glibc@2.31-1",
+                os("suse linux enterprise server", "15.5"),
+                Some(("SUSE", "15.5")),
+            ),
+            (suse, os("sle-micro", "5.5"), Some(("SUSE", "Micro 5.5"))),
+            (
+                leap,
+                os("opensuse-leap", "15.5"),
+                Some(("openSUSE", "Leap 15.5")),
+            ),
+            (
+                "pkg:rpm/opensuse.leap/x@1-1",
+                os("opensuse.leap", "15.5"),
+                Some(("openSUSE", "Leap 15.5")),
+            ),
+            // Another distribution's operating system is not taken.
+            (suse, os("opensuse-leap", "15.5"), None),
+            (leap, os("debian", "12.5"), None),
+        ] {
+            assert_eq!(
+                release(purl, &o),
+                want.map(|(f, r)| (f, r.to_string())),
+                "{purl} on {}",
+                o.name
+            );
         }
     }
 

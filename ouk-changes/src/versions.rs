@@ -13,7 +13,7 @@
 //!   orderings (checked on crates.io); each follows the reference implementation's rules.
 //! * Debian, Ubuntu: dpkg's ordering (`debversion` crate): epoch, upstream version, revision,
 //!   `~` before everything.
-//! * AlmaLinux, Rocky Linux: RPM's ordering (`rpm-version` crate): epoch, then version and
+//! * AlmaLinux, Rocky Linux, SUSE, openSUSE: RPM's ordering (`rpm-version` crate): epoch, then version and
 //!   release by `rpmvercmp`, `~` before and `^` after the plain version.
 //! * Alpine, Wolfi, Chainguard: apk-tools' ordering, hand-written below (`apk_version_compare`):
 //!   the one crate (`apk-version`) wraps apk-tools' C through `unsafe` FFI, which the importer
@@ -42,7 +42,7 @@ pub fn compare(ecosystem: &str, a: &str, b: &str) -> Option<Ordering> {
         "Packagist" => Some(ComposerVersion::parse(a)?.cmp(&ComposerVersion::parse(b)?)),
         "Debian" | "Ubuntu" => compare_dpkg(a, b),
         "Alpine" | "Wolfi" | "Chainguard" => compare_apk(a, b),
-        "AlmaLinux" | "Rocky Linux" => compare_rpm(a, b),
+        "AlmaLinux" | "Rocky Linux" | "SUSE" | "openSUSE" => compare_rpm(a, b),
         _ => compare_generic(a, b),
     }
 }

@@ -178,14 +178,70 @@ pub(crate) fn os_bucket(osv: &str) -> Option<String> {
         // Trivy's AlmaLinux and Rocky Linux scanners look up the major release (8.9 → `alma 8`).
         "AlmaLinux" if rest.is_empty() && numeric(release, 0) => Some(format!("alma {release}")),
         "Rocky Linux" if rest.is_empty() && numeric(release, 0) => Some(format!("rocky {release}")),
+        "SUSE" | "openSUSE" if rest.is_empty() => suse_bucket(family, release),
         _ => None,
     }
 }
 
+/// Trivy's bucket for the SUSE product an OSV `SUSE:` or `openSUSE:` ecosystem names, by
+/// trivy-db's rule for SUSE's own platform names (`getOSVersion` of its CVRF source), since
+/// Trivy's SUSE scanner looks up `SUSE Linux Enterprise <VERSION_ID>` for SLES 15 SP5
+/// (`15.5`), `openSUSE Leap 15.5` and `openSUSE Tumbleweed`:
+/// * `openSUSE:Leap 15.5` → `openSUSE Leap 15.5`; `openSUSE:Tumbleweed` → `openSUSE Tumbleweed`;
+/// * `SUSE:Linux Enterprise Micro 5.5` → `SUSE Linux Enterprise Micro 5.5`;
+/// * any other `SUSE:Linux Enterprise …` product (Server, Desktop, the modules SUSE files base
+///   packages under, `-LTSS` support phases) → `SUSE Linux Enterprise <major>.<SP>` from its last
+///   two numbers (`Module for Basesystem 15 SP5` → `15.5`, `Server 12 SP5-LTSS` → `12.5`,
+///   `Server 15` → `15`); SUSE Manager and Enterprise Storage products have no Trivy bucket.
+fn suse_bucket(family: &str, product: &str) -> Option<String> {
+    fn number(s: &str) -> Option<&str> {
+        (!s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+    }
+    let dotted = |s: &str| {
+        let mut parts = s.split('.');
+        let ok = parts.next().and_then(number).is_some()
+            && parts.next().and_then(number).is_some()
+            && parts.next().is_none();
+        ok.then(|| s.to_string())
+    };
+    if family == "openSUSE" {
+        if product == "Tumbleweed" {
+            return Some("openSUSE Tumbleweed".into());
+        }
+        return dotted(product.strip_prefix("Leap ")?).map(|v| format!("openSUSE Leap {v}"));
+    }
+    let rest = product.strip_prefix("Linux Enterprise ")?;
+    if product.contains("SUSE Manager") || rest.starts_with("Storage") {
+        return None;
+    }
+    if let Some(v) = rest.strip_prefix("Micro ") {
+        return dotted(v).map(|v| format!("SUSE Linux Enterprise Micro {v}"));
+    }
+    let spaced = rest.replace('-', " ");
+    let mut found: Vec<&str> = Vec::new();
+    for field in spaced.split_whitespace().rev() {
+        if let Some(n) = number(field.strip_prefix("SP").unwrap_or(field)) {
+            found.push(n);
+            if found.len() == 2 {
+                break;
+            }
+        }
+    }
+    let version = match found.as_slice() {
+        [major] => major.to_string(),
+        [sp, major] => format!("{major}.{sp}"),
+        _ => return None,
+    };
+    Some(format!("SUSE Linux Enterprise {version}"))
+}
+
 /// Whether an OS bucket of [`os_bucket`] is read by one of Trivy's RPM scanners (AlmaLinux, Rocky
-/// Linux), whose advisories need [`rpm_os_fix`].
+/// Linux, SUSE, openSUSE), whose advisories need [`rpm_os_fix`].
 pub(crate) fn is_rpm_bucket(bucket: &str) -> bool {
-    bucket.starts_with("alma ") || bucket.starts_with("rocky ")
+    bucket.starts_with("alma ")
+        || bucket.starts_with("rocky ")
+        || bucket.starts_with("SUSE Linux Enterprise ")
+        || bucket.starts_with("openSUSE ")
 }
 
 /// The fix of an AlmaLinux or Rocky Linux entry as Trivy's RPM scanners can use it. They look up
@@ -730,6 +786,33 @@ mod tests {
         assert_eq!(os_bucket("Rocky Linux:9").as_deref(), Some("rocky 9"));
         assert!(is_rpm_bucket("alma 8") && is_rpm_bucket("rocky 9"));
         assert!(!is_rpm_bucket("debian 12") && !is_rpm_bucket("alpine 3.19"));
+        for (osv, bucket) in [
+            (
+                "SUSE:Linux Enterprise Server 15 SP5",
+                "SUSE Linux Enterprise 15.5",
+            ),
+            (
+                "SUSE:Linux Enterprise Module for Basesystem 15 SP7",
+                "SUSE Linux Enterprise 15.7",
+            ),
+            (
+                "SUSE:Linux Enterprise Server 12 SP5-LTSS",
+                "SUSE Linux Enterprise 12.5",
+            ),
+            (
+                "SUSE:Linux Enterprise Server 15",
+                "SUSE Linux Enterprise 15",
+            ),
+            (
+                "SUSE:Linux Enterprise Micro 5.5",
+                "SUSE Linux Enterprise Micro 5.5",
+            ),
+            ("openSUSE:Leap 15.5", "openSUSE Leap 15.5"),
+            ("openSUSE:Tumbleweed", "openSUSE Tumbleweed"),
+        ] {
+            assert_eq!(os_bucket(osv).as_deref(), Some(bucket), "{osv}");
+            assert!(is_rpm_bucket(bucket), "{bucket}");
+        }
         for other in [
             "Debian",
             "Debian:sid",
@@ -744,6 +827,13 @@ mod tests {
             "AlmaLinux",
             "AlmaLinux:8:extras",
             "almalinux:8",
+            "SUSE:Linux Enterprise Storage 7",
+            "SUSE:Linux Enterprise Module for SUSE Manager Server 4.3",
+            "SUSE:Linux Enterprise Micro 5",
+            "SUSE:Linux Enterprise High Availability",
+            "openSUSE:Leap Micro 5.5",
+            "openSUSE:Leap 15",
+            "SUSE:Enterprise Storage 7",
             "Wolfi:2024",
             "wolfi",
             "npm",

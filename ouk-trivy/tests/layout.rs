@@ -678,6 +678,13 @@ fn distribution_records_fill_trivys_os_buckets() {
     assert!(d["rocky 8"].contains_key("libxml2\0CVE-2099-20014"));
     assert!(!d["alma 8"].contains_key("nodejs\0CVE-2099-20013"));
     assert!(!d["rocky 9"].contains_key("vim-minimal\0CVE-2099-20015"));
+    // SUSE: the module SUSE files base packages under maps to the release Trivy looks up.
+    assert_eq!(
+        value("SUSE Linux Enterprise 15.5", "libopenssl3\0CVE-2099-20016"),
+        r#"{"VendorIDs":["OUKTEST-OS-0016"],"FixedVersion":"3.0.8-150500.5.14.1"}"#
+    );
+    assert!(d["SUSE Linux Enterprise 15.4"].contains_key("libopenssl3\0CVE-2099-20016"));
+    assert!(d["openSUSE Leap 15.5"].contains_key("libopenssl3\0CVE-2099-20016"));
     assert_eq!(
         value("data-source", "alma 8"),
         r#"{"ID":"ouk","Name":"OUK merged advisories alma 8"}"#

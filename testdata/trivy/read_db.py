@@ -46,7 +46,7 @@ def main() -> int:
     if "vulnerability" not in root:
         problems.append("no 'vulnerability' bucket")
     # Language buckets are "<eco>::<source>"; distribution buckets "<family> <release>".
-    os_bucket = re.compile(r"^(debian [0-9]+|ubuntu [0-9]+\.[0-9]+|alpine [0-9]+\.[0-9]+|wolfi|chainguard|alma [0-9]+|rocky [0-9]+)$")
+    os_bucket = re.compile(r"^(debian [0-9]+|ubuntu [0-9]+\.[0-9]+|alpine [0-9]+\.[0-9]+|wolfi|chainguard|alma [0-9]+|rocky [0-9]+|SUSE Linux Enterprise (Micro )?[0-9]+(\.[0-9]+)?|openSUSE Leap [0-9]+\.[0-9]+|openSUSE Tumbleweed)$")
     advisory_buckets = {k for k in root if "::" in k or os_bucket.match(k)}
     if set(root.get("data-source", {})) != advisory_buckets:
         problems.append(f"data-source keys {sorted(root.get('data-source', {}))} != advisory buckets {sorted(advisory_buckets)}")
