@@ -320,83 +320,14 @@ fn lower_fix(eco: &str, a: Option<String>, b: Option<String>) -> Option<String> 
     }
 }
 
-/// The release of a Debian, Ubuntu, Alpine, Wolfi, Chainguard, AlmaLinux or Rocky Linux advisory
-/// ecosystem, as [`os_package`] gives it for an installed package: `Debian:12` → `12`,
-/// `Ubuntu:22.04` and `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` → `3.19`, `AlmaLinux:8` → `8`,
-/// `Wolfi` → empty (rolling). `None`
-/// for others, including Ubuntu Pro (ESM builds are other packages than the archive's, and
-/// Trivy does not read them either).
+/// The distribution and release an advisory ecosystem names, as [`os_package`] gives them for
+/// an installed package (`Debian:12` → `12`, `Ubuntu:22.04:LTS` → `22.04`, `Alpine:v3.19` →
+/// `3.19`, `AlmaLinux:8` → `8`, `SUSE:Linux Enterprise Module for Basesystem 15 SP5` → `15.5`,
+/// `Wolfi` → empty), by `ouk_distro`'s rule, which the Trivy DB export shares. `None` for others,
+/// including Ubuntu Pro (ESM builds are other packages than the archive's, and Trivy does not
+/// read them either).
 fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
-    match ecosystem {
-        "Wolfi" => return Some(("Wolfi", String::new())),
-        "Chainguard" => return Some(("Chainguard", String::new())),
-        _ => {}
-    }
-    let mut parts = ecosystem.split(':');
-    let (family, release) = (parts.next()?, parts.next()?);
-    let rest: Vec<&str> = parts.collect();
-    match family {
-        "Debian" if rest.is_empty() => Some(("Debian", release.to_string())),
-        "Ubuntu" if rest.is_empty() || rest == ["LTS"] => Some(("Ubuntu", release.to_string())),
-        "Alpine" if rest.is_empty() => Some(("Alpine", release.strip_prefix('v')?.to_string())),
-        "AlmaLinux" if rest.is_empty() => Some(("AlmaLinux", release.to_string())),
-        "Rocky Linux" if rest.is_empty() => Some(("Rocky Linux", release.to_string())),
-        "SUSE" if rest.is_empty() => Some(("SUSE", suse_release(release)?)),
-        "openSUSE" if rest.is_empty() => Some(("openSUSE", opensuse_release(release)?)),
-        _ => None,
-    }
-}
-
-/// The release of the SUSE product an OSV `SUSE:` ecosystem names, as an installed SLES or SLE
-/// Micro reports it (`VERSION_ID`), by the rule Trivy applies to SUSE's platform names: SUSE
-/// files base packages under the modules that ship them and under support phases, so
-/// `Module for Basesystem 15 SP5` and `Server 15 SP5-LTSS` are both `15.5` (the last two
-/// numbers, `SP` dropped); `Micro 5.5` is `Micro 5.5`. `None` for products without a release
-/// (SUSE Manager, Enterprise Storage, or no number). The same rule as the Trivy DB export's.
-fn suse_release(product: &str) -> Option<String> {
-    fn number(s: &str) -> Option<&str> {
-        (!s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
-    }
-    let rest = product.strip_prefix("Linux Enterprise ")?;
-    if product.contains("SUSE Manager") || rest.starts_with("Storage") {
-        return None;
-    }
-    if let Some(v) = rest.strip_prefix("Micro ") {
-        return dotted_release(v).map(|v| format!("Micro {v}"));
-    }
-    let spaced = rest.replace('-', " ");
-    let mut found: Vec<&str> = Vec::new();
-    for field in spaced.split_whitespace().rev() {
-        if let Some(n) = number(field.strip_prefix("SP").unwrap_or(field)) {
-            found.push(n);
-            if found.len() == 2 {
-                break;
-            }
-        }
-    }
-    match found.as_slice() {
-        [major] => Some(major.to_string()),
-        [sp, major] => Some(format!("{major}.{sp}")),
-        _ => None,
-    }
-}
-
-/// `Leap 15.5` → `Leap 15.5`, `Tumbleweed` → `Tumbleweed` (rolling), as [`os_package`] gives an
-/// installed openSUSE's release; `None` for other openSUSE products (Leap Micro).
-fn opensuse_release(product: &str) -> Option<String> {
-    if product == "Tumbleweed" {
-        return Some(product.to_string());
-    }
-    dotted_release(product.strip_prefix("Leap ")?).map(|v| format!("Leap {v}"))
-}
-
-/// `15.5`, when it is two dot-separated numbers.
-fn dotted_release(v: &str) -> Option<String> {
-    let mut parts = v.split('.');
-    let num = |p: Option<&str>| {
-        p.is_some_and(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_digit()))
-    };
-    (num(parts.next()) && num(parts.next()) && parts.next().is_none()).then(|| v.to_string())
+    ouk_distro::release_of(ecosystem).map(|r| (r.family.osv_name(), r.release))
 }
 
 /// Whether an AlmaLinux or Rocky Linux `affected[]` entry names a build of a module stream
@@ -1081,37 +1012,18 @@ mod tests {
     }
 
     #[test]
-    fn suse_ecosystems_map_to_the_release_an_installed_system_reports() {
-        for (eco, want) in [
-            (
-                "SUSE:Linux Enterprise Server 15 SP5",
-                Some(("SUSE", "15.5")),
-            ),
-            (
-                "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
-                Some(("SUSE", "15.5")),
-            ),
-            (
-                "SUSE:Linux Enterprise Server 12 SP5-LTSS",
-                Some(("SUSE", "12.5")),
-            ),
-            ("SUSE:Linux Enterprise Server 15", Some(("SUSE", "15"))),
-            (
-                "SUSE:Linux Enterprise Micro 5.5",
-                Some(("SUSE", "Micro 5.5")),
-            ),
-            ("openSUSE:Leap 15.5", Some(("openSUSE", "Leap 15.5"))),
-            ("openSUSE:Tumbleweed", Some(("openSUSE", "Tumbleweed"))),
-            ("SUSE:Linux Enterprise Storage 7", None),
-            (
-                "SUSE:Linux Enterprise Module for SUSE Manager Server 4.3",
-                None,
-            ),
-            ("openSUSE:Leap Micro 5.5", None),
-        ] {
-            let got = os_release(eco);
-            assert_eq!(got.as_ref().map(|(f, r)| (*f, r.as_str())), want, "{eco}");
-        }
+    fn advisory_releases_are_ouk_distros() {
+        // The rule itself is tested in ouk-distro; here, that the matcher names families as
+        // os_package does.
+        assert_eq!(
+            os_release("SUSE:Linux Enterprise Module for Basesystem 15 SP5"),
+            Some(("SUSE", "15.5".to_string()))
+        );
+        assert_eq!(
+            os_release("Rocky Linux:9"),
+            Some(("Rocky Linux", "9".to_string()))
+        );
+        assert_eq!(os_release("Ubuntu:Pro:22.04:LTS"), None);
     }
 
     #[test]

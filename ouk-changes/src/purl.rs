@@ -228,8 +228,7 @@ pub fn os_package(
         ("wolfi", None) => ("Wolfi", String::new()),
         ("chainguard", None) => ("Chainguard", String::new()),
         // SUSE: Trivy writes `pkg:rpm/suse/…?distro=sles-15.5` (`sle-micro-5.5` for SLE Micro),
-        // syft `pkg:rpm/sles/…`; the release is VERSION_ID, as SUSE's advisories are mapped
-        // (`crate::matcher`'s `suse_release`).
+        // syft `pkg:rpm/sles/…`; the release is VERSION_ID, as `ouk_distro` maps SUSE's advisories.
         ("rpm", Some(ns))
             if matches!(ns.to_ascii_lowercase().as_str(), "suse" | "sles" | "sled") =>
         {

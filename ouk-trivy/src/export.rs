@@ -405,7 +405,7 @@ type OpenEntry = (Vec<u8>, (Advisory, Option<OsFix>));
 fn add_os_entry(
     rec: &Record,
     i: usize,
-    bucket: String,
+    bucket: mapping::OsBucket,
     per_pkg: &mut BTreeMap<(String, String), PackageEntry>,
     summary: &mut ExportSummary,
     opts: &ExportOptions,
@@ -413,7 +413,7 @@ fn add_os_entry(
 ) {
     let a = &rec.affected[i];
     let Some(pkg) = &a.package else { return };
-    let rpm = mapping::is_rpm_bucket(&bucket);
+    let rpm = bucket.rpm;
     let fix = match mapping::os_package_key(&pkg.name)
         .and_then(|_| mapping::os_fix(a))
         .and_then(|fix| match fix {
@@ -428,7 +428,7 @@ fn add_os_entry(
             return;
         }
     };
-    let c = per_pkg.entry((bucket, pkg.name.clone())).or_default();
+    let c = per_pkg.entry((bucket.name, pkg.name.clone())).or_default();
     c.os = Some(match (c.os.take(), fix) {
         (Some(OsFix::Unfixed), _) | (_, OsFix::Unfixed) => OsFix::Unfixed,
         (Some(first), _) => first,

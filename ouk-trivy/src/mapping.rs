@@ -142,106 +142,43 @@ impl Ecosystem {
     }
 }
 
-/// The Trivy root bucket of an OSV distribution release (`"debian 12"`, `"ubuntu 22.04"`,
-/// `"alpine 3.19"`, `"wolfi"`, `"chainguard"`), as trivy-db names the buckets its OS scanners
-/// read: the scanner for a detected Debian 12.5 looks up `debian 12`, Ubuntu `ubuntu 22.04`,
-/// Alpine 3.19.1 `alpine 3.19`, the rolling Wolfi and Chainguard one bucket each.
-/// `None` for other ecosystems and for releases Trivy keeps elsewhere (Ubuntu Pro/ESM) or that
-/// are not a plain version (`Debian:sid`, `Alpine:edge`).
-pub(crate) fn os_bucket(osv: &str) -> Option<String> {
-    // Wolfi and Chainguard are rolling: no release, one bucket each.
-    match osv {
-        "Wolfi" => return Some("wolfi".into()),
-        "Chainguard" => return Some("chainguard".into()),
-        _ => {}
-    }
-    let mut parts = osv.split(':');
-    let family = parts.next()?;
-    let release = parts.next()?;
-    let rest: Vec<&str> = parts.collect();
-    let numeric = |r: &str, dots: usize| {
-        !r.is_empty()
-            && r.len() <= 16
-            && r.split('.').count() == dots + 1
-            && r.split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+/// The Trivy root bucket of an OSV distribution release, as trivy-db names the buckets its OS
+/// scanners read: the scanner for a detected Debian 12.5 looks up `debian 12`, Ubuntu
+/// `ubuntu 22.04`, Alpine 3.19.1 `alpine 3.19`, the rolling Wolfi and Chainguard one bucket each,
+/// AlmaLinux 8.9 `alma 8`, Rocky Linux `rocky 9`, SLES 15 SP5 `SUSE Linux Enterprise 15.5` (SLE
+/// Micro `SUSE Linux Enterprise Micro 5.5`), openSUSE `openSUSE Leap 15.5` or
+/// `openSUSE Tumbleweed`. Which release an ecosystem names is `ouk_distro`'s rule, shared with
+/// the built-in matcher. `None` for other ecosystems and for releases no Trivy scanner reads.
+pub(crate) fn os_bucket(osv: &str) -> Option<OsBucket> {
+    use ouk_distro::Family;
+    let r = ouk_distro::release_of(osv)?;
+    let v = &r.release;
+    let name = match r.family {
+        Family::Debian => format!("debian {v}"),
+        Family::Ubuntu => format!("ubuntu {v}"),
+        Family::Alpine => format!("alpine {v}"),
+        Family::Wolfi => "wolfi".into(),
+        Family::Chainguard => "chainguard".into(),
+        Family::AlmaLinux => format!("alma {v}"),
+        Family::RockyLinux => format!("rocky {v}"),
+        // `Micro 5.5` → `SUSE Linux Enterprise Micro 5.5`, `15.5` → `SUSE Linux Enterprise 15.5`.
+        Family::Suse => format!("SUSE Linux Enterprise {v}"),
+        Family::OpenSuse => format!("openSUSE {v}"),
     };
-    match family {
-        "Debian" if rest.is_empty() && numeric(release, 0) => Some(format!("debian {release}")),
-        "Ubuntu" if numeric(release, 1) && (rest.is_empty() || rest == ["LTS"]) => {
-            Some(format!("ubuntu {release}"))
-        }
-        "Alpine" => {
-            let r = release.strip_prefix('v')?;
-            (rest.is_empty() && numeric(r, 1)).then(|| format!("alpine {r}"))
-        }
-        // Trivy's AlmaLinux and Rocky Linux scanners look up the major release (8.9 → `alma 8`).
-        "AlmaLinux" if rest.is_empty() && numeric(release, 0) => Some(format!("alma {release}")),
-        "Rocky Linux" if rest.is_empty() && numeric(release, 0) => Some(format!("rocky {release}")),
-        "SUSE" | "openSUSE" if rest.is_empty() => suse_bucket(family, release),
-        _ => None,
-    }
+    Some(OsBucket {
+        name,
+        rpm: r.family.is_rpm(),
+    })
 }
 
-/// Trivy's bucket for the SUSE product an OSV `SUSE:` or `openSUSE:` ecosystem names, by
-/// trivy-db's rule for SUSE's own platform names (`getOSVersion` of its CVRF source), since
-/// Trivy's SUSE scanner looks up `SUSE Linux Enterprise <VERSION_ID>` for SLES 15 SP5
-/// (`15.5`), `openSUSE Leap 15.5` and `openSUSE Tumbleweed`:
-/// * `openSUSE:Leap 15.5` → `openSUSE Leap 15.5`; `openSUSE:Tumbleweed` → `openSUSE Tumbleweed`;
-/// * `SUSE:Linux Enterprise Micro 5.5` → `SUSE Linux Enterprise Micro 5.5`;
-/// * any other `SUSE:Linux Enterprise …` product (Server, Desktop, the modules SUSE files base
-///   packages under, `-LTSS` support phases) → `SUSE Linux Enterprise <major>.<SP>` from its last
-///   two numbers (`Module for Basesystem 15 SP5` → `15.5`, `Server 12 SP5-LTSS` → `12.5`,
-///   `Server 15` → `15`); SUSE Manager and Enterprise Storage products have no Trivy bucket.
-fn suse_bucket(family: &str, product: &str) -> Option<String> {
-    fn number(s: &str) -> Option<&str> {
-        (!s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
-    }
-    let dotted = |s: &str| {
-        let mut parts = s.split('.');
-        let ok = parts.next().and_then(number).is_some()
-            && parts.next().and_then(number).is_some()
-            && parts.next().is_none();
-        ok.then(|| s.to_string())
-    };
-    if family == "openSUSE" {
-        if product == "Tumbleweed" {
-            return Some("openSUSE Tumbleweed".into());
-        }
-        return dotted(product.strip_prefix("Leap ")?).map(|v| format!("openSUSE Leap {v}"));
-    }
-    let rest = product.strip_prefix("Linux Enterprise ")?;
-    if product.contains("SUSE Manager") || rest.starts_with("Storage") {
-        return None;
-    }
-    if let Some(v) = rest.strip_prefix("Micro ") {
-        return dotted(v).map(|v| format!("SUSE Linux Enterprise Micro {v}"));
-    }
-    let spaced = rest.replace('-', " ");
-    let mut found: Vec<&str> = Vec::new();
-    for field in spaced.split_whitespace().rev() {
-        if let Some(n) = number(field.strip_prefix("SP").unwrap_or(field)) {
-            found.push(n);
-            if found.len() == 2 {
-                break;
-            }
-        }
-    }
-    let version = match found.as_slice() {
-        [major] => major.to_string(),
-        [sp, major] => format!("{major}.{sp}"),
-        _ => return None,
-    };
-    Some(format!("SUSE Linux Enterprise {version}"))
-}
-
-/// Whether an OS bucket of [`os_bucket`] is read by one of Trivy's RPM scanners (AlmaLinux, Rocky
-/// Linux, SUSE, openSUSE), whose advisories need [`rpm_os_fix`].
-pub(crate) fn is_rpm_bucket(bucket: &str) -> bool {
-    bucket.starts_with("alma ")
-        || bucket.starts_with("rocky ")
-        || bucket.starts_with("SUSE Linux Enterprise ")
-        || bucket.starts_with("openSUSE ")
+/// A distribution bucket and how Trivy's scanner for it reads advisories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OsBucket {
+    /// The root bucket's name.
+    pub name: String,
+    /// Read by one of Trivy's RPM scanners (AlmaLinux, Rocky Linux, SUSE, openSUSE), whose
+    /// advisories need [`rpm_os_fix`].
+    pub rpm: bool,
 }
 
 /// The fix of an AlmaLinux or Rocky Linux entry as Trivy's RPM scanners can use it. They look up
@@ -773,109 +710,45 @@ mod tests {
 
     #[test]
     fn distribution_releases_map_to_trivys_os_buckets() {
-        assert_eq!(os_bucket("Debian:12").as_deref(), Some("debian 12"));
-        assert_eq!(
-            os_bucket("Ubuntu:22.04:LTS").as_deref(),
-            Some("ubuntu 22.04")
-        );
-        assert_eq!(os_bucket("Ubuntu:24.10").as_deref(), Some("ubuntu 24.10"));
-        assert_eq!(os_bucket("Alpine:v3.19").as_deref(), Some("alpine 3.19"));
-        assert_eq!(os_bucket("Wolfi").as_deref(), Some("wolfi"));
-        assert_eq!(os_bucket("Chainguard").as_deref(), Some("chainguard"));
-        assert_eq!(os_bucket("AlmaLinux:8").as_deref(), Some("alma 8"));
-        assert_eq!(os_bucket("Rocky Linux:9").as_deref(), Some("rocky 9"));
-        assert!(is_rpm_bucket("alma 8") && is_rpm_bucket("rocky 9"));
-        assert!(!is_rpm_bucket("debian 12") && !is_rpm_bucket("alpine 3.19"));
-        for (osv, bucket) in [
+        let bucket = |osv: &str| os_bucket(osv).map(|b| (b.name, b.rpm));
+        for (osv, name, rpm) in [
+            ("Debian:12", "debian 12", false),
+            ("Ubuntu:22.04:LTS", "ubuntu 22.04", false),
+            ("Ubuntu:24.10", "ubuntu 24.10", false),
+            ("Alpine:v3.19", "alpine 3.19", false),
+            ("Wolfi", "wolfi", false),
+            ("Chainguard", "chainguard", false),
+            ("AlmaLinux:8", "alma 8", true),
+            ("Rocky Linux:9", "rocky 9", true),
             (
                 "SUSE:Linux Enterprise Server 15 SP5",
                 "SUSE Linux Enterprise 15.5",
+                true,
             ),
             (
                 "SUSE:Linux Enterprise Module for Basesystem 15 SP7",
                 "SUSE Linux Enterprise 15.7",
+                true,
             ),
             (
                 "SUSE:Linux Enterprise Server 12 SP5-LTSS",
                 "SUSE Linux Enterprise 12.5",
-            ),
-            (
-                "SUSE:Linux Enterprise Server 15",
-                "SUSE Linux Enterprise 15",
+                true,
             ),
             (
                 "SUSE:Linux Enterprise Micro 5.5",
                 "SUSE Linux Enterprise Micro 5.5",
+                true,
             ),
-            ("openSUSE:Leap 15.5", "openSUSE Leap 15.5"),
-            ("openSUSE:Tumbleweed", "openSUSE Tumbleweed"),
+            ("openSUSE:Leap 15.5", "openSUSE Leap 15.5", true),
+            ("openSUSE:Tumbleweed", "openSUSE Tumbleweed", true),
         ] {
-            assert_eq!(os_bucket(osv).as_deref(), Some(bucket), "{osv}");
-            assert!(is_rpm_bucket(bucket), "{bucket}");
+            assert_eq!(bucket(osv), Some((name.to_string(), rpm)), "{osv}");
         }
-        for other in [
-            "Debian",
-            "Debian:sid",
-            "Debian:12.5",
-            "Ubuntu:Pro:18.04:LTS",
-            "Ubuntu:22.04:FIPS",
-            "Ubuntu:22",
-            "Alpine:edge",
-            "Alpine:3.19",
-            "Alpine:v3.19.1",
-            "Rocky Linux:9.3",
-            "AlmaLinux",
-            "AlmaLinux:8:extras",
-            "almalinux:8",
-            "SUSE:Linux Enterprise Storage 7",
-            "SUSE:Linux Enterprise Module for SUSE Manager Server 4.3",
-            "SUSE:Linux Enterprise Micro 5",
-            "SUSE:Linux Enterprise High Availability",
-            "openSUSE:Leap Micro 5.5",
-            "openSUSE:Leap 15",
-            "SUSE:Enterprise Storage 7",
-            "Wolfi:2024",
-            "wolfi",
-            "npm",
-            "Debian:12 ",
-        ] {
-            assert_eq!(os_bucket(other), None, "{other}");
+        // The releases left out are ouk_distro's (tested there); two of them here.
+        for other in ["Ubuntu:Pro:18.04:LTS", "Debian:sid", "npm"] {
+            assert_eq!(bucket(other), None, "{other}");
         }
-    }
-
-    #[test]
-    fn distribution_ranges_become_one_fixed_version_or_unfixed() {
-        let os = |ranges: &str| {
-            os_fix(&affected(&format!(
-                r#"{{"package":{{"ecosystem":"Debian:12","name":"zlib"}},"ranges":{ranges}}}"#
-            )))
-        };
-        let eco = |events: &str| format!(r#"[{{"type":"ECOSYSTEM","events":{events}}}]"#);
-        assert_eq!(
-            os(&eco(r#"[{"introduced":"0"},{"fixed":"1:1.2.13.dfsg-1"}]"#)),
-            Ok(Some(OsFix::Fixed("1:1.2.13.dfsg-1".into())))
-        );
-        assert_eq!(
-            os(&eco(r#"[{"introduced":"0"}]"#)),
-            Ok(Some(OsFix::Unfixed))
-        );
-        assert_eq!(os("[]"), Ok(None));
-        // Shapes Trivy's OS scanners would misread are refused, not approximated.
-        for bad in [
-            eco(r#"[{"introduced":"1.0-1"},{"fixed":"1.0-3"}]"#),
-            eco(r#"[{"introduced":"0"},{"fixed":"1.0-3"},{"introduced":"2.0-1"}]"#),
-            eco(r#"[{"introduced":"0"},{"last_affected":"1.0-3"}]"#),
-            eco(r#"[{"introduced":"0"},{"fixed":"1.0 || >0"}]"#),
-            r#"[{"type":"GIT","repo":"r","events":[{"introduced":"0"}]}]"#.to_string(),
-            r#"[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0-3"}]},
-                {"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0-4"}]}]"#
-                .to_string(),
-        ] {
-            assert!(os(&bad).is_err(), "{bad}");
-        }
-        let listed =
-            affected(r#"{"package":{"ecosystem":"Debian:12","name":"zlib"},"versions":["1.0-1"]}"#);
-        assert!(os_fix(&listed).is_err());
     }
 
     #[test]
