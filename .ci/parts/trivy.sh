@@ -133,11 +133,37 @@ PY
   return $rc
 }
 
+scan_swift() { # scan_swift CACHE_DIR: a Swift project's Package.resolved, as `trivy fs` reads it
+  # Trivy 0.59.1 only (0.44.1 has no Swift scanner). The pin's version is inside the range of
+  # OUKTEST-2024-0015, whose name is a git URL the DB trims to the repository path Trivy uses.
+  local cache="$1" dir="$W/swift-project" out="$W/report-swift-0.59.1.json"
+  rm -rf "$dir"; mkdir -p "$dir"
+  cat > "$dir/Package.resolved" <<'JSON'
+{"pins": [{"identity": "swift-nio", "kind": "remoteSourceControl",
+           "location": "https://github.com/apple/swift-nio.git",
+           "state": {"revision": "0000000000000000000000000000000000000000", "version": "2.40.0"}}],
+ "version": 2}
+JSON
+  if ! "${OFFLINE[@]}" "$NEW" fs --format json --skip-db-update --offline-scan --cache-dir "$cache" \
+      -o "$out" "$dir" > "$W/log-swift-0.59.1.txt" 2>&1; then
+    echo "trivy 0.59.1 failed on the Swift project:"; cat "$W/log-swift-0.59.1.txt"; return 1
+  fi
+  python3 - "$out" <<'PY'
+import json, sys
+got = {(v["VulnerabilityID"], v["PkgName"], v["InstalledVersion"], v.get("FixedVersion", ""))
+       for r in json.load(open(sys.argv[1])).get("Results") or [] for v in r.get("Vulnerabilities") or []}
+want = {("CVE-2099-10015", "github.com/apple/swift-nio", "2.40.0", "2.42.0")}
+print(f"[swift] trivy 0.59.1: {sorted(got)}")
+sys.exit(0 if got == want else 1)
+PY
+}
+
 if [ $# -ge 1 ]; then
   "$VENV/bin/python" "$TD/read_db.py" --layout-only "$1/db"
   scan given "$1"
   scan_os given "$1"
   scan_jars "$1"
+  scan_swift "$1"
   echo "trivy acceptance OK (given cache dir $1)"
   exit 0
 fi

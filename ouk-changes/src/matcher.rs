@@ -368,8 +368,9 @@ const LANGUAGE_ECOSYSTEMS: [&str; 11] = [
 ];
 
 /// The name under which a package is looked up, so spelling variants of one package meet:
-/// PyPI per PEP 503 (lower case, runs of `-_.` → `-`), NuGet and Packagist case-insensitive.
-/// npm, Go module paths, Maven, crates.io and the rest are compared exactly.
+/// PyPI per PEP 503 (lower case, runs of `-_.` → `-`), NuGet and Packagist case-insensitive,
+/// SwiftURL without `https://` and `.git` (as trivy-db). npm, Go module paths, Maven, crates.io
+/// and the rest are compared exactly.
 pub fn normalise_name(ecosystem: &str, name: &str) -> String {
     match ecosystem {
         "PyPI" => {
@@ -389,6 +390,12 @@ pub fn normalise_name(ecosystem: &str, name: &str) -> String {
             out
         }
         "NuGet" | "Packagist" => name.to_lowercase(),
+        // Some Swift advisories name the repository as a git URL; purls give the path alone.
+        "SwiftURL" => {
+            let n = name.trim();
+            let n = n.strip_prefix("https://").unwrap_or(n);
+            n.strip_suffix(".git").unwrap_or(n).to_string()
+        }
         _ => name.to_string(),
     }
 }

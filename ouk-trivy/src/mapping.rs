@@ -19,6 +19,10 @@ enum NameRule {
     Pip,
     /// Lower-cased, and the original spelling too (older Trivy looked NuGet names up as written).
     NuGet,
+    /// The repository path as written, without `https://` and `.git` (trivy-db's
+    /// `NormalizePkgName` for Swift: Trivy names a Swift package by its repository URL so trimmed,
+    /// and some advisories spell the name as a git URL).
+    Swift,
 }
 
 /// A Trivy language ecosystem we write advisories for.
@@ -83,6 +87,11 @@ const ECOSYSTEMS: &[Ecosystem] = &[
         osv_name: "Pub",
         rule: NameRule::Lower,
     },
+    Ecosystem {
+        prefix: "swift",
+        osv_name: "SwiftURL",
+        rule: NameRule::Swift,
+    },
 ];
 
 /// Maps an OSV ecosystem (`"PyPI"`, `"crates.io"`, `"Debian:12"` ...) to a Trivy ecosystem.
@@ -124,6 +133,10 @@ impl Ecosystem {
             }
             NameRule::Keep => {
                 keys.insert(name.to_string());
+            }
+            NameRule::Swift => {
+                let n = name.strip_prefix("https://").unwrap_or(name);
+                keys.insert(n.strip_suffix(".git").unwrap_or(n).to_string());
             }
             NameRule::NuGet => {
                 keys.insert(name.to_lowercase());

@@ -79,10 +79,10 @@ fn fixture_db_has_the_layout_trivy_reads() {
     let input = fixture_ndjson(tmp.path());
     let out = tmp.path().join("out");
     let s = export_trivy_db(&input, &out, &ExportOptions::new(EPOCH)).unwrap();
-    assert_eq!(s.records_read, 14);
+    assert_eq!(s.records_read, 15);
     assert_eq!(s.records_withdrawn, 1); // OUKTEST-2024-0010
     assert_eq!(s.records_skipped, 0);
-    assert_eq!(s.records_used, 12); // all but the withdrawn one and the GIT-only one
+    assert_eq!(s.records_used, 13); // all but the withdrawn one and the GIT-only one
 
     let d = dump(&out.join("db/trivy.db"));
     let adv_buckets: BTreeSet<&str> = [
@@ -94,6 +94,7 @@ fn fixture_db_has_the_layout_trivy_reads() {
         "nuget::OUK merged advisories NuGet",
         "pip::OUK merged advisories PyPI",
         "rubygems::OUK merged advisories RubyGems",
+        "swift::OUK merged advisories SwiftURL",
     ]
     .into();
     let mut all = adv_buckets.clone();
@@ -152,9 +153,15 @@ fn fixture_db_has_the_layout_trivy_reads() {
     let nuget = &d["nuget::OUK merged advisories NuGet"];
     assert!(nuget.contains_key("Newtonsoft.Json\0CVE-2099-10013"));
     assert!(nuget.contains_key("newtonsoft.json\0CVE-2099-10013"));
+    // Swift: the advisory's git-URL spelling trimmed to the repository path Trivy looks up.
+    let swift = &d["swift::OUK merged advisories SwiftURL"];
+    assert_eq!(
+        swift["github.com/apple/swift-nio\0CVE-2099-10015"],
+        r#"{"VendorIDs":["OUKTEST-2024-0015"],"VulnerableVersions":[">=2.0.0, <2.42.0"],"PatchedVersions":["2.42.0"]}"#
+    );
 
     let vulns = &d["vulnerability"];
-    let expected: BTreeSet<String> = [1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13]
+    let expected: BTreeSet<String> = [1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 15]
         .iter()
         .map(|n| format!("CVE-2099-{}", 10000 + n))
         .chain(["OUKTEST-2024-0006".to_string()])
@@ -494,7 +501,7 @@ fn exported_dbs_pass_the_validator() {
     )
     .unwrap();
     assert_eq!(s.page_size, 4096);
-    assert_eq!(s.root_buckets.len(), 10);
+    assert_eq!(s.root_buckets.len(), 11);
 
     // Many records, some with long details: the tree needs branch pages, and the long
     // `vulnerability` values need overflow pages.
