@@ -251,6 +251,39 @@ struct FileOut {
     parsed: Parsed,
 }
 
+impl FileOut {
+    /// Nothing read yet.
+    fn empty() -> FileOut {
+        FileOut {
+            hashes: Vec::new(),
+            parsed: Parsed::default(),
+        }
+    }
+}
+
+/// Opens an input file for a streaming reader; the `Err` is the result that rejects it.
+fn open_input(kind: SourceKind, name: &str, path: &Path) -> Result<File, FileOut> {
+    File::open(path).map_err(|e| {
+        let mut out = FileOut::empty();
+        out.parsed
+            .reject(kind, name, None, format!("cannot open: {e}"));
+        out
+    })
+}
+
+/// `Read` for a `BufRead` wrapper whose `fill_buf` enforces a limit: a copy of what `fill_buf`
+/// gives, so every byte read passes that check.
+fn read_through(r: &mut impl std::io::BufRead, buf: &mut [u8]) -> std::io::Result<usize> {
+    let n = {
+        let avail = r.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        n
+    };
+    r.consume(n);
+    Ok(n)
+}
+
 fn process_file(spec: &SourceSpec, path: &Path, opts: &ReadOptions<'_>) -> FileOut {
     let name = display(spec, path);
     if spec.kind == SourceKind::Nvd && nvd_feed::is_feed_file(path) {

@@ -34,18 +34,11 @@ pub(super) fn is_feed_file(path: &Path) -> bool {
 
 /// Read one feed file. Its digest (for the source digest) is over the file as stored.
 pub(super) fn read_feed_file(name: &str, path: &Path, opts: &ReadOptions<'_>) -> FileOut {
-    let mut out = FileOut {
-        hashes: Vec::new(),
-        parsed: Parsed::default(),
-    };
-    let file = match File::open(path) {
+    let file = match super::open_input(SourceKind::Nvd, name, path) {
         Ok(f) => f,
-        Err(e) => {
-            out.parsed
-                .reject(SourceKind::Nvd, name, None, format!("cannot open: {e}"));
-            return out;
-        }
+        Err(rejected) => return rejected,
     };
+    let mut out = FileOut::empty();
     let mut stored = HashingReader {
         inner: BufReader::new(file),
         hash: Sha256::new(),

@@ -1,7 +1,6 @@
 //! OSV adapter: OSV JSON files, PyPA-style OSV YAML files, osv.dev's `all.zip`,
 //! and (same record format) GHSA's advisory-database files.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -52,19 +51,12 @@ pub(super) fn read_zip(
     path: &Path,
     opts: &ReadOptions<'_>,
 ) -> FileOut {
-    let mut out = FileOut {
-        hashes: Vec::new(),
-        parsed: Parsed::default(),
-    };
     let lim = opts.limits;
-    let file = match File::open(path) {
+    let file = match super::open_input(kind, name, path) {
         Ok(f) => f,
-        Err(e) => {
-            out.parsed
-                .reject(kind, name, None, format!("cannot open: {e}"));
-            return out;
-        }
+        Err(rejected) => return rejected,
     };
+    let mut out = FileOut::empty();
     let mut zip = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
         Ok(z) => z,
         Err(e) => {

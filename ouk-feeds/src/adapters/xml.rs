@@ -92,14 +92,7 @@ struct RecordBudget<R> {
 
 impl<R: BufRead> Read for RecordBudget<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let avail = self.fill_buf()?;
-            let n = avail.len().min(buf.len());
-            buf[..n].copy_from_slice(&avail[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        super::read_through(self, buf)
     }
 }
 

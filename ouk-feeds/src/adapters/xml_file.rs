@@ -40,18 +40,11 @@ pub(super) fn read_file(
     path: &Path,
     opts: &ReadOptions<'_>,
 ) -> FileOut {
-    let mut out = FileOut {
-        hashes: Vec::new(),
-        parsed: Parsed::default(),
-    };
-    let file = match File::open(path) {
+    let file = match super::open_input(kind, name, path) {
         Ok(f) => f,
-        Err(e) => {
-            out.parsed
-                .reject(kind, name, None, format!("cannot open: {e}"));
-            return out;
-        }
+        Err(rejected) => return rejected,
     };
+    let mut out = FileOut::empty();
     // Hashed below the buffer: every stored byte once, including any the parser never asks for.
     let mut stored = HashingReader {
         inner: file,
@@ -143,14 +136,7 @@ struct TotalCap<'a, R> {
 
 impl<R: BufRead> Read for TotalCap<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let avail = self.fill_buf()?;
-            let n = avail.len().min(buf.len());
-            buf[..n].copy_from_slice(&avail[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        super::read_through(self, buf)
     }
 }
 
