@@ -800,6 +800,19 @@ mod tests {
         "pkg:npm/x@3.0.0",
     ];
 
+    /// A matcher over one CycloneDX SBOM `img.json` of `comps` that names no operating system.
+    fn image_matcher(comps: Vec<Component>) -> Matcher {
+        Matcher::new(&[(
+            "img.json".to_string(),
+            Sbom {
+                format: SbomFormat::CycloneDx,
+                name: "img".into(),
+                components: comps,
+                os: None,
+            },
+        )])
+    }
+
     /// A distribution purl without `distro` takes its release from the operating system the
     /// SBOM names, as Trivy does, but only when that is the purl's distribution.
     #[test]
@@ -870,15 +883,7 @@ mod tests {
                 source: None,
             },
         ];
-        let m = Matcher::new(&[(
-            "img.json".to_string(),
-            Sbom {
-                format: SbomFormat::CycloneDx,
-                name: "img".into(),
-                components: comps,
-                os: None,
-            },
-        )]);
+        let m = image_matcher(comps);
         let line = |id: &str, eco: &str, name: &str, events: &str| {
             format!(
                 r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":{events}}}]}}]}}"#
@@ -962,15 +967,7 @@ mod tests {
             ),
             comp("pkg:rpm/rocky/libxml2@2.9.13-5.el9_3?distro=rocky-9.3", None),
         ];
-        let m = Matcher::new(&[(
-            "img.json".to_string(),
-            Sbom {
-                format: SbomFormat::CycloneDx,
-                name: "img".into(),
-                components: comps,
-                os: None,
-            },
-        )]);
+        let m = image_matcher(comps);
         let line = |id: &str, eco: &str, name: &str, fixed: &str| {
             format!(
                 r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
