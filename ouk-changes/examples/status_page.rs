@@ -180,6 +180,7 @@ fn sample() -> StatusPage {
         generation: "20250308-0042".into(),
         previous: Some("20250301-0041".into()),
         sboms_scanned: 23,
+        unchecked: [("rpm/redhat".to_string(), 212)].into(),
         newly_affected: vec![AffectedSbom {
             sbom: HOSTILE_SBOM.into(),
             new_findings: vec![

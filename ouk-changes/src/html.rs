@@ -126,6 +126,10 @@ pub struct RescanSummary {
     /// is incomplete, and the page must not look clean.
     #[serde(default)]
     pub unreadable: Vec<String>,
+    /// Components of the scanned SBOMs that were not checked, by kind (`rpm/redhat`): the kit
+    /// has no advisories for them, so their absence from the findings means nothing.
+    #[serde(default)]
+    pub unchecked: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -497,6 +501,22 @@ fn rescan(out: &mut String, r: Option<&RescanSummary>) -> fmt::Result {
         }
         out.push_str("</ul>\n");
         more_paragraph(out, r.unreadable.len(), MAX_SBOMS, "")?;
+    }
+    if !r.unchecked.is_empty() {
+        let total: u64 = r.unchecked.values().sum();
+        write!(
+            out,
+            "<p class=\"state warn\">{} not checked: the kit has no advisories for them (",
+            plural(total, "component", "components")
+        )?;
+        for (i, (kind, n)) in r.unchecked.iter().take(MAX_ROWS).enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(out, "{sep}<code>{}</code> {n}", Esc(kind))?;
+        }
+        if r.unchecked.len() > MAX_ROWS {
+            out.push_str(", \u{2026}");
+        }
+        out.push_str(").</p>\n");
     }
     for s in r.newly_affected.iter().take(MAX_SBOMS) {
         write!(
@@ -1140,6 +1160,7 @@ mod tests {
                 generation: "gen-0003".into(),
                 previous: Some("gen-0002".into()),
                 sboms_scanned: 4,
+                unchecked: [("rpm/redhat".to_string(), 212)].into(),
                 newly_affected: vec![AffectedSbom {
                     sbom: "web.cdx.json".into(),
                     new_findings: vec![FindingRow {
@@ -1200,6 +1221,7 @@ mod tests {
             let r = p.last_rescan.as_mut().unwrap();
             r.engine = e.into();
             r.unreadable = vec![e.into()];
+            r.unchecked.insert(e.into(), 1);
             r.newly_affected[0].sbom = e.into();
             let f = &mut r.newly_affected[0].new_findings[0];
             f.advisory = e.into();
@@ -1308,6 +1330,7 @@ mod tests {
         // A re-scan with nothing new, and a change report with no entries.
         let mut p = sample();
         p.last_rescan.as_mut().unwrap().newly_affected.clear();
+        p.last_rescan.as_mut().unwrap().unchecked.clear();
         p.last_changes = Some(ChangeSummary {
             to: "gen-0001".into(),
             ..Default::default()
@@ -1324,6 +1347,20 @@ mod tests {
         assert!(html.contains("<div class=\"state warn\"><b>1 SBOM not scanned</b></div>"));
         assert!(html.contains("Incomplete: 1 SBOM file could not be scanned."));
         assert!(html.contains("<li><code>app.cdx.json: trivy failed on it"));
+        assert!(
+            !html.contains("components not checked") && !html.contains("component not checked")
+        );
+        // Components nothing was compared with are named, not left to look clean.
+        p.last_rescan.as_mut().unwrap().unchecked =
+            [("rpm/redhat".to_string(), 212), ("conan".to_string(), 1)].into();
+        let html = render(&p);
+        assert!(
+            html.contains(
+                "213 components not checked: the kit has no advisories for them \
+                 (<code>conan</code> 1, <code>rpm/redhat</code> 212)."
+            ),
+            "{html}"
+        );
         assert!(html.contains("No changes by Ecosystem."));
         assert!(html.contains("No entries."));
 

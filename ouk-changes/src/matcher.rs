@@ -88,6 +88,29 @@ struct Installed {
     version: String,
 }
 
+/// The components of `sbom` that no engine can check against the kit, counted by what they are:
+/// `rpm/redhat`, `deb/kali`, `apk/postmarketos` for packages of a distribution (or release) the
+/// kit has no advisories for, the purl type (`conan`, `cocoapods`, `github`) for a package kind
+/// it has none for. Components without a purl are not counted: in the SBOMs scanners write they
+/// are the image, its operating system and its lock files, not packages. Why: a Red Hat image's
+/// packages would otherwise come out of a re-scan as clean when nothing was compared at all.
+pub fn unchecked_components(sbom: &Sbom) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in &sbom.components {
+        let label = match c.purl.as_deref().and_then(parse_purl) {
+            None => continue,
+            Some(p) if osv_package(&p).is_some() => continue,
+            Some(p) if os_package(&p, c.source.as_ref(), sbom.os.as_ref()).is_some() => continue,
+            Some(p) => match (p.ty.as_str(), p.namespace.as_deref()) {
+                ("deb" | "rpm" | "apk", Some(ns)) => format!("{}/{}", p.ty, ns.to_lowercase()),
+                _ => p.ty,
+            },
+        };
+        *out.entry(label).or_insert(0) += 1;
+    }
+    out
+}
+
 /// Matches SBOM components against OSV records. Built once from all SBOMs; a scan then costs
 /// one hash lookup per affected package of each record.
 #[derive(Debug, Clone)]
@@ -1028,6 +1051,37 @@ mod tests {
             Some(("Rocky Linux", "9".to_string()))
         );
         assert_eq!(os_release("Ubuntu:Pro:22.04:LTS"), None);
+    }
+
+    #[test]
+    fn components_no_engine_can_check_are_counted_by_kind() {
+        let comp = |purl: Option<&str>| Component {
+            name: "x".into(),
+            version: "1".into(),
+            purl: purl.map(str::to_string),
+            source: None,
+        };
+        let sbom = Sbom {
+            format: SbomFormat::CycloneDx,
+            name: "img".into(),
+            components: vec![
+                comp(Some("pkg:npm/lodash@4.17.20")),
+                comp(Some("pkg:rpm/alma/bash@4.4.20-4.el8_6?distro=alma-8.9")),
+                comp(Some("pkg:rpm/redhat/bash@4.4.20-4.el8_6?distro=redhat-8.9")),
+                comp(Some("pkg:rpm/redhat/glibc@2.28-225.el8?distro=redhat-8.9")),
+                comp(Some("pkg:deb/debian/zlib@1.2.13?distro=debian-sid")),
+                comp(Some("pkg:conan/zlib@1.3")),
+                comp(None),
+            ],
+            os: None,
+        };
+        let got = unchecked_components(&sbom);
+        let want: std::collections::BTreeMap<String, usize> =
+            [("rpm/redhat", 2), ("deb/debian", 1), ("conan", 1)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

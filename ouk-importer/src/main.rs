@@ -1270,6 +1270,21 @@ fn rescan_text(r: &ouk_importer::rescan::RescanReport) -> String {
             );
         }
     }
+    for sb in r.sboms.iter().filter(|x| !x.unchecked.is_empty()) {
+        let kinds: Vec<String> = sb
+            .unchecked
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "\n{}: {} of {} components not checked, the kit has no advisories for them ({})",
+            sb.sbom,
+            sb.unchecked.values().sum::<usize>(),
+            sb.components,
+            kinds.join(", ")
+        );
+    }
     if r.is_incomplete() {
         let _ = writeln!(
             s,

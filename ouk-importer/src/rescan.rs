@@ -93,6 +93,10 @@ pub struct SbomResult {
     pub sbom: String,
     /// Components read from it.
     pub components: usize,
+    /// Components no engine could check against the kit, by kind (`rpm/redhat`, `conan`):
+    /// not clean, just not compared ([`ouk_changes::matcher::unchecked_components`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unchecked: std::collections::BTreeMap<String, usize>,
     /// Findings under the active generation.
     pub findings: usize,
     /// Findings under the previous generation.
@@ -427,6 +431,7 @@ pub fn rescan(store_root: &Path, opts: &RescanOptions, now: Timestamp) -> Result
         results.push(SbomResult {
             sbom: name.clone(),
             components: sbom.components.len(),
+            unchecked: ouk_changes::matcher::unchecked_components(sbom),
             findings: now_set.len(),
             previous_findings: before_set.len(),
             newly_affected: previous.is_some() && before_set.is_empty() && !now_set.is_empty(),

@@ -140,6 +140,15 @@ pub fn page(store_root: &Path, now: Timestamp) -> Result<StatusPage> {
         sboms_scanned: r.sboms_scanned as u64,
         engine: r.engine.clone(),
         unreadable: r.unreadable.clone(),
+        unchecked: r
+            .sboms
+            .iter()
+            .fold(std::collections::BTreeMap::new(), |mut all, s| {
+                for (kind, n) in &s.unchecked {
+                    *all.entry(kind.clone()).or_insert(0) += *n as u64;
+                }
+                all
+            }),
         newly_affected: r
             .sboms
             .iter()
