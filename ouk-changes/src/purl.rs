@@ -185,6 +185,7 @@ pub fn os_package(
     source: Option<&crate::sbom::SourcePackage>,
     os: Option<&crate::sbom::OperatingSystem>,
 ) -> Option<OsPackage> {
+    use ouk_distro::Family;
     // Without `distro`, the SBOM's one operating system, when it is the purl's distribution.
     // SUSE's purl namespaces (`suse`, `sles`, `opensuse`) do not name the product the operating
     // system does (`sles`, `sle-micro`, `suse linux enterprise server`, `opensuse-leap`): for
@@ -207,26 +208,28 @@ pub fn os_package(
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("debian") => {
             let r = distro?.strip_prefix("debian-").unwrap_or(distro?);
             (
-                "Debian",
+                Family::Debian,
                 numeric_prefix(codename_release(r).unwrap_or(r), 1)?,
             )
         }
         ("deb", Some(ns)) if ns.eq_ignore_ascii_case("ubuntu") => {
             let r = distro?.strip_prefix("ubuntu-").unwrap_or(distro?);
             (
-                "Ubuntu",
+                Family::Ubuntu,
                 numeric_prefix(codename_release(r).unwrap_or(r), 2)?,
             )
         }
         ("apk", Some(ns)) if ns.eq_ignore_ascii_case("alpine") => {
             let r = distro?.strip_prefix("alpine-").unwrap_or(distro?);
-            ("Alpine", numeric_prefix(r, 2)?)
+            (Family::Alpine, numeric_prefix(r, 2)?)
         }
         // Rolling: no release. Trivy 0.59 writes `pkg:apk/wolfi/…`, older Trivy `pkg:wolfi/…`.
-        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("wolfi") => ("Wolfi", String::new()),
-        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("chainguard") => ("Chainguard", String::new()),
-        ("wolfi", None) => ("Wolfi", String::new()),
-        ("chainguard", None) => ("Chainguard", String::new()),
+        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("wolfi") => (Family::Wolfi, String::new()),
+        ("apk", Some(ns)) if ns.eq_ignore_ascii_case("chainguard") => {
+            (Family::Chainguard, String::new())
+        }
+        ("wolfi", None) => (Family::Wolfi, String::new()),
+        ("chainguard", None) => (Family::Chainguard, String::new()),
         // SUSE: Trivy writes `pkg:rpm/suse/…?distro=sles-15.5` (`sle-micro-5.5` for SLE Micro),
         // syft `pkg:rpm/sles/…`; the release is VERSION_ID, as `ouk_distro` maps SUSE's advisories.
         ("rpm", Some(ns))
@@ -237,11 +240,11 @@ pub fn os_package(
                 .strip_prefix("sle-micro-")
                 .or_else(|| d.strip_prefix("sl-micro-"))
             {
-                Some(v) => ("SUSE", format!("Micro {}", numeric_prefix(v, 2)?)),
+                Some(v) => (Family::Suse, format!("Micro {}", numeric_prefix(v, 2)?)),
                 None => {
                     let v = d.rsplit_once('-').map_or(d, |(_, v)| v);
                     let v = numeric_prefix(v, 2).or_else(|| numeric_prefix(v, 1))?;
-                    ("SUSE", v)
+                    (Family::Suse, v)
                 }
             }
         }
@@ -251,22 +254,22 @@ pub fn os_package(
         ("rpm", Some(ns)) if ns.to_ascii_lowercase().starts_with("opensuse") => {
             let d = distro?;
             if d.starts_with("opensuse-tumbleweed") {
-                ("openSUSE", "Tumbleweed".to_string())
+                (Family::OpenSuse, "Tumbleweed".to_string())
             } else {
                 // Trivy 0.44 spells the family `opensuse.leap`.
                 let v = ["opensuse-leap-", "opensuse.leap-", "opensuse-"]
                     .iter()
                     .find_map(|p| d.strip_prefix(p))?;
-                ("openSUSE", format!("Leap {}", numeric_prefix(v, 2)?))
+                (Family::OpenSuse, format!("Leap {}", numeric_prefix(v, 2)?))
             }
         }
         ("rpm", Some(ns)) => {
-            let (family, prefixes): (&'static str, &[&str]) = match ns.to_ascii_lowercase().as_str()
-            {
-                "alma" | "almalinux" => ("AlmaLinux", &["almalinux-", "alma-"]),
-                "rocky" | "rocky-linux" | "rockylinux" => {
-                    ("Rocky Linux", &["rocky-linux-", "rockylinux-", "rocky-"])
-                }
+            let (family, prefixes): (Family, &[&str]) = match ns.to_ascii_lowercase().as_str() {
+                "alma" | "almalinux" => (Family::AlmaLinux, &["almalinux-", "alma-"]),
+                "rocky" | "rocky-linux" | "rockylinux" => (
+                    Family::RockyLinux,
+                    &["rocky-linux-", "rockylinux-", "rocky-"],
+                ),
                 _ => return None,
             };
             let d = distro?;
@@ -296,7 +299,7 @@ pub fn os_package(
         _ => (purl.name.clone(), own_version),
     };
     Some(OsPackage {
-        family,
+        family: family.osv_name(),
         release,
         source: name,
         version: version.filter(|v| !v.is_empty())?,

@@ -194,7 +194,8 @@ pub(crate) struct OsBucket {
     pub rpm: bool,
 }
 
-/// The fix of an AlmaLinux or Rocky Linux entry as Trivy's RPM scanners can use it. They look up
+/// The fix of an AlmaLinux, Rocky Linux, SUSE or openSUSE entry as Trivy's RPM scanners can use
+/// it. They look up
 /// the installed *binary* package by name (modular ones as `module:stream::name`), compare its
 /// `epoch:version-release` with the fixed version under RPM's ordering, and have no notion of an
 /// unfixed package. So:
