@@ -651,6 +651,39 @@ mod tests {
         assert_eq!(compare("AlmaLinux:8", "", "1.0-1"), None);
         assert_eq!(compare("AlmaLinux:8", "1.0 || >0", "1.0-1"), None);
         assert_eq!(compare("Rocky Linux:9", "1.0-1-2", "1.0-1"), None);
+        // Odd but allowed strings order without panicking, and consistently both ways (the
+        // importer compares versions from SBOMs it did not write).
+        let odd = [
+            ":",
+            "1:",
+            ":1",
+            "a:b",
+            "1:2:3",
+            "-",
+            "1-",
+            "-1",
+            "^",
+            "~",
+            "0:0",
+            "~~",
+            "^^",
+            ".",
+            "_",
+            "+",
+            "1..2",
+            "99999999999999999999999:1",
+            "1:99999999999999999999999",
+        ];
+        for a in odd {
+            for b in odd {
+                let ab = compare("AlmaLinux:8", a, b);
+                assert_eq!(
+                    ab.map(Ordering::reverse),
+                    compare("AlmaLinux:8", b, a),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     #[test]
