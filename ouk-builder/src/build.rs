@@ -171,6 +171,42 @@ pub struct BuildSummary {
     /// `feeds/merge-report.json`). Empty when the feeds came pre-merged.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub feed_rejection_examples: Vec<ouk_feeds::Rejected>,
+    /// What the Trivy DB exported from the feeds holds and leaves out; `None` when the kit has
+    /// none or packs an upstream one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trivy_export: Option<TrivyExportReport>,
+}
+
+/// The part of the merged snapshot the exported Trivy DB cannot hold, so a release engineer
+/// sees it (the snapshot keeps it: the importer's built-in matcher reads that).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrivyExportReport {
+    /// Records that produced at least one advisory.
+    pub records_used: u64,
+    /// Affected entries (or records) left out because Trivy's model cannot represent them (a
+    /// distribution range that does not start at 0, a fix built in a module stream, an
+    /// unfixed RPM package, a version Trivy would misparse); the first ones in `skipped`.
+    pub entries_skipped: u64,
+    /// The first skipped entries: `<record id>: <reason>`.
+    pub skipped: Vec<String>,
+    /// Affected entries of ecosystems no Trivy bucket of ours holds (GitHub Actions, Red Hat, …).
+    pub affected_unsupported: u64,
+}
+
+impl TrivyExportReport {
+    fn from_summary(s: &ouk_trivy::ExportSummary) -> Self {
+        TrivyExportReport {
+            records_used: s.records_used,
+            entries_skipped: s.records_skipped,
+            skipped: s
+                .skipped
+                .iter()
+                .take(20)
+                .map(|k| format!("{}: {}", k.id.as_deref().unwrap_or("(no id)"), k.reason))
+                .collect(),
+            affected_unsupported: s.affected_unsupported,
+        }
+    }
 }
 
 /// An artefact waiting to be compressed.
@@ -296,6 +332,7 @@ pub fn build_variant(
     // Members of the full kit a delta carries as line patches instead.
     let mut patched_paths: Vec<String> = Vec::new();
     let mut feed_sources = Vec::new();
+    let mut trivy_export: Option<TrivyExportReport> = None;
     let mut feed_rejection_examples = Vec::new();
     if let Some(feeds) = feeds {
         partial = feeds.snapshot.partial;
@@ -440,11 +477,12 @@ pub fn build_variant(
             progress.stage("exporting the Trivy DB");
             let trivy_dir = work.path().join("trivy");
             let when = req.created_at.unix().max(0) as u64;
-            ouk_trivy::export_trivy_db(
+            let exported = ouk_trivy::export_trivy_db(
                 &feeds.advisories,
                 &trivy_dir,
                 &ouk_trivy::ExportOptions::new(when),
             )?;
+            trivy_export = Some(TrivyExportReport::from_summary(&exported));
             let tarball = work.path().join("trivy-db.tar.gz");
             ouk_trivy::pack_db_tar_gz(&trivy_dir.join("db"), &tarball, when)?;
             artefacts.push(payload_artefact(
@@ -773,6 +811,7 @@ pub fn build_variant(
             .collect(),
         feed_sources,
         feed_rejection_examples,
+        trivy_export,
     })
 }
 

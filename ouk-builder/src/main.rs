@@ -944,6 +944,22 @@ fn run_build(
         &summary.feed_rejection_examples,
         "the kit's feeds/merge-report.json",
     );
+    if let Some(t) = summary
+        .trivy_export
+        .as_ref()
+        .filter(|t| t.entries_skipped > 0)
+    {
+        let first: String = t.skipped.first().map_or(String::new(), |s| {
+            format!("; first: {}", s.chars().take(300).collect::<String>())
+        });
+        eprintln!(
+            "ouk-builder: warning: the Trivy DB leaves out {} advisory entries Trivy cannot \
+             represent{first}; the feed snapshot keeps them (rescan's built-in matcher reads it); \
+             `--json` lists the first {} under trivy_export",
+            t.entries_skipped,
+            t.skipped.len()
+        );
+    }
     if args.json {
         let mut value = serde_json::to_value(&summary).unwrap_or_default();
         if let (Some(s), Some(obj)) = (&split, value.as_object_mut()) {

@@ -324,3 +324,41 @@ fn unusable_optional_source_is_warned_about() {
         .map(|s| s["status"].clone());
     assert_eq!(nvd_status, Some(serde_json::json!("empty")));
 }
+
+#[test]
+fn what_the_trivy_db_leaves_out_is_reported() {
+    // testdata/trivy/os/osv: three records Trivy's OS scanners cannot hold (a range starting above
+    // 0, a fix built in an AlmaLinux module stream, an unfixed Rocky package) and one entry of
+    // Ubuntu Pro, which has no bucket of ours.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.ouk");
+    let o = build_demo(&out, &["--source", "osv=testdata/trivy/os/osv"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("the Trivy DB leaves out"))
+        .unwrap_or_else(|| panic!("no Trivy DB warning in: {stderr}"));
+    assert!(
+        warning.contains("leaves out 3 advisory entries"),
+        "{warning}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t = &summary["trivy_export"];
+    assert_eq!(t["entries_skipped"], 3, "{t}");
+    assert_eq!(t["affected_unsupported"], 1, "{t}");
+    let skipped: Vec<&str> = t["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().any(|s| s.contains("module stream")),
+        "{skipped:?}"
+    );
+    // Without skipped entries there is no warning.
+    let clean = dir.path().join("clean.ouk");
+    let o = build_demo(&clean, &[]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("the Trivy DB leaves out"));
+}
