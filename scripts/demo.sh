@@ -12,7 +12,7 @@ cargo build --release -q -p ouk-importer
 bin="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== build (dev keys: TEST ONLY)"
-echo "(testdata/feeds holds deliberately malformed records to show the merge's checks: the warnings are expected)"
+echo "(testdata/feeds holds deliberately malformed records to show the merge's checks, testdata/trivy/os records the Trivy DB cannot hold: the warnings are expected)"
 "$bin/ouk-builder" build \
   --source osv=testdata/feeds/osv --source osv=testdata/feeds/pypa \
   --source ghsa=testdata/feeds/ghsa --source nvd=testdata/feeds/nvd \
