@@ -6,6 +6,9 @@
 #  4. cyclonedx-python-lib schema validation of constructed and real CycloneDX inputs
 #  5. every invalid fixture in testdata/provenance/sbom-invalid/both must be REJECTED by its tool
 #  6. independent Python check of the statement (types, builder, exact subject set, plus a tamper)
+#  7. the in-toto Attestation Framework's own bindings (PyPI in-toto-attestation) parse the
+#     statement and its SLSA v1 predicate strictly (plus a tamper): the emitted one, and the demo
+#     kit's as imported when the demo store is there
 # (The securesystemslib check of the signed envelope inside a real kit is done by the lead's CI part.)
 set -euo pipefail
 
@@ -18,10 +21,11 @@ TGT="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { printf '[provenance] %s\n' "$*"; }
 
-if [ ! -x "$VENV/bin/pyspdxtools" ] || ! "$VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema; from cyclonedx.schema import SchemaVersion; SchemaVersion.V1_7' 2>/dev/null; then
+if [ ! -x "$VENV/bin/pyspdxtools" ] || ! "$VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema, in_toto_attestation; from cyclonedx.schema import SchemaVersion; SchemaVersion.V1_7' 2>/dev/null; then
   say "creating venv $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'spdx-tools>=0.8,<0.9' 'cyclonedx-python-lib[json-validation]>=11.12,<12'
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'spdx-tools>=0.8,<0.9' \
+    'cyclonedx-python-lib[json-validation]>=11.12,<12' 'in-toto-attestation==0.9.3'
 fi
 PY="$VENV/bin/python"
 
@@ -52,4 +56,9 @@ say "cyclonedx-python-lib: invalid fixtures must be refused"
 
 say "independent statement check"
 "$PY" "$FIX/verify_statement.py" "$OUT/statement.json" "$OUT/subjects.json" "https://ouk.dev/builders/ci@v1" --tamper
+
+say "in-toto Attestation Framework bindings: Statement v1 and SLSA Provenance v1, strictly"
+statements=("$OUT/statement.json")
+[ -f "$ROOT/target/demo/store/current/.ouk/statement.json" ] && statements+=("$ROOT/target/demo/store/current/.ouk/statement.json")
+"$PY" "$FIX/check_statement_intoto.py" "${statements[@]}"
 say "all provenance outside checks passed"
