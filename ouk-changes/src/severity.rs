@@ -49,15 +49,12 @@ pub fn rate<'a>(
     }
 }
 
-/// Ubuntu's priorities as trivy-db rates them (`negligible` is `LOW`; `untriaged` says nothing).
+/// Ubuntu's priorities as trivy-db rates them (`negligible` is `LOW`; `untriaged` says nothing),
+/// by the rule the Trivy DB export shares (`ouk_distro`).
 pub fn ubuntu_priority(priority: &str) -> Option<&'static str> {
-    match priority.trim().to_ascii_lowercase().as_str() {
-        "negligible" | "low" => Some("LOW"),
-        "medium" => Some("MEDIUM"),
-        "high" => Some("HIGH"),
-        "critical" => Some("CRITICAL"),
-        _ => None,
-    }
+    const NAMES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+    let rank = ouk_distro::ubuntu_priority_rank(priority)?;
+    NAMES.get(usize::from(rank) - 1).copied()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Which distribution release an OSV `affected[].package.ecosystem` names.
+//! Which distribution release an OSV `affected[].package.ecosystem` names, and how a
+//! distribution's own rating reads (Ubuntu's priorities).
 //!
 //! Why a crate of its own: the Trivy DB export (`ouk-trivy`, which names the bucket Trivy's OS
 //! scanner reads) and the built-in matcher of `ouk-importer rescan` (`ouk-changes`, which compares
@@ -153,6 +154,20 @@ fn opensuse_release(product: &str) -> Option<String> {
     numeric(v, 2).then(|| format!("Leap {v}"))
 }
 
+/// Ubuntu's priority (OSV severity type `Ubuntu`, the only rating Ubuntu's records carry) as
+/// trivy-db rates it: 1 `LOW` (`negligible` too), 2 `MEDIUM`, 3 `HIGH`, 4 `CRITICAL`; `None` for
+/// `untriaged` and anything else. The Trivy DB export and the built-in matcher's severities
+/// must agree on it.
+pub fn ubuntu_priority_rank(priority: &str) -> Option<u8> {
+    match priority.trim().to_ascii_lowercase().as_str() {
+        "negligible" | "low" => Some(1),
+        "medium" => Some(2),
+        "high" => Some(3),
+        "critical" => Some(4),
+        _ => None,
+    }
+}
+
 /// Whether `s` is exactly `parts` dot-separated runs of digits (each at most 8 long).
 fn numeric(s: &str, parts: usize) -> bool {
     s.split('.').count() == parts
@@ -230,6 +245,26 @@ mod tests {
         ] {
             assert_eq!(of(eco), None, "{eco}");
         }
+    }
+
+    #[test]
+    fn ubuntu_priorities_rank_as_trivy_db_rates_them() {
+        let ranks: Vec<Option<u8>> = [
+            "negligible",
+            "Low",
+            "medium",
+            "high",
+            " critical",
+            "untriaged",
+            "",
+        ]
+        .iter()
+        .map(|p| ubuntu_priority_rank(p))
+        .collect();
+        assert_eq!(
+            ranks,
+            [Some(1), Some(1), Some(2), Some(3), Some(4), None, None]
+        );
     }
 
     #[test]

@@ -583,13 +583,9 @@ pub(crate) fn vulnerability(rec: &Record) -> Vulnerability {
                 "Ubuntu",
             )
         });
-        sev = match priority.map(str::to_ascii_lowercase).as_deref() {
-            Some("negligible" | "low") => 1,
-            Some("medium") => 2,
-            Some("high") => 3,
-            Some("critical") => 4,
-            _ => 0,
-        };
+        sev = priority
+            .and_then(ouk_distro::ubuntu_priority_rank)
+            .unwrap_or(0);
     }
     let mut vuln = Vulnerability {
         title: rec.summary.as_deref().unwrap_or("").trim().to_string(),
