@@ -162,6 +162,10 @@ put("changes", "bad", "ecosystems_empty", diff, lambda d: entry(d).__setitem__("
 put("changes", "bad", "by_severity_unknown_key", diff,
     lambda d: d["advisories"]["summary"]["after"]["by_severity"].__setitem__("SEVERE", 1))
 put("changes", "bad", "generation_name", diff, lambda d: d["to"].__setitem__("generation", "current"))
+put("rescan", "good", "unchecked_components", resc,
+    lambda r: r["sboms"][0].__setitem__("unchecked", {"rpm/redhat": 212, "conan": 1}))
+put("rescan", "bad", "unchecked_zero", resc,
+    lambda r: r["sboms"][0].__setitem__("unchecked", {"rpm/redhat": 0}))
 put("rescan", "bad", "extra_top_level_field", resc, lambda r: r.__setitem__("extra", 1))
 put("rescan", "bad", "finding_extra_field", resc, lambda r: hit(r)["new"][0].__setitem__("cvss", 5))
 put("rescan", "bad", "format_v2", resc, lambda r: r.__setitem__("format", "ouk-rescan/2"))
