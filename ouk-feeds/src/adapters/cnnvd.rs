@@ -11,7 +11,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::regional::{add_cve, add_url, date, finish};
-use super::xml::{for_each_record, El};
+use super::xml::{parse_records, El};
 use super::{Parsed, ReadOptions};
 use crate::ids::normalize_id;
 use crate::model::SourceRecord;
@@ -122,15 +122,7 @@ fn from_json_obj(out: &mut Parsed, file: &str, v: &Value, max_id: usize) {
 
 /// Parse one CNNVD XML export (`<cnnvd><entry>`), record by record as it is read.
 pub(crate) fn parse_xml(file: &str, src: impl BufRead, opts: &ReadOptions<'_>) -> Parsed {
-    let mut out = Parsed::default();
-    let max_id = opts.limits.max_id_len;
-    let read = for_each_record(src, "entry", opts.limits.max_file_bytes, |e| {
-        from_xml(&mut out, file, e, max_id)
-    });
-    if let Err(e) = read {
-        out.reject(K, file, None, e);
-    }
-    out
+    parse_records(K, file, src, "entry", opts, from_xml)
 }
 
 /// Parse one CNNVD XML or JSON file.

@@ -6,7 +6,7 @@
 use std::io::BufRead;
 
 use super::regional::{add_cve, add_url, date, finish};
-use super::xml::{for_each_record, El};
+use super::xml::{parse_records, El};
 use super::{Parsed, ReadOptions};
 use crate::ids::normalize_id;
 use crate::model::SourceRecord;
@@ -58,13 +58,5 @@ fn one(out: &mut Parsed, file: &str, e: El, max_id: usize) {
 
 /// Parse one CNVD shareData XML file.
 pub(crate) fn parse(file: &str, src: impl BufRead, opts: &ReadOptions<'_>) -> Parsed {
-    let mut out = Parsed::default();
-    let max_id = opts.limits.max_id_len;
-    let read = for_each_record(src, "vulnerability", opts.limits.max_file_bytes, |e| {
-        one(&mut out, file, e, max_id)
-    });
-    if let Err(e) = read {
-        out.reject(K, file, None, e);
-    }
-    out
+    parse_records(K, file, src, "vulnerability", opts, one)
 }

@@ -213,6 +213,29 @@ pub(crate) fn for_each_record(
     Ok(count)
 }
 
+/// One XML document of `kind` parsed record by record with `one` (the adapter's converter of a
+/// `<record>` element, given the output, the file name, the element and the id length limit); a
+/// malformed document or an over-large record rejects the file from that point on, the records
+/// before it kept.
+pub(crate) fn parse_records(
+    kind: crate::source::SourceKind,
+    file: &str,
+    src: impl BufRead,
+    record: &str,
+    opts: &super::ReadOptions<'_>,
+    mut one: impl FnMut(&mut super::Parsed, &str, El, usize),
+) -> super::Parsed {
+    let mut out = super::Parsed::default();
+    let max_id = opts.limits.max_id_len;
+    let read = for_each_record(src, record, opts.limits.max_file_bytes, |e| {
+        one(&mut out, file, e, max_id)
+    });
+    if let Err(e) = read {
+        out.reject(kind, file, None, e);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
