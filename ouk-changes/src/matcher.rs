@@ -359,19 +359,13 @@ fn os_release(ecosystem: &str) -> Option<(&'static str, String)> {
 /// that name) would report builds that were never affected. Trivy's AlmaLinux scanner skips
 /// modular packages for the same reason, and the Trivy DB export leaves these entries out.
 fn rpm_module_build(aff: &Affected) -> bool {
-    let module = |v: &Option<String>| {
-        v.as_deref()
-            .is_some_and(|v| v.contains(".module+") || v.contains(".module_"))
-    };
+    let module = |v: &Option<String>| v.as_deref().is_some_and(ouk_distro::is_module_build);
     aff.ranges.iter().any(|r| {
         r.events
             .0
             .iter()
             .any(|e| module(&e.introduced) || module(&e.fixed) || module(&e.last_affected))
-    }) || aff
-        .versions
-        .iter()
-        .any(|v| v.contains(".module+") || v.contains(".module_"))
+    }) || aff.versions.iter().any(|v| ouk_distro::is_module_build(v))
 }
 
 /// The language ecosystems the SBOM side can produce (see [`crate::purl::osv_package`]);
@@ -414,11 +408,7 @@ pub fn normalise_name(ecosystem: &str, name: &str) -> String {
         }
         "NuGet" | "Packagist" => name.to_lowercase(),
         // Some Swift advisories name the repository as a git URL; purls give the path alone.
-        "SwiftURL" => {
-            let n = name.trim();
-            let n = n.strip_prefix("https://").unwrap_or(n);
-            n.strip_suffix(".git").unwrap_or(n).to_string()
-        }
+        "SwiftURL" => ouk_distro::swift_package_path(name).to_string(),
         _ => name.to_string(),
     }
 }

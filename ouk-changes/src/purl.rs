@@ -191,7 +191,11 @@ pub fn os_package(
     // system does (`sles`, `sle-micro`, `suse linux enterprise server`, `opensuse-leap`): for
     // these the release is spelled as Trivy spells `distro`, `<os name>-<version>`, which the
     // SUSE arms below read.
+    // Only when the purl has no `distro` of its own: this runs for every distribution package.
     let fallback: Option<String> = purl.namespace.as_deref().and_then(|ns| {
+        if purl.qualifier("distro").is_some() {
+            return None;
+        }
         let o = os?;
         let (ns, name) = (ns.to_ascii_lowercase(), o.name.to_ascii_lowercase());
         let suse = (matches!(ns.as_str(), "suse" | "sles" | "sled")

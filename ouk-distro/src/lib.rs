@@ -1,5 +1,6 @@
-//! Which distribution release an OSV `affected[].package.ecosystem` names, and how a
-//! distribution's own rating reads (Ubuntu's priorities).
+//! Which distribution release an OSV `affected[].package.ecosystem` names, and the other OSV
+//! naming rules both engines apply (module-stream builds, Ubuntu's priorities, Swift package
+//! paths).
 //!
 //! Why a crate of its own: the Trivy DB export (`ouk-trivy`, which names the bucket Trivy's OS
 //! scanner reads) and the built-in matcher of `ouk-importer rescan` (`ouk-changes`, which compares
@@ -154,6 +155,23 @@ fn opensuse_release(product: &str) -> Option<String> {
     numeric(v, 2).then(|| format!("Leap {v}"))
 }
 
+/// Whether an RPM version names a build of a module stream (`.module+el8…` as Rocky writes it,
+/// `.module_el8…` as AlmaLinux does). OSV does not say which stream such a fix is for, and
+/// Trivy looks modular packages up by `module:stream::name`, so neither the Trivy DB export nor
+/// the built-in matcher uses these entries: both ask this one question.
+pub fn is_module_build(version: &str) -> bool {
+    version.contains(".module+") || version.contains(".module_")
+}
+
+/// A Swift package as Trivy names it: the repository path, without the `https://` and `.git`
+/// some advisories write around it (trivy-db's `NormalizePkgName` for Swift). The Trivy DB
+/// export's bucket keys and the built-in matcher's lookup (purls give the path alone) must agree.
+pub fn swift_package_path(name: &str) -> &str {
+    let n = name.trim();
+    let n = n.strip_prefix("https://").unwrap_or(n);
+    n.strip_suffix(".git").unwrap_or(n)
+}
+
 /// Ubuntu's priority (OSV severity type `Ubuntu`, the only rating Ubuntu's records carry) as
 /// trivy-db rates it: 1 `LOW` (`negligible` too), 2 `MEDIUM`, 3 `HIGH`, 4 `CRITICAL`; `None` for
 /// `untriaged` and anything else. The Trivy DB export and the built-in matcher's severities
@@ -265,6 +283,24 @@ mod tests {
             ranks,
             [Some(1), Some(1), Some(2), Some(3), Some(4), None, None]
         );
+    }
+
+    #[test]
+    fn module_builds_and_swift_paths() {
+        assert!(is_module_build("7.4.19-4.module_el8.6.0+3238+624bf8b8"));
+        assert!(is_module_build("0:2.7.0-10.module+el8.4.0+570+c2eaf144"));
+        assert!(!is_module_build("1:1.1.1k-12.el8_9"));
+        for name in [
+            "https://github.com/apple/swift-nio.git",
+            "github.com/apple/swift-nio",
+            " https://github.com/apple/swift-nio ",
+        ] {
+            assert_eq!(
+                swift_package_path(name),
+                "github.com/apple/swift-nio",
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -135,8 +135,7 @@ impl Ecosystem {
                 keys.insert(name.to_string());
             }
             NameRule::Swift => {
-                let n = name.strip_prefix("https://").unwrap_or(name);
-                keys.insert(n.strip_suffix(".git").unwrap_or(n).to_string());
+                keys.insert(ouk_distro::swift_package_path(name).to_string());
             }
             NameRule::NuGet => {
                 keys.insert(name.to_lowercase());
@@ -208,7 +207,7 @@ pub(crate) struct OsBucket {
 pub(crate) fn rpm_os_fix(fix: OsFix) -> Result<OsFix, &'static str> {
     match fix {
         OsFix::Unfixed => Err("unfixed entry: Trivy's RPM scanners report only fixed versions"),
-        OsFix::Fixed(v) if v.contains(".module+") || v.contains(".module_") => Err(
+        OsFix::Fixed(v) if ouk_distro::is_module_build(&v) => Err(
             "fix built in a module stream: Trivy looks modular packages up by module:stream, \
              which OSV does not name",
         ),
